@@ -1,0 +1,1 @@
+"""Loading documents, splitting sentences with exact offsets, chunking and idempotent upserts."""

@@ -1,0 +1,65 @@
+"""Sentences with ids, and chunks built from consecutive sentences of one paragraph."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+from ingest.sentences import split_sentences
+from rag.types import Sentence
+
+
+def record_id(kind: str, source: str, file_sha: str, index: int) -> str:
+    """A store id derived from content: the same file always yields the same ids."""
+    return hashlib.sha256(f"{kind}\0{source}\0{file_sha}\0{index}".encode()).hexdigest()[:32]
+
+
+def file_sha(text: str) -> str:
+    """Content hash of a source's extracted text."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def sentences_of(source: str, text: str, sha: str) -> list[Sentence]:
+    """Every sentence of ``text`` with its exact offsets and content-derived id."""
+    return [
+        Sentence(id=record_id("sentence", source, sha, i), source=source, text=text[s:e], start=s, end=e, index=i)
+        for i, (s, e) in enumerate(split_sentences(text))
+    ]
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """Consecutive sentences of one paragraph; ``text`` is the exact slice they span."""
+
+    id: str
+    source: str
+    text: str
+    start: int
+    end: int
+    index: int
+    sentence_ids: tuple[str, ...]
+
+
+def chunks_of(sentences: list[Sentence], text: str, sha: str, max_chars: int = 800) -> list[Chunk]:
+    """Group sentences into chunks that never cross a paragraph break and stay under ``max_chars`` if they can."""
+    groups: list[list[Sentence]] = []
+    for sentence in sentences:
+        if groups:
+            last = groups[-1]
+            gap = text[last[-1].end : sentence.start]
+            if "\n" not in gap and sentence.end - last[0].start <= max_chars:
+                last.append(sentence)
+                continue
+        groups.append([sentence])
+    return [
+        Chunk(
+            id=record_id("chunk", g[0].source, sha, i),
+            source=g[0].source,
+            text=text[g[0].start : g[-1].end],
+            start=g[0].start,
+            end=g[-1].end,
+            index=i,
+            sentence_ids=tuple(s.id for s in g),
+        )
+        for i, g in enumerate(groups)
+    ]

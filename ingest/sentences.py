@@ -1,0 +1,96 @@
+"""Sentence splitting with exact character offsets: ``text[start:end]`` is always the sentence."""
+
+from __future__ import annotations
+
+import re
+from typing import NamedTuple
+
+
+class Span(NamedTuple):
+    """A sentence's place in its text, as half-open character offsets."""
+
+    start: int
+    end: int
+
+
+# A run of terminal punctuation, then any closing quotes or brackets.
+_TERMINATOR = re.compile(r"[.!?…]+[\"'”’)\]]*")
+# Blank lines always end a sentence; so does the start of a Markdown block (heading, list item, quote).
+_BLOCK_BREAK = re.compile(r"\n[ \t]*\n\s*|\n(?=[ \t]*(?:#{1,6}\s|[-*+]\s|>\s|\d+[.)]\s))")
+_HEADING_LINE = re.compile(r"^[ \t]*#{1,6}\s[^\n]*$", re.MULTILINE)
+
+# Lower-cased, without the final period. A period after these does not end a sentence.
+_ABBREVIATIONS = frozenset(
+    "e.g i.e cf vs viz al approx ca mr mrs ms dr prof st jr sr inc ltd co corp no nos fig figs vol ed eds "
+    "gen col lt sgt capt rep sen gov pres dept est jan feb mar apr jun jul aug sep sept oct nov dec".split()
+)
+# After a dotted acronym such as "U.S." a sentence ends only if one of these words follows.
+_SENTENCE_STARTERS = frozenset(
+    "The This That These Those It Its He She They We I You In On At As But However Yet And So A An If "
+    "When While Although Since Because Both Each".split()
+)
+_ACRONYM = re.compile(r"(?:[A-Za-z]\.){2,}$")
+_INITIAL = re.compile(r"(?:^|[\s(])[A-Z]\.$")
+
+
+def split_sentences(text: str) -> list[Span]:
+    """Return the sentences of ``text`` in order; the text between two spans is only whitespace."""
+    spans: list[Span] = []
+    for block_start, block_end in _blocks(text):
+        seg_start = block_start
+        for match in _TERMINATOR.finditer(text, block_start, block_end):
+            if _ends_sentence(text, match, block_end):
+                _emit(text, seg_start, match.end(), spans)
+                seg_start = match.end()
+        _emit(text, seg_start, block_end, spans)
+    return spans
+
+
+def _blocks(text: str) -> list[tuple[int, int]]:
+    """Cut the text at hard breaks: blank lines, Markdown block starts, and after heading lines."""
+    cuts = {0, len(text)}
+    for match in _BLOCK_BREAK.finditer(text):
+        cuts.update((match.start(), match.end()))
+    for match in _HEADING_LINE.finditer(text):
+        cuts.update((match.start(), match.end()))
+    points = sorted(cuts)
+    return list(zip(points, points[1:]))
+
+
+def _emit(text: str, start: int, end: int, spans: list[Span]) -> None:
+    """Append the whitespace-trimmed span, if anything is left of it."""
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    if start < end:
+        spans.append(Span(start, end))
+
+
+def _ends_sentence(text: str, match: re.Match[str], block_end: int) -> bool:
+    """Whether the punctuation at ``match`` closes a sentence, judged by what comes before and after it."""
+    after = match.end()
+    if after >= block_end:
+        return True
+    if not text[after].isspace():  # "3.5", "U.S.-Japan", "e.g.,"
+        return False
+    nxt = after
+    while nxt < block_end and text[nxt].isspace():
+        nxt += 1
+    if nxt >= block_end:
+        return True
+    following = text[nxt]
+    if following.islower() or following in ",;:":
+        return False
+    if match.group() != ".":
+        return True
+    word = text[max(0, match.start() - 40) : match.end()].split()[-1] if match.start() else "."
+    stem = word[:-1].lstrip("(\"'“‘[").lower()
+    if stem in _ABBREVIATIONS:
+        return False
+    if _INITIAL.search(text[max(0, match.start() - 2) : match.end()]):
+        return False
+    if _ACRONYM.search(word):
+        next_word = re.match(r"[^\s,;:]+", text[nxt:block_end])
+        return bool(next_word) and next_word.group().strip("\"'“‘") in _SENTENCE_STARTERS
+    return True

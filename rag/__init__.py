@@ -1,0 +1,1 @@
+"""alliance-qa: cited answers about documents, from retrieval to grounding."""

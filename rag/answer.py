@@ -1,0 +1,149 @@
+"""The one answer pipeline: question (and history) in, grounded and cited ``Answer`` out."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Sequence
+
+from langchain_core.language_models import BaseChatModel
+
+from rag.grounding import Claim, ground
+from rag.prompt import NOT_IN_DOCUMENT, build_messages
+from rag.settings import Settings
+from rag.store import Store
+from rag.types import Answer, AnswerSentence, Citation, ScoredSentence, Sentence, Turn
+
+log = logging.getLogger(__name__)
+
+
+class InvalidQuestion(ValueError):
+    """The question cannot be answered as sent; the message tells the user what to change."""
+
+
+def check_question(question: object, max_chars: int) -> str:
+    """The stripped question, or ``InvalidQuestion`` if it is not a string of 1..max_chars characters."""
+    if not isinstance(question, str):
+        raise InvalidQuestion('question must be a string: send {"question": "..."}')
+    stripped = question.strip()
+    if not stripped:
+        raise InvalidQuestion('question is empty: send a non-blank "question" string')
+    if len(stripped) > max_chars:
+        raise InvalidQuestion(f"question is too long: {len(stripped)} characters, the limit is {max_chars}")
+    return stripped
+
+
+class Pipeline:
+    """Holds the store and the chat model; ``answer`` is the function every surface calls."""
+
+    def __init__(self, store: Store, chat_model: BaseChatModel, settings: Settings) -> None:
+        self.store = store
+        self.chat_model = chat_model
+        self.settings = settings
+
+    def answer(
+        self, question: str, history: Sequence[Turn] = (), on_token: Callable[[str], None] | None = None
+    ) -> Answer:
+        """Retrieve, refuse or generate, then ground: every statement shown is cited to a source sentence."""
+        began = time.perf_counter()
+        question = check_question(question, self.settings.max_question_chars)
+        timings: dict[str, float] = {}
+
+        hits = self.retrieve(_retrieval_query(question, history))
+        timings["retrieve"] = _ms(began)
+        if not hits or hits[0].score < self.settings.refusal_threshold:
+            return self._refusal(hits, timings, began)
+
+        sources = [h.sentence for h in hits[: self.settings.top_k]]
+        step = time.perf_counter()
+        draft = self._generate(question, sources, on_token)
+        timings["generate"] = _ms(step)
+
+        step = time.perf_counter()
+        vectors = self.store.vectors(s.id for s in sources)
+        claims, dropped = ground(draft, sources, self.store.embeddings, vectors, self.settings.support_threshold)
+        mode = "generated"
+        if not claims:
+            claims, mode = self._extractive(hits), "extractive"
+        timings["ground"] = _ms(step)
+        answer = _compose(claims, {h.sentence.id: h.score for h in hits}, dropped, mode)
+        timings["total"] = _ms(began)
+        answer.timings_ms = timings
+        return answer
+
+    def retrieve(self, query: str) -> list[ScoredSentence]:
+        """Candidate source sentences for the query, best first."""
+        vector = self.store.embeddings.embed_query(query)
+        return self.store.search(vector, self.settings.candidates)
+
+    def _generate(self, question: str, sources: list[Sentence], on_token: Callable[[str], None] | None) -> str:
+        """The model's draft; empty when the model fails, so that the extractive answer is used instead."""
+        messages = build_messages(question, sources)
+        parts: list[str] = []
+        try:
+            for chunk in self.chat_model.stream(messages):
+                token = chunk.text
+                parts.append(token)
+                if on_token and token:
+                    on_token(token)
+        except Exception:  # a backend failure must still leave the user an answer
+            log.exception("chat model %s failed; answering extractively", self.chat_model._llm_type)
+            return ""
+        draft = "".join(parts).strip()
+        return "" if draft.upper().startswith(NOT_IN_DOCUMENT) else draft
+
+    def _extractive(self, hits: list[ScoredSentence]) -> list[Claim]:
+        """The best source sentences themselves: the second only when it is nearly as relevant as the first."""
+        best = hits[0]
+        chosen = [best] + [h for h in hits[1:2] if h.score >= best.score - 0.05]
+        return [Claim(text=h.sentence.text, sources=(h.sentence,), support=1.0, source_support=(1.0,)) for h in chosen]
+
+    def _refusal(self, hits: list[ScoredSentence], timings: dict[str, float], began: float) -> Answer:
+        names = sorted({h.sentence.source for h in hits}) or ["the ingested documents"]
+        text = (
+            f"The document doesn't cover this: nothing in {', '.join(names)} answers the question. "
+            "Try asking about what it does discuss; the closest passages are listed as suggestions."
+        )
+        timings["total"] = _ms(began)
+        suggestions = [h.sentence for h in hits[:3]]
+        return Answer(answer=text, refused=True, mode="refusal", suggestions=suggestions, timings_ms=timings)
+
+
+def _retrieval_query(question: str, history: Sequence[Turn]) -> str:
+    """The question, prefixed with the previous user turn so that a follow-up keeps its subject."""
+    previous = [t.content for t in history if t.role == "user"]
+    return f"{previous[-1]} {question}" if previous else question
+
+
+def _compose(claims: list[Claim], scores: dict[str, float], dropped: list[str], mode: str) -> Answer:
+    """Number citations by first use and write ``[n]`` markers after each sentence."""
+    citations: list[Citation] = []
+    number: dict[str, int] = {}
+    parts: list[str] = []
+    sentences: list[AnswerSentence] = []
+    for claim in claims:
+        marks = []
+        for source, support in zip(claim.sources, claim.source_support):
+            if source.id not in number:
+                number[source.id] = len(citations) + 1
+                citations.append(
+                    Citation(
+                        id=source.id,
+                        source=source.source,
+                        text=source.text,
+                        start=source.start,
+                        end=source.end,
+                        score=round(scores.get(source.id, 0.0), 4),
+                        support=support,
+                    )
+                )
+            marks.append(number[source.id])
+        parts.append(claim.text + " " + "".join(f"[{n}]" for n in marks))
+        sentences.append(AnswerSentence(text=claim.text, citations=marks, support=claim.support))
+    return Answer(
+        answer=" ".join(parts), refused=False, citations=citations, sentences=sentences, dropped=dropped, mode=mode
+    )
+
+
+def _ms(since: float) -> float:
+    return round((time.perf_counter() - since) * 1000, 1)

@@ -1,0 +1,74 @@
+"""The HTTP API (FastAPI) with the Gradio chat mounted at ``/``; both call ``Pipeline.answer``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from rag.answer import InvalidQuestion, Pipeline
+from rag.types import Answer, Turn
+
+
+class AnswerRequest(BaseModel):
+    """Body of ``POST /api/answer``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    question: str = Field(description="1..2000 characters after stripping")
+    history: list[Turn] = Field(default_factory=list, description="earlier turns of the chat, oldest first")
+
+
+class ErrorBody(BaseModel):
+    """Every 4xx response: what was wrong and, for field errors, where."""
+
+    error: str
+    detail: list[dict[str, Any]] = Field(default_factory=list)
+
+
+def _describe(error: dict[str, Any]) -> str:
+    """One user-facing sentence for a pydantic validation error."""
+    where = ".".join(str(p) for p in error.get("loc", ()) if p != "body") or "body"
+    kind = error.get("type", "")
+    if kind == "json_invalid":
+        return f"malformed JSON body: {error.get('ctx', {}).get('error', 'cannot parse it')}; send a JSON object"
+    if kind == "missing":
+        return f'{where} is required: send {{"question": "..."}}'
+    if kind == "extra_forbidden":
+        return f"{where} is not a known field: send only question and history"
+    return f"{where}: {error.get('msg', 'invalid value')}"
+
+
+def create_app(pipeline: Pipeline, ui: Any | None = None) -> FastAPI:
+    """The API app; ``ui`` is a Gradio Blocks mounted at ``/`` when given."""
+    app = FastAPI(title="alliance-qa", summary="Cited answers from your documents", version="0.1.0")
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [{k: v for k, v in e.items() if k in ("loc", "msg", "type")} for e in exc.errors()]
+        malformed = any(e.get("type") == "json_invalid" for e in errors)
+        body = ErrorBody(error=_describe(exc.errors()[0]) if errors else "invalid request", detail=errors)
+        return JSONResponse(status_code=400 if malformed else 422, content=body.model_dump())
+
+    @app.exception_handler(InvalidQuestion)
+    async def _bad_question(_: Request, exc: InvalidQuestion) -> JSONResponse:
+        return JSONResponse(status_code=422, content=ErrorBody(error=str(exc)).model_dump())
+
+    @app.post("/api/answer", response_model=Answer, responses={400: {"model": ErrorBody}, 422: {"model": ErrorBody}})
+    def answer(request: AnswerRequest) -> Answer:
+        """Answer a question from the documents, with citations to exact source sentences, or refuse."""
+        return pipeline.answer(request.question, request.history)
+
+    @app.get("/api/health")
+    def health() -> dict[str, Any]:
+        """200 once the models and the store are loaded (the server only listens after that)."""
+        return {"status": "ok", "documents": len(pipeline.store.files()), "llm": pipeline.chat_model._llm_type}
+
+    if ui is not None:
+        import gradio as gr
+
+        app = gr.mount_gradio_app(app, ui, path="/")
+    return app

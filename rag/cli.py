@@ -1,0 +1,102 @@
+"""The ``alliance-qa`` command: ingest, ask, serve."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+
+from rag.settings import Settings
+
+
+def _ingest(args: argparse.Namespace, settings: Settings) -> int:
+    from ingest.sync import ingest
+    from rag.service import open_store
+
+    paths = args.paths or [settings.data_dir]
+    try:
+        report = ingest(paths, open_store(settings), settings.texts_dir, progress=sys.stderr.isatty())
+    except FileNotFoundError as exc:
+        print(f"alliance-qa ingest: {exc}", file=sys.stderr)
+        return 2
+    for name, reason in report.skipped:
+        print(f"skipped {name}: {reason}", file=sys.stderr)
+    print(report.summary())
+    return 0
+
+
+def _ask(args: argparse.Namespace, settings: Settings) -> int:
+    from rag.answer import InvalidQuestion
+    from rag.service import ingest_default, load_pipeline, open_store
+
+    store = open_store(settings)
+    if not store.files():
+        ingest_default(settings, store, progress=False)
+    pipeline = load_pipeline(settings, store)
+    try:
+        answer = pipeline.answer(args.question)
+    except InvalidQuestion as exc:
+        print(f"alliance-qa ask: {exc}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps(answer.model_dump(include={"answer", "refused", "citations", "timings_ms"}), indent=2))
+        return 0
+    print(answer.answer)
+    for n, c in enumerate(answer.citations, 1):
+        print(f"  [{n}] {c.source}:{c.start}-{c.end}  {c.text}")
+    for s in answer.suggestions:
+        print(f"  (closest passage, not a citation) {s.source}:{s.start}-{s.end}  {s.text}")
+    return 0
+
+
+def _serve(args: argparse.Namespace, settings: Settings) -> int:
+    import uvicorn
+
+    from rag.api import create_app
+    from rag.service import ingest_default, load_pipeline, open_store
+    from ui.app import build_ui
+
+    host, port = args.host or settings.host, args.port or settings.port
+    store = open_store(settings)
+    if settings.data_dir.is_dir():
+        print(ingest_default(settings, store, progress=sys.stderr.isatty()).summary(), flush=True)
+    pipeline = load_pipeline(settings, store)
+    app = create_app(pipeline, ui=build_ui(pipeline))
+    print(f"alliance-qa: chat and API on http://{host}:{port}/  (API docs: http://{host}:{port}/docs)", flush=True)
+    uvicorn.run(app, host=host, port=port, log_level="warning")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command-line interface."""
+    parser = argparse.ArgumentParser(prog="alliance-qa", description="Cited answers about your documents.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("ingest", help="sync the store with .txt/.md files (default: the data folder)")
+    p.add_argument("paths", nargs="*", type=Path, help="files or folders; a folder's files are named relative to it")
+    p.set_defaults(run=_ingest)
+    p = sub.add_parser("ask", help="answer one question with numbered sources")
+    p.add_argument("question")
+    p.add_argument("--json", action="store_true", help="print the /api/answer JSON instead")
+    p.set_defaults(run=_ask)
+    p = sub.add_parser("serve", help="serve the chat at / and the API at /api")
+    p.add_argument("--host", help="address to bind (default from settings: 127.0.0.1)")
+    p.add_argument("--port", type=int, help="port (default from settings: 7860)")
+    p.set_defaults(run=_serve)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the console script."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")  # the models ship in packages; never reach for a hub
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    for noisy in ("httpx", "chromadb", "sentence_transformers", "urllib3"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    args = build_parser().parse_args(argv)
+    return args.run(args, Settings())
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,111 @@
+"""Tie each sentence of a model's answer to the source sentences that support it, whatever markers it wrote."""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+
+from langchain_core.embeddings import Embeddings
+
+from ingest.sentences import split_sentences
+from rag.text import content_words, names, numbers
+from rag.types import Sentence
+
+_MARKER = re.compile(r"\s*\[\s*\d+(?:\s*[,;]\s*\d+)*\s*\]")
+
+
+@dataclass(frozen=True)
+class Claim:
+    """An answer sentence with the sources that back it and its support score (0 when nothing does)."""
+
+    text: str
+    sources: tuple[Sentence, ...]
+    support: float
+    source_support: tuple[float, ...]
+
+
+def strip_markers(text: str) -> str:
+    """The answer text without ``[n]`` citation markers."""
+    return _MARKER.sub("", text).strip()
+
+
+_COMPLETE = re.compile(r"[.!?…][\"'”’)\]]*$")
+
+
+def claims_of(answer: str) -> list[str]:
+    """The answer's sentences, markers removed, blanks dropped; a final sentence cut off mid-way is dropped too."""
+    plain = strip_markers(answer)
+    texts = [plain[s:e] for s, e in split_sentences(plain) if content_words(plain[s:e])]
+    if texts and not _COMPLETE.search(texts[-1]):
+        texts.pop()
+    return texts
+
+
+def _cosine(a: list[float], b: list[float]) -> float:
+    dot = sum(x * y for x, y in zip(a, b))
+    norm = math.sqrt(sum(x * x for x in a)) * math.sqrt(sum(y * y for y in b))
+    return dot / norm if norm else 0.0
+
+
+def coverage(claim: str, sources: list[str]) -> float:
+    """Share of the claim's content words found in the sources (1.0 for a claim with none)."""
+    words = content_words(claim)
+    if not words:
+        return 1.0
+    pool = set().union(*(content_words(s) for s in sources)) if sources else set()
+    return len(words & pool) / len(words)
+
+
+def _foreign(claim: str, sources: list[str]) -> bool:
+    """Whether the claim names a number or a name that none of the sources contain."""
+    joined = " ".join(sources)
+    return bool(numbers(claim) - numbers(joined)) or bool(names(claim) - content_words(joined) - names(joined))
+
+
+def ground(
+    answer: str,
+    candidates: list[Sentence],
+    embeddings: Embeddings,
+    candidate_vectors: dict[str, list[float]],
+    min_support: float,
+    min_coverage: float = 0.8,
+) -> tuple[list[Claim], list[str]]:
+    """Align each answer sentence to its best sources; returns (kept claims, dropped sentence texts).
+
+    Support mixes embedding similarity with content-word coverage, and is zero when the claim carries a number
+    or a name that its sources lack. A claim is kept when its support reaches ``min_support`` and at least
+    ``min_coverage`` of its content words appear in the sentences it cites.
+    """
+    texts = claims_of(answer)
+    if not texts or not candidates:
+        return [], texts
+    vectors = embeddings.embed_documents(texts)
+    kept: list[Claim] = []
+    dropped: list[str] = []
+    said: set[str] = set()
+    for text, vector in zip(texts, vectors):
+        words = content_words(text)
+        if words and len(words - said) / len(words) < 0.3:
+            continue  # the model repeating itself adds nothing
+        said |= words
+        scored = []
+        for source in candidates:
+            similarity = max(0.0, _cosine(vector, candidate_vectors.get(source.id, [])))
+            scored.append((0.5 * similarity + 0.5 * coverage(text, [source.text]), similarity, source))
+        scored.sort(key=lambda item: item[0], reverse=True)
+        best_score, best_similarity, best = scored[0]
+        chosen = [best]
+        # A second source joins when it covers words the first lacks (a claim that merges two sentences).
+        for score, _, source in scored[1:3]:
+            if coverage(text, [best.text, source.text]) > coverage(text, [best.text]) + 0.15 and score >= min_support:
+                chosen.append(source)
+        cited = [s.text for s in chosen]
+        covered = coverage(text, cited)
+        support = 0.0 if _foreign(text, cited) else 0.5 * best_similarity + 0.5 * covered
+        if support >= min_support and covered >= min_coverage:
+            per_source = tuple(round(next(sc for sc, _, s in scored if s is c), 4) for c in chosen)
+            kept.append(Claim(text=text, sources=tuple(chosen), support=round(support, 4), source_support=per_source))
+        else:
+            dropped.append(text)
+    return kept, dropped

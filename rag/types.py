@@ -1,0 +1,67 @@
+"""The typed data that passes between stages: sentences in, ``Answer`` out."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+
+class Sentence(BaseModel):
+    """One source sentence: ``text == <extracted text of source>[start:end]``."""
+
+    id: str
+    source: str
+    text: str
+    start: int
+    end: int
+    index: int = Field(description="position of the sentence within its source, from 0")
+
+
+class ScoredSentence(BaseModel):
+    """A retrieved sentence with its relevance to the query (cosine similarity, -1..1)."""
+
+    sentence: Sentence
+    score: float
+
+
+class Citation(BaseModel):
+    """A source sentence that supports the answer; marker ``[n]`` in the answer is ``citations[n-1]``."""
+
+    id: str
+    source: str
+    text: str
+    start: int
+    end: int
+    score: float = Field(description="retrieval similarity of the sentence to the question")
+    support: float = Field(0.0, description="how well the sentence supports the answer text that cites it, 0..1")
+
+
+class AnswerSentence(BaseModel):
+    """One sentence of the answer with the citation numbers that back it."""
+
+    text: str
+    citations: list[int]
+    support: float
+
+
+class Turn(BaseModel):
+    """One earlier message of the chat."""
+
+    role: Literal["user", "assistant"]
+    content: str
+
+
+class Answer(BaseModel):
+    """What every surface (API, UI, CLI, eval) receives for a question."""
+
+    answer: str
+    refused: bool
+    citations: list[Citation] = Field(default_factory=list)
+    timings_ms: dict[str, float] = Field(default_factory=dict)
+    sentences: list[AnswerSentence] = Field(default_factory=list, description="the answer, sentence by sentence")
+    dropped: list[str] = Field(default_factory=list, description="model sentences removed because no source backs them")
+    mode: Literal["generated", "extractive", "refusal"] = "generated"
+    suggestions: list[Sentence] = Field(
+        default_factory=list, description="closest passages offered with a refusal; never citations"
+    )

@@ -1,0 +1,57 @@
+"""Shared fixtures: real embeddings and a real Chroma store of the essay, loaded once per session."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+from rag.answer import Pipeline  # noqa: E402
+from rag.embeddings import load_embeddings  # noqa: E402
+from rag.llm.fake import ScriptedChatModel  # noqa: E402
+from rag.service import ingest_default, open_store  # noqa: E402
+from rag.settings import Settings  # noqa: E402
+from rag.store import Store  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+ESSAY = ROOT / "data" / "japan_us_alliance.txt"
+
+
+@pytest.fixture(scope="session")
+def embeddings():
+    """all-MiniLM-L6-v2 from its package, loaded once."""
+    return load_embeddings()
+
+
+@pytest.fixture(scope="session")
+def essay_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """Settings whose corpus is the repository's data folder and whose state is a temporary folder."""
+    return Settings(data_dir=ROOT / "data", state_dir=tmp_path_factory.mktemp("state"))
+
+
+@pytest.fixture(scope="session")
+def essay_store(essay_settings: Settings, embeddings) -> Store:
+    """A real persistent Chroma store holding the essay, with real embeddings."""
+    store = open_store(essay_settings, embeddings)
+    ingest_default(essay_settings, store, progress=False)
+    return store
+
+
+@pytest.fixture
+def scripted() -> ScriptedChatModel:
+    """A chat model that replies with what the test queues."""
+    return ScriptedChatModel()
+
+
+@pytest.fixture
+def pipeline(essay_store: Store, essay_settings: Settings, scripted: ScriptedChatModel) -> Pipeline:
+    """The real pipeline over the essay store, with a scripted chat model."""
+    return Pipeline(essay_store, scripted, essay_settings)
+
+
+def essay_text() -> str:
+    """The essay exactly as on disk."""
+    return ESSAY.read_text(encoding="utf-8")

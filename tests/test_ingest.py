@@ -1,0 +1,94 @@
+"""Ingest against a real Chroma store; the hashing embedder keeps these fast and deterministic."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ingest.sync import ingest, kept_text
+from rag.embeddings import HashEmbeddings
+from rag.store import CHUNK, SENTENCE, Store, open_chroma
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Store:
+    return Store(open_chroma(tmp_path / "chroma", "test-collection", HashEmbeddings()))
+
+
+@pytest.fixture
+def corpus(tmp_path: Path) -> Path:
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    (folder / "a.txt").write_text("Alpha is first. Beta follows it.\nGamma starts a paragraph.", encoding="utf-8")
+    (folder / "b.md").write_text("# Notes\n\nThe U.S. signed it. Costs rose 3.5 percent.", encoding="utf-8")
+    return folder
+
+
+def snapshot(store: Store) -> tuple[list[str], int, int]:
+    return sorted(store.ids()), store.count(SENTENCE), store.count(CHUNK)
+
+
+def run(corpus: Path, store: Store, tmp_path: Path):
+    return ingest([corpus], store, tmp_path / "texts", progress=False)
+
+
+def test_second_ingest_writes_nothing_and_ids_are_identical(corpus, store, tmp_path):
+    first = run(corpus, store, tmp_path)
+    before = snapshot(store)
+    second = run(corpus, store, tmp_path)
+    assert (first.files, first.sentences, first.added, first.removed) == (2, 6, first.sentences + first.chunks, 0)
+    assert (second.added, second.removed, second.unchanged) == (0, 0, first.added)
+    assert snapshot(store) == before
+
+
+def test_ids_come_from_content_not_from_the_run(corpus, tmp_path):
+    one = Store(open_chroma(tmp_path / "one", "test-collection", HashEmbeddings()))
+    two = Store(open_chroma(tmp_path / "two", "test-collection", HashEmbeddings()))
+    run(corpus, one, tmp_path)
+    run(corpus, two, tmp_path)
+    assert snapshot(one) == snapshot(two)
+
+
+def test_edited_file_leaves_no_old_records(corpus, store, tmp_path):
+    run(corpus, store, tmp_path)
+    (corpus / "a.txt").write_text("Delta replaces everything. Epsilon too.", encoding="utf-8")
+    report = run(corpus, store, tmp_path)
+    texts = [s.text for s in store.sentences("a.txt")]
+    assert texts == ["Delta replaces everything.", "Epsilon too."]
+    assert report.removed == 3 + 2  # three old sentences, two old chunks
+    assert len(store.ids()) == len(set(store.ids()))
+    assert len(store.files()) == 2
+
+
+def test_deleted_file_is_removed(corpus, store, tmp_path):
+    run(corpus, store, tmp_path)
+    (corpus / "b.md").unlink()
+    run(corpus, store, tmp_path)
+    assert {s.source for s in store.sentences()} == {"a.txt"}
+    assert set(store.files()) == {"a.txt"}
+
+
+def test_bad_files_are_skipped_by_name_and_the_rest_ingested(corpus, store, tmp_path):
+    (corpus / "empty.txt").write_text("   \n", encoding="utf-8")
+    (corpus / "latin1.txt").write_bytes("Caf\xe9 cr\xe8me.".encode("latin-1"))
+    (corpus / "binary.md").write_bytes(b"\x00\x01\x02PNG")
+    report = run(corpus, store, tmp_path)
+    skipped = dict(report.skipped)
+    assert set(skipped) == {"empty.txt", "latin1.txt", "binary.md"}
+    assert "empty" in skipped["empty.txt"] and "UTF-8" in skipped["latin1.txt"] and "binary" in skipped["binary.md"]
+    assert set(store.files()) == {"a.txt", "b.md"}
+
+
+def test_offsets_slice_the_kept_text(corpus, store, tmp_path):
+    run(corpus, store, tmp_path)
+    for source, sha in store.files().items():
+        text = kept_text(tmp_path / "texts", sha)
+        assert text == (corpus / source).read_text(encoding="utf-8")
+        for sentence in store.sentences(source):
+            assert text[sentence.start : sentence.end] == sentence.text
+
+
+def test_missing_path_is_a_clear_error(store, tmp_path):
+    with pytest.raises(FileNotFoundError, match="no such file or folder"):
+        ingest([tmp_path / "nope"], store, tmp_path / "texts", progress=False)
