@@ -88,6 +88,7 @@ def ingest(paths: list[Path], store: Store, texts_dir: Path, progress: bool = Tr
     for name in sorted(set(known) - present):
         report.removed += store.delete_source(name)
     _prune_texts(texts_dir, set(store.files().values()))
+    store.sync_keywords()
     report.seconds = time.perf_counter() - began
     return report
 
@@ -114,7 +115,14 @@ def _chunk_record(c: Chunk, sha: str) -> Record:
 
 
 def _file_record(source: str, sha: str, text: str, sentences: int, chunks: int) -> Record:
-    meta = {"kind": FILE, "source": source, "file_sha": sha, "chars": len(text), "sentences": sentences, "chunks": chunks}
+    meta = {
+        "kind": FILE,
+        "source": source,
+        "file_sha": sha,
+        "chars": len(text),
+        "sentences": sentences,
+        "chunks": chunks,
+    }
     return f"{source}\n{text[:300]}", meta, record_id(FILE, source, sha, 0)
 
 

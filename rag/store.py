@@ -10,6 +10,7 @@ import chromadb
 from langchain_chroma import Chroma
 from langchain_core.embeddings import Embeddings
 
+from rag.keyword import KeywordIndex, fingerprint
 from rag.types import ScoredSentence, Sentence
 
 SENTENCE, CHUNK, FILE = "sentence", "chunk", "file"
@@ -36,8 +37,29 @@ def _sentence(record_id: str, text: str, meta: dict[str, Any]) -> Sentence:
 class Store:
     """Domain operations on one collection; every record carries ``kind``, ``source`` and ``file_sha`` metadata."""
 
-    def __init__(self, chroma: Chroma) -> None:
+    def __init__(self, chroma: Chroma, keyword_path: Path) -> None:
         self.chroma = chroma
+        self.keyword_path = keyword_path
+        self._keywords: tuple[float, KeywordIndex] | None = None
+
+    def keywords(self) -> KeywordIndex:
+        """The keyword index saved beside the store, reloaded only when a new one has been written."""
+        try:
+            mtime = self.keyword_path.stat().st_mtime
+        except FileNotFoundError:
+            return KeywordIndex([])
+        if self._keywords is None or self._keywords[0] != mtime:
+            self._keywords = (mtime, KeywordIndex.load(self.keyword_path) or KeywordIndex([]))
+        return self._keywords[1]
+
+    def sync_keywords(self) -> bool:
+        """Rebuild the keyword index if it does not hold exactly the store's sentences; returns whether it did."""
+        ids = self.ids({"kind": SENTENCE})
+        saved = KeywordIndex.load(self.keyword_path)
+        if saved is not None and saved.fingerprint == fingerprint(ids):
+            return False
+        KeywordIndex(self.sentences()).save(self.keyword_path)
+        return True
 
     @property
     def embeddings(self) -> Embeddings:
@@ -87,7 +109,9 @@ class Store:
 
     def sentences(self, source: str | None = None) -> list[Sentence]:
         """All sentences (of one source, if given), in document order."""
-        where: dict[str, Any] = {"kind": SENTENCE} if source is None else {"$and": [{"kind": SENTENCE}, {"source": source}]}
+        where: dict[str, Any] = (
+            {"kind": SENTENCE} if source is None else {"$and": [{"kind": SENTENCE}, {"source": source}]}
+        )
         got = self.chroma.get(where=where, include=["documents", "metadatas"])
         found = [_sentence(i, d, m) for i, d, m in zip(got["ids"], got["documents"], got["metadatas"])]
         return sorted(found, key=lambda s: (s.source, s.index))

@@ -19,10 +19,11 @@ class Sentence(BaseModel):
 
 
 class ScoredSentence(BaseModel):
-    """A retrieved sentence with its relevance to the query (cosine similarity, -1..1)."""
+    """A retrieved sentence: ``score`` is its cosine similarity to the query, ``rank`` its fused ranking score."""
 
     sentence: Sentence
     score: float
+    rank: float = 0.0
 
 
 class Citation(BaseModel):

@@ -13,7 +13,7 @@ from rag.store import CHUNK, SENTENCE, Store, open_chroma
 
 @pytest.fixture
 def store(tmp_path: Path) -> Store:
-    return Store(open_chroma(tmp_path / "chroma", "test-collection", HashEmbeddings()))
+    return Store(open_chroma(tmp_path / "chroma", "test-collection", HashEmbeddings()), tmp_path / "kw.json")
 
 
 @pytest.fixture
@@ -43,8 +43,8 @@ def test_second_ingest_writes_nothing_and_ids_are_identical(corpus, store, tmp_p
 
 
 def test_ids_come_from_content_not_from_the_run(corpus, tmp_path):
-    one = Store(open_chroma(tmp_path / "one", "test-collection", HashEmbeddings()))
-    two = Store(open_chroma(tmp_path / "two", "test-collection", HashEmbeddings()))
+    one = Store(open_chroma(tmp_path / "one", "test-collection", HashEmbeddings()), tmp_path / "one.json")
+    two = Store(open_chroma(tmp_path / "two", "test-collection", HashEmbeddings()), tmp_path / "two.json")
     run(corpus, one, tmp_path)
     run(corpus, two, tmp_path)
     assert snapshot(one) == snapshot(two)
@@ -92,3 +92,14 @@ def test_offsets_slice_the_kept_text(corpus, store, tmp_path):
 def test_missing_path_is_a_clear_error(store, tmp_path):
     with pytest.raises(FileNotFoundError, match="no such file or folder"):
         ingest([tmp_path / "nope"], store, tmp_path / "texts", progress=False)
+
+
+def test_keyword_index_follows_the_store_across_reingest(corpus, store, tmp_path):
+    run(corpus, store, tmp_path)
+    assert set(store.keywords().by_id) == set(store.ids({"kind": SENTENCE}))
+    (corpus / "a.txt").write_text("Zeta is brand new.", encoding="utf-8")
+    (corpus / "b.md").unlink()
+    run(corpus, store, tmp_path)
+    assert set(store.keywords().by_id) == set(store.ids({"kind": SENTENCE}))
+    assert [s.text for s, _ in store.keywords().search("zeta", 5)] == ["Zeta is brand new."]
+    assert store.keywords().search("alpha", 5) == []

@@ -57,7 +57,11 @@ def test_quotes_and_questions():
 
 
 @settings(max_examples=500, deadline=None)
-@given(st.lists(st.sampled_from(list("ab .?!\n\t’'\"US3,…)#-") + ["\n\n", "# ", "- ", "e.g.", "U.S."]), max_size=80).map("".join))
+@given(
+    st.lists(st.sampled_from(list("ab .?!\n\t’'\"US3,…)#-") + ["\n\n", "# ", "- ", "e.g.", "U.S."]), max_size=80).map(
+        "".join
+    )
+)
 def test_spans_are_ordered_disjoint_and_only_whitespace_between(text):
     spans = split_sentences(text)
     cursor = 0

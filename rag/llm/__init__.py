@@ -15,7 +15,10 @@ def make_chat_model(settings: Settings) -> BaseChatModel:
 
         path = settings.llm_model_path or str(smollm2_path())
         return ChatLlamaCpp(
-            model_path=path, n_threads=settings.llm_threads, n_ctx=settings.llm_context, max_tokens=settings.llm_max_tokens
+            model_path=path,
+            n_threads=settings.llm_threads,
+            n_ctx=settings.llm_context,
+            max_tokens=settings.llm_max_tokens,
         )
     if name == "fake":
         from rag.llm.fake import ScriptedChatModel

@@ -53,7 +53,9 @@ class ChatLlamaCpp(BaseChatModel):
             try:
                 from llama_cpp import Llama
             except ImportError as exc:
-                raise ImportError("the llamacpp backend needs 'llama-cpp-python': pip install llama-cpp-python") from exc
+                raise ImportError(
+                    "the llamacpp backend needs 'llama-cpp-python': pip install llama-cpp-python"
+                ) from exc
             self._llm = Llama(
                 model_path=self.model_path, n_ctx=self.n_ctx, n_threads=self.n_threads, seed=0, verbose=False
             )

@@ -1,0 +1,17 @@
+"""Dense retrieval on the essay with the real embedding model."""
+
+import pytest
+
+CASES = [
+    ("Which new areas do Japan and the US work on together?", "Cybersecurity, space exploration, and AI"),
+    ("What hurdles does the alliance face?", "Domestic pressures, economic dependencies"),
+    ("Where did the alliance come from historically?", "Historically, the Japan-US alliance has evolved"),
+    ("Why do they need partnerships with ASEAN countries?", "Both Japan and the US recognize that maintaining"),
+]
+
+
+@pytest.mark.parametrize("question,expected", CASES)
+def test_question_retrieves_the_sentence_that_answers_it(pipeline, question, expected):
+    hits = pipeline.retrieve(question)
+    assert any(h.sentence.text.startswith(expected) for h in hits[:3]), [h.sentence.text[:40] for h in hits[:3]]
+    assert hits == sorted(hits, key=lambda h: h.rank, reverse=True)

@@ -1,0 +1,1 @@
+"""The Gradio chat UI: renders what ``Pipeline.answer`` returns."""
