@@ -35,9 +35,12 @@ def check_question(question: object, max_chars: int) -> str:
 
 
 class Pipeline:
-    """Holds the store and the chat model; ``answer`` is the function every surface calls."""
+    """Holds the store and the chat model; ``answer`` is the function every surface calls.
 
-    def __init__(self, store: Store, chat_model: BaseChatModel, settings: Settings) -> None:
+    With no chat model the pipeline is extractive-only: answers are the best source sentences themselves.
+    """
+
+    def __init__(self, store: Store, chat_model: BaseChatModel | None, settings: Settings) -> None:
         self.store = store
         self.chat_model = chat_model
         self.settings = settings
@@ -50,7 +53,7 @@ class Pipeline:
         question = check_question(question, self.settings.max_question_chars)
         timings: dict[str, float] = {}
 
-        hits = self.retrieve(_retrieval_query(question, history))
+        hits = self.retrieve(retrieval_query(question, history))
         timings["retrieve"] = _ms(began)
         if not hits or max(h.score for h in hits) < self.settings.refusal_threshold:
             return self._refusal(hits, timings, began)
@@ -79,6 +82,8 @@ class Pipeline:
 
     def _generate(self, question: str, sources: list[Sentence], on_token: Callable[[str], None] | None) -> str:
         """The model's draft; empty when the model fails, so that the extractive answer is used instead."""
+        if self.chat_model is None:
+            return ""
         messages = build_messages(question, sources)
         parts: list[str] = []
         try:
@@ -88,7 +93,7 @@ class Pipeline:
                 if on_token and token:
                     on_token(token)
         except Exception:  # a backend failure must still leave the user an answer
-            log.exception("chat model %s failed; answering extractively", self.chat_model._llm_type)
+            log.exception("chat model %s failed; answering extractively", type(self.chat_model).__name__)
             return ""
         draft = "".join(parts).strip()
         return "" if draft.upper().startswith(NOT_IN_DOCUMENT) else draft
@@ -111,7 +116,7 @@ class Pipeline:
         return Answer(answer=text, refused=True, mode="refusal", suggestions=suggestions, timings_ms=timings)
 
 
-def _retrieval_query(question: str, history: Sequence[Turn]) -> str:
+def retrieval_query(question: str, history: Sequence[Turn]) -> str:
     """The question, prefixed with the previous user turn so that a follow-up keeps its subject."""
     previous = [t.content for t in history if t.role == "user"]
     return f"{previous[-1]} {question}" if previous else question

@@ -65,7 +65,11 @@ def create_app(pipeline: Pipeline, ui: Any | None = None) -> FastAPI:
     @app.get("/api/health")
     def health() -> dict[str, Any]:
         """200 once the models and the store are loaded (the server only listens after that)."""
-        return {"status": "ok", "documents": len(pipeline.store.files()), "llm": pipeline.chat_model._llm_type}
+        return {
+            "status": "ok",
+            "documents": len(pipeline.store.files()),
+            "llm": getattr(pipeline.chat_model, "_llm_type", "none"),
+        }
 
     if ui is not None:
         import gradio as gr

@@ -85,6 +85,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", help="address to bind (default from settings: 127.0.0.1)")
     p.add_argument("--port", type=int, help="port (default from settings: 7860)")
     p.set_defaults(run=_serve)
+    # eval and bench parse their own options; these entries only list them in --help.
+    sub.add_parser("eval", help="score configurations on the gold set (alliance-qa eval --help)", add_help=False)
+    sub.add_parser("bench", help="benchmarks with side-by-side ratios (alliance-qa bench --help)", add_help=False)
     return parser
 
 
@@ -94,6 +97,15 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     for noisy in ("httpx", "chromadb", "sentence_transformers", "urllib3"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["eval"]:
+        from eval.runner import main as run_eval
+
+        return run_eval(argv[1:], Settings())
+    if argv[:1] == ["bench"]:
+        from eval.bench import main as run_bench
+
+        return run_bench(argv[1:])
     args = build_parser().parse_args(argv)
     return args.run(args, Settings())
 

@@ -7,9 +7,11 @@ from langchain_core.language_models import BaseChatModel
 from rag.settings import Settings
 
 
-def make_chat_model(settings: Settings) -> BaseChatModel:
-    """Build the chat model named by ``settings.llm``: 'llamacpp' (default) or 'fake'."""
+def make_chat_model(settings: Settings) -> BaseChatModel | None:
+    """Build the chat model named by ``settings.llm``: 'llamacpp' (default), 'fake', or 'none' (extractive only)."""
     name = settings.llm.strip().lower()
+    if name == "none":
+        return None
     if name == "llamacpp":
         from rag.llm.llamacpp import ChatLlamaCpp, smollm2_path
 
@@ -24,4 +26,4 @@ def make_chat_model(settings: Settings) -> BaseChatModel:
         from rag.llm.fake import ScriptedChatModel
 
         return ScriptedChatModel(replies=["NOT IN DOCUMENT"])
-    raise ValueError(f"unknown LLM backend {settings.llm!r}: set ALLIANCE_QA_LLM to 'llamacpp' or 'fake'")
+    raise ValueError(f"unknown LLM backend {settings.llm!r}: set ALLIANCE_QA_LLM to 'llamacpp', 'fake' or 'none'")

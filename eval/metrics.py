@@ -1,0 +1,112 @@
+"""Scoring answers against the gold set: retrieval, citations, refusals, unsupported content and latency."""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Iterable
+
+from pydantic import BaseModel, Field
+
+from eval.gold import MUST_REFUSE
+from rag.text import content_words
+
+RECALL_AT = (1, 4, 12)
+
+
+class ItemResult(BaseModel):
+    """What one configuration did with one gold item, reduced to what the metrics need."""
+
+    id: str
+    kind: str
+    question: str
+    answer: str
+    refused: bool
+    mode: str
+    gold: list[str] = Field(description="ids of the gold sentences")
+    retrieved: list[str] = Field(description="ids of the retrieved sentences, best first")
+    cited: list[list[str]] = Field(description="per citation, the sentence ids it covers (one, or a chunk's)")
+    cited_texts: list[str]
+    sentence_citations: list[list[int]] = Field(description="per answer sentence, its citation numbers (1-based)")
+    unsupported: float = Field(description="share of answer content words found in no cited text")
+    timings_ms: dict[str, float]
+    ttft_ms: float | None = None
+    leaked: bool = False
+    dropped: int = 0
+
+
+def unsupported_share(answer: str, cited_texts: Iterable[str]) -> float:
+    """Share of the answer's content words (stop words removed, lightly stemmed) absent from every cited text."""
+    words = content_words(answer)
+    if not words:
+        return 0.0
+    pool = set().union(*(content_words(t) for t in cited_texts))
+    return len(words - pool) / len(words)
+
+
+def _mean(values: list[float]) -> float | None:
+    return round(statistics.fmean(values), 4) if values else None
+
+
+def _percentile(values: list[float], q: float) -> float | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    position = (len(ordered) - 1) * q
+    low, high = int(position), min(int(position) + 1, len(ordered) - 1)
+    return round(ordered[low] + (ordered[high] - ordered[low]) * (position - low), 1)
+
+
+def refusal_correct(r: ItemResult) -> bool:
+    """A must-refuse item is handled when refused, or (a false premise) corrected with a gold citation."""
+    if r.refused:
+        return True
+    return r.kind == "false-premise" and bool(r.gold) and any(set(unit) & set(r.gold) for unit in r.cited)
+
+
+def score(results: list[ItemResult]) -> dict[str, float | None]:
+    """Every metric over a list of results (one configuration, one kind or all kinds)."""
+    answerable = [r for r in results if r.gold and r.kind not in MUST_REFUSE]
+    answered = [r for r in answerable if not r.refused]
+    must_refuse = [r for r in results if r.kind in MUST_REFUSE]
+    metrics: dict[str, float | None] = {}
+    for k in RECALL_AT:
+        metrics[f"recall@{k}"] = _mean([len(set(r.retrieved[:k]) & set(r.gold)) / len(r.gold) for r in answerable])
+    metrics["mrr"] = _mean([_reciprocal_rank(r) for r in answerable])
+    metrics["evidence_hit"] = _mean([float(any(set(u) & set(r.gold) for u in r.cited)) for r in answerable])
+    metrics["citation_precision"] = _mean(
+        [sum(bool(set(u) & set(r.gold)) for u in r.cited) / len(r.cited) for r in answered if r.cited]
+    )
+    metrics["citation_recall"] = _mean([_alce_recall(r) for r in answered])
+    metrics["refusal_accuracy"] = _mean([float(refusal_correct(r)) for r in must_refuse])
+    metrics["false_refusal"] = _mean([float(r.refused) for r in results if r.kind not in MUST_REFUSE])
+    metrics["unsupported"] = _mean([r.unsupported for r in results if not r.refused])
+    metrics["leaks"] = float(sum(r.leaked for r in results))
+    totals = [r.timings_ms.get("total", 0.0) for r in results]
+    metrics["latency_p50_ms"] = _percentile(totals, 0.5)
+    metrics["latency_p95_ms"] = _percentile(totals, 0.95)
+    metrics["ttft_p50_ms"] = _percentile([r.ttft_ms for r in results if r.ttft_ms is not None], 0.5)
+    for stage in ("retrieve", "generate", "ground"):
+        metrics[f"{stage}_p50_ms"] = _percentile([r.timings_ms[stage] for r in results if stage in r.timings_ms], 0.5)
+    metrics["items"] = float(len(results))
+    return metrics
+
+
+def _reciprocal_rank(r: ItemResult) -> float:
+    return next((1.0 / (i + 1) for i, sid in enumerate(r.retrieved) if sid in r.gold), 0.0)
+
+
+def _alce_recall(r: ItemResult) -> float:
+    """Share of answer sentences whose citations include a gold (supporting) sentence."""
+    if not r.sentence_citations:
+        return 0.0
+    hits = 0
+    for numbers in r.sentence_citations:
+        units = [r.cited[n - 1] for n in numbers if 0 < n <= len(r.cited)]
+        hits += any(set(u) & set(r.gold) for u in units)
+    return hits / len(r.sentence_citations)
+
+
+def by_kind(results: list[ItemResult]) -> dict[str, dict[str, float | None]]:
+    """The metrics for each kind of question separately."""
+    kinds = sorted({r.kind for r in results})
+    return {kind: score([r for r in results if r.kind == kind]) for kind in kinds}

@@ -1,0 +1,175 @@
+"""``alliance-qa eval``: run configurations side by side over the gold set, report, and check thresholds."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field
+from tqdm import tqdm
+
+from eval.baseline import BaselineRAG
+from eval.gold import GoldItem, gold_ids, load_gold, stratified
+from eval.metrics import ItemResult, by_kind, score, unsupported_share
+from eval.report import print_table, write_report
+from rag.answer import Pipeline, retrieval_query
+from rag.llm import make_chat_model
+from rag.prompt import SYSTEM
+from rag.service import ingest_default, open_store
+from rag.settings import Settings
+from rag.store import CHUNK, Store
+from rag.types import Answer
+
+HERE = Path(__file__).parent
+QUICK_PER_KIND = 3
+
+
+class Config(BaseModel):
+    """One configuration to evaluate: settings overrides, or the plain LangChain baseline."""
+
+    name: str
+    settings: dict[str, Any] = Field(default_factory=dict)
+    baseline: bool = False
+
+
+def load_configs(path: Path) -> list[Config]:
+    """The configurations listed in a JSON file."""
+    return [Config(**c) for c in json.loads(path.read_text(encoding="utf-8"))]
+
+
+def leaked(answer: str) -> bool:
+    """Whether the answer repeats any six consecutive words of the system prompt."""
+    words, text = SYSTEM.lower().split(), " ".join(answer.lower().split())
+    return any(" ".join(words[i : i + 6]) in text for i in range(len(words) - 5))
+
+
+class Evaluator:
+    """Runs gold items through configurations that share one store and one copy of each model."""
+
+    def __init__(self, settings: Settings, store: Store, items: list[GoldItem]) -> None:
+        self.settings = settings
+        self.store = store
+        self.items = items
+        self.gold = gold_ids(items, store.sentences())
+        chunks = store.chroma.get(where={"kind": CHUNK}, include=["metadatas"])
+        self.chunk_sentences = {i: m["sentence_ids"].split(",") for i, m in zip(chunks["ids"], chunks["metadatas"])}
+        self._models: dict[str, Any] = {}
+
+    def _model(self, settings: Settings) -> Any:
+        key = f"{settings.llm}|{settings.llm_model_path}|{settings.llm_max_tokens}"
+        if key not in self._models:
+            self._models[key] = make_chat_model(settings)
+        return self._models[key]
+
+    def run(self, config: Config, progress: bool = True) -> list[ItemResult]:
+        """Every item through one configuration."""
+        settings = self.settings.model_copy(update=config.settings)
+        model = self._model(settings)
+        pipeline = Pipeline(self.store, model, settings)
+        baseline = BaselineRAG(self.store, model, k=settings.top_k) if config.baseline else None
+        results = []
+        for item in tqdm(self.items, desc=config.name, disable=not progress, leave=False):
+            first: list[float] = []
+            began = time.perf_counter()
+
+            def on_token(_: str, first: list[float] = first, began: float = began) -> None:
+                if not first:
+                    first.append((time.perf_counter() - began) * 1000)
+
+            if baseline is not None:
+                answer = baseline.answer(item.question, on_token=on_token)
+                units = [self.chunk_sentences.get(c.id, []) for c in answer.citations]
+                retrieved = [sid for c in answer.citations for sid in self.chunk_sentences.get(c.id, [])]
+            else:
+                answer = pipeline.answer(item.question, item.history, on_token=on_token)
+                units = [[c.id] for c in answer.citations]
+                hits = pipeline.retrieve(retrieval_query(item.question, item.history))
+                retrieved = [h.sentence.id for h in hits]
+            results.append(self._result(item, answer, units, retrieved, first[0] if first else None))
+        return results
+
+    def _result(
+        self, item: GoldItem, answer: Answer, units: list[list[str]], retrieved: list[str], ttft: float | None
+    ) -> ItemResult:
+        texts = [c.text for c in answer.citations]
+        return ItemResult(
+            id=item.id,
+            kind=item.kind,
+            question=item.question,
+            answer=answer.answer,
+            refused=answer.refused,
+            mode=answer.mode,
+            gold=sorted(self.gold[item.id]),
+            retrieved=retrieved,
+            cited=units,
+            cited_texts=texts,
+            sentence_citations=[s.citations for s in answer.sentences],
+            unsupported=0.0 if answer.refused else unsupported_share(_plain(answer), texts),
+            timings_ms=answer.timings_ms,
+            ttft_ms=ttft,
+            leaked=leaked(answer.answer),
+            dropped=len(answer.dropped),
+        )
+
+
+def _plain(answer: Answer) -> str:
+    """The answer's words without citation markers."""
+    return " ".join(s.text for s in answer.sentences) if answer.sentences else answer.answer
+
+
+def check_thresholds(metrics: dict[str, dict[str, Any]], thresholds: dict[str, Any]) -> list[str]:
+    """Every (configuration, metric) that misses its committed bound, as a sentence."""
+    misses = []
+    for name, bounds in thresholds.items():
+        if name not in metrics:
+            continue
+        for metric, bound in bounds.items():
+            value = metrics[name].get(metric)
+            if value is None:
+                misses.append(f"{name}: {metric} was not measured")
+            elif "min" in bound and value < bound["min"]:
+                misses.append(f"{name}: {metric} = {value} is below the minimum {bound['min']}")
+            elif "max" in bound and value > bound["max"]:
+                misses.append(f"{name}: {metric} = {value} is above the maximum {bound['max']}")
+    return misses
+
+
+def main(argv: list[str] | None = None, settings: Settings | None = None) -> int:
+    """Run the eval; returns 1 when a configuration misses a threshold."""
+    parser = argparse.ArgumentParser(prog="alliance-qa eval", description="Score configurations on the gold set.")
+    parser.add_argument("--quick", action="store_true", help=f"{QUICK_PER_KIND} items of each kind, quick configs")
+    parser.add_argument("--configs", type=Path, help="JSON list of configurations (default: eval/configs*.json)")
+    parser.add_argument("--thresholds", type=Path, default=HERE / "thresholds.json")
+    parser.add_argument("--questions", type=Path, default=HERE / "questions.jsonl")
+    parser.add_argument("--out", type=Path, default=HERE / "reports", help="reports go in <out>/<timestamp>/")
+    args = parser.parse_args(argv)
+
+    settings = settings or Settings()
+    items = load_gold(args.questions)
+    if args.quick:
+        items = stratified(items, QUICK_PER_KIND)
+    configs = load_configs(args.configs or HERE / ("configs-quick.json" if args.quick else "configs.json"))
+    store = open_store(settings)
+    ingest_default(settings, store, progress=False)
+    evaluator = Evaluator(settings, store, items)
+
+    results = {c.name: evaluator.run(c) for c in configs}
+    metrics = {name: score(r) for name, r in results.items()}
+    kinds = {name: by_kind(r) for name, r in results.items()}
+    scope = "quick" if args.quick else "full"
+    misses = check_thresholds(metrics, json.loads(args.thresholds.read_text()).get(scope, {}))
+    out = args.out / datetime.now().strftime("%Y%m%d-%H%M%S")
+    write_report(out, scope, configs, settings, results, metrics, kinds, misses)
+    print_table(metrics)
+    print(f"report: {out / 'report.md'}")
+    for miss in misses:
+        print(f"THRESHOLD MISSED: {miss}")
+    return 1 if misses else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
