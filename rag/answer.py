@@ -8,6 +8,7 @@ from collections.abc import Callable, Sequence
 
 from langchain_core.language_models import BaseChatModel
 
+from rag.answerability import refusal_reason
 from rag.grounding import Claim, ground
 from rag.prompt import NOT_IN_DOCUMENT, build_messages
 from rag.retrieve import retrieve
@@ -55,8 +56,9 @@ class Pipeline:
 
         hits = self.retrieve(retrieval_query(question, history))
         timings["retrieve"] = _ms(began)
-        if not hits or max(h.score for h in hits) < self.settings.refusal_threshold:
-            return self._refusal(hits, timings, began)
+        reason = refusal_reason(question, hits, self.store.keywords(), self.settings.refusal_threshold)
+        if reason:
+            return self._refusal(reason, hits, timings, began)
 
         sources = [h.sentence for h in hits[: self.settings.top_k]]
         step = time.perf_counter()
@@ -105,12 +107,12 @@ class Pipeline:
         chosen = [best] + [h for h in pool[1:2] if h.score >= best.score - 0.05]
         return [Claim(text=h.sentence.text, sources=(h.sentence,), support=1.0, source_support=(1.0,)) for h in chosen]
 
-    def _refusal(self, hits: list[ScoredSentence], timings: dict[str, float], began: float) -> Answer:
-        names = sorted({h.sentence.source for h in hits}) or ["the ingested documents"]
-        text = (
-            f"The document doesn't cover this: nothing in {', '.join(names)} answers the question. "
-            "Try asking about what it does discuss; the closest passages are listed as suggestions."
-        )
+    def _refusal(self, reason: str, hits: list[ScoredSentence], timings: dict[str, float], began: float) -> Answer:
+        """Says the documents don't cover the question, why, and what they do cover."""
+        index = self.store.keywords()
+        openings = [s for s in index.sentences if s.index == 0][:3]
+        covers = " ".join(f"{s.source}: “{s.text}”" for s in openings) or "no documents have been ingested yet."
+        text = f"The document doesn't cover this: {reason}. What it does cover: {covers}"
         timings["total"] = _ms(began)
         suggestions = [h.sentence for h in hits[:3]]
         return Answer(answer=text, refused=True, mode="refusal", suggestions=suggestions, timings_ms=timings)

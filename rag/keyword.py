@@ -39,6 +39,11 @@ class KeywordIndex:
         # Lucene's idf stays positive even for a term found in every sentence of a tiny corpus.
         self._idf = {t: math.log(1 + (n - f + 0.5) / (f + 0.5)) for t, f in frequency.items()}
 
+    @property
+    def vocabulary(self) -> set[str]:
+        """Every term (stemmed content word or numeral) found in the indexed sentences."""
+        return set(self._idf)
+
     def search(self, query: str, k: int, k1: float = 1.2, b: float = 0.75) -> list[tuple[Sentence, float]]:
         """The ``k`` best sentences by BM25 score, best first; sentences sharing no term are left out."""
         terms = [t for t in tokens(query) if t in self._idf]

@@ -41,7 +41,7 @@ class Settings(BaseSettings):
     top_k: int = Field(4, ge=1, le=20, description="source sentences given to the model")
     candidates: int = Field(12, ge=1, le=100, description="sentences retrieved before the top_k are chosen")
     refusal_threshold: float = Field(
-        0.35, ge=-1, le=1, description="refuse without calling the model when the best sentence's similarity is below"
+        0.24, ge=-1, le=1, description="refuse without calling the model when the best sentence's similarity is below"
     )
     support_threshold: float = Field(0.5, ge=0, le=1, description="least support an answer sentence needs to be kept")
     max_question_chars: int = Field(2000, ge=1, description="longest question accepted, after stripping")
