@@ -77,8 +77,8 @@ class Pipeline:
         answer.timings_ms = timings
         return answer
 
-    def retrieve(self, query: str) -> list[ScoredSentence]:
-        """Candidate source sentences for the query, best first."""
+    def retrieve(self, query: str | list[str]) -> list[ScoredSentence]:
+        """Candidate source sentences for the query (or several, fused), best first."""
         s = self.settings
         return retrieve(self.store, query, s.candidates, s.retrieval, s.dense_weight, s.keyword_weight)
 
@@ -118,10 +118,13 @@ class Pipeline:
         return Answer(answer=text, refused=True, mode="refusal", suggestions=suggestions, timings_ms=timings)
 
 
-def retrieval_query(question: str, history: Sequence[Turn]) -> str:
-    """The question, prefixed with the previous user turn so that a follow-up keeps its subject."""
-    previous = [t.content for t in history if t.role == "user"]
-    return f"{previous[-1]} {question}" if previous else question
+def retrieval_query(question: str, history: Sequence[Turn]) -> list[str]:
+    """The retrieval queries: the question, and for a follow-up also the question after the previous user turn.
+
+    Rankings of both are fused, so the follow-up's own words lead and the earlier subject breaks ties.
+    """
+    previous = [t.content for t in history if t.role == "user" and t.content.strip()]
+    return [question, f"{previous[-1]} {question}"] if previous else [question]
 
 
 def _compose(claims: list[Claim], scores: dict[str, float], dropped: list[str], mode: str) -> Answer:

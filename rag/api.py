@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
+import logging
+import threading
+from collections.abc import AsyncIterator
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from rag.answer import InvalidQuestion, Pipeline
+from rag.answer import InvalidQuestion, Pipeline, check_question
 from rag.types import Answer, Turn
 
 
@@ -20,6 +25,38 @@ class AnswerRequest(BaseModel):
 
     question: str = Field(description="1..2000 characters after stripping")
     history: list[Turn] = Field(default_factory=list, description="earlier turns of the chat, oldest first")
+
+
+log = logging.getLogger(__name__)
+
+
+def sse(event: str, data: Any) -> str:
+    """One Server-Sent Event with a JSON payload."""
+    return f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
+
+
+async def stream_answer(pipeline: Pipeline, request: AnswerRequest) -> AsyncIterator[str]:
+    """``token`` events while the model writes, then one ``final`` event (the /api/answer JSON) or ``error``."""
+    loop = asyncio.get_running_loop()
+    queue: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
+
+    def put(event: str, data: Any) -> None:
+        loop.call_soon_threadsafe(queue.put_nowait, (event, data))
+
+    def work() -> None:
+        try:
+            answer = pipeline.answer(request.question, request.history, on_token=lambda t: put("token", {"text": t}))
+            put("final", answer.model_dump(mode="json"))
+        except Exception as exc:  # reported to the client as an error event, and logged with its traceback
+            log.exception("streamed answer failed")
+            put("error", {"error": f"answering failed: {type(exc).__name__}; try again or use /api/answer"})
+
+    threading.Thread(target=work, name="answer-stream", daemon=True).start()
+    while True:
+        event, data = await queue.get()
+        yield sse(event, data)
+        if event != "token":
+            return
 
 
 class ErrorBody(BaseModel):
@@ -61,6 +98,17 @@ def create_app(pipeline: Pipeline, ui: Any | None = None) -> FastAPI:
     def answer(request: AnswerRequest) -> Answer:
         """Answer a question from the documents, with citations to exact source sentences, or refuse."""
         return pipeline.answer(request.question, request.history)
+
+    @app.post(
+        "/api/answer/stream",
+        responses={200: {"content": {"text/event-stream": {}}}, 400: {"model": ErrorBody}, 422: {"model": ErrorBody}},
+    )
+    def answer_stream(request: AnswerRequest) -> StreamingResponse:
+        """The same answer as Server-Sent Events: ``token`` events, then ``final`` with the /api/answer JSON."""
+        check_question(request.question, pipeline.settings.max_question_chars)  # a bad question is a 422, not a stream
+        return StreamingResponse(
+            stream_answer(pipeline, request), media_type="text/event-stream", headers={"Cache-Control": "no-cache"}
+        )
 
     @app.get("/api/health")
     def health() -> dict[str, Any]:

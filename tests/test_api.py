@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from fastapi.testclient import TestClient
 
@@ -84,3 +86,50 @@ def test_health_and_openapi(client):
     spec = client.get("/openapi.json").json()
     assert "/api/answer" in spec["paths"]
     assert client.get("/docs").status_code == 200
+
+
+def parse_sse(text: str) -> list[tuple[str, dict]]:
+    events = []
+    for block in text.strip().split("\n\n"):
+        lines = dict(line.split(": ", 1) for line in block.splitlines())
+        events.append((lines["event"], json.loads(lines["data"])))
+    return events
+
+
+def test_stream_sends_tokens_then_the_same_final_json(client, scripted):
+    reply = (
+        "Cybersecurity, space exploration, and AI are new domains where Japan and the US are collaborating closely, "
+        "preparing for future challenges that transcend traditional military concerns. [1]"
+    )
+    scripted.enqueue(reply, reply)
+    question = {"question": "Which new domains do Japan and the US collaborate in?"}
+    response = client.post("/api/answer/stream", json=question)
+    assert response.status_code == 200 and response.headers["content-type"].startswith("text/event-stream")
+    events = parse_sse(response.text)
+    kinds = [e for e, _ in events]
+    assert kinds[-1] == "final" and set(kinds[:-1]) == {"token"}
+    assert "".join(d["text"] for e, d in events if e == "token").strip() == reply
+    final = events[-1][1]
+    plain = client.post("/api/answer", json=question).json()
+    assert {k: final[k] for k in ("answer", "refused", "citations")} == {
+        k: plain[k] for k in ("answer", "refused", "citations")
+    }
+
+
+def test_stream_of_a_refusal_has_no_tokens(client):
+    events = parse_sse(client.post("/api/answer/stream", json={"question": "What is the population of Tokyo?"}).text)
+    assert [e for e, _ in events] == ["final"] and events[0][1]["refused"] is True
+
+
+def test_stream_rejects_a_blank_question_before_streaming(client):
+    response = client.post("/api/answer/stream", json={"question": " "})
+    assert response.status_code == 422 and "empty" in response.json()["error"]
+
+
+def test_stream_reports_failure_as_an_error_event(client, pipeline, monkeypatch):
+    def boom(*args, **kwargs):
+        raise RuntimeError("store unavailable")
+
+    monkeypatch.setattr(pipeline, "answer", boom)
+    events = parse_sse(client.post("/api/answer/stream", json={"question": "Why?"}).text)
+    assert events == [("error", {"error": "answering failed: RuntimeError; try again or use /api/answer"})]
