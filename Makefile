@@ -6,7 +6,9 @@ STAMP  := $(VENV)/.installed
 export HF_HUB_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: setup run test lint clean
+CHROMIUM := /usr/bin/chromium
+
+.PHONY: setup run test lint clean browser
 
 setup: $(STAMP)
 
@@ -21,7 +23,13 @@ $(STAMP): pyproject.toml
 run: setup
 	$(VENV)/bin/alliance-qa serve
 
-test: setup
+# Browser tests drive Debian's Chromium (Playwright's own browser download cannot work offline).
+browser: $(CHROMIUM)
+
+$(CHROMIUM):
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+
+test: setup browser
 	$(VENV)/bin/pytest -q
 
 lint: setup

@@ -8,6 +8,7 @@ from collections.abc import Callable, Sequence
 
 from langchain_core.language_models import BaseChatModel
 
+from ingest.sync import kept_text
 from rag.answerability import refusal_reason
 from rag.grounding import Claim, ground
 from rag.prompt import NOT_IN_DOCUMENT, build_messages
@@ -76,6 +77,13 @@ class Pipeline:
         timings["total"] = _ms(began)
         answer.timings_ms = timings
         return answer
+
+    def document(self, source: str) -> str:
+        """The full extracted text of an ingested source, exactly as citation offsets refer to it."""
+        sha = self.store.files().get(source)
+        if sha is None:
+            raise KeyError(f"no ingested document named {source!r}")
+        return kept_text(self.settings.texts_dir, sha)
 
     def retrieve(self, query: str | list[str]) -> list[ScoredSentence]:
         """Candidate source sentences for the query (or several, fused), best first."""

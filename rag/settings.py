@@ -59,6 +59,11 @@ class Settings(BaseSettings):
         return self.state_dir / "keyword" / f"{self.collection}.json"
 
     @property
+    def feedback_path(self) -> Path:
+        """Thumbs up/down from the chat, one JSON object per line."""
+        return self.state_dir / "feedback.jsonl"
+
+    @property
     def texts_dir(self) -> Path:
         """Folder of the extracted texts that citation offsets refer to."""
         return self.state_dir / "texts"
