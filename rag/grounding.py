@@ -17,12 +17,13 @@ _MARKER = re.compile(r"\s*\[\s*\d+(?:\s*[,;]\s*\d+)*\s*\]")
 
 @dataclass(frozen=True)
 class Claim:
-    """An answer sentence with the sources that back it and its support score (0 when nothing does)."""
+    """An answer sentence with its best-aligned sources and support score; ``supported`` if it may be shown."""
 
     text: str
     sources: tuple[Sentence, ...]
     support: float
     source_support: tuple[float, ...]
+    supported: bool = True
 
 
 def strip_markers(text: str) -> str:
@@ -70,8 +71,8 @@ def ground(
     candidate_vectors: dict[str, list[float]],
     min_support: float,
     min_coverage: float = 0.8,
-) -> tuple[list[Claim], list[str]]:
-    """Align each answer sentence to its best sources; returns (kept claims, dropped sentence texts).
+) -> list[Claim]:
+    """Align each answer sentence to its best sources; returns every claim, in order, marked supported or not.
 
     Support mixes embedding similarity with content-word coverage, and is zero when the claim carries a number
     or a name that its sources lack. A claim is kept when its support reaches ``min_support`` and at least
@@ -79,10 +80,9 @@ def ground(
     """
     texts = claims_of(answer)
     if not texts or not candidates:
-        return [], texts
+        return [Claim(text=t, sources=(), support=0.0, source_support=(), supported=False) for t in texts]
     vectors = embeddings.embed_documents(texts)
-    kept: list[Claim] = []
-    dropped: list[str] = []
+    claims: list[Claim] = []
     said: set[str] = set()
     for text, vector in zip(texts, vectors):
         words = content_words(text)
@@ -103,9 +103,14 @@ def ground(
         cited = [s.text for s in chosen]
         covered = coverage(text, cited)
         support = 0.0 if _foreign(text, cited) else 0.5 * best_similarity + 0.5 * covered
-        if support >= min_support and covered >= min_coverage:
-            per_source = tuple(round(next(sc for sc, _, s in scored if s is c), 4) for c in chosen)
-            kept.append(Claim(text=text, sources=tuple(chosen), support=round(support, 4), source_support=per_source))
-        else:
-            dropped.append(text)
-    return kept, dropped
+        per_source = tuple(round(next(sc for sc, _, s in scored if s is c), 4) for c in chosen)
+        claims.append(
+            Claim(
+                text=text,
+                sources=tuple(chosen),
+                support=round(support, 4),
+                source_support=per_source,
+                supported=support >= min_support and covered >= min_coverage,
+            )
+        )
+    return claims

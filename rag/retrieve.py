@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+
+from rag.keyword import KeywordIndex
 from rag.store import Store
 from rag.types import ScoredSentence, Sentence
 
@@ -49,3 +52,36 @@ def retrieve(
         similarity[record_id] = max(_dot(v, stored) for v in vectors)  # stored vectors are unit length
     ranked_ids = sorted(fused, key=lambda i: (-fused[i], -similarity.get(i, 0.0)))[:k]
     return [ScoredSentence(sentence=found[i], score=similarity.get(i, 0.0), rank=fused[i]) for i in ranked_ids]
+
+
+def diversify(hits: list[ScoredSentence], vectors: dict[str, list[float]], k: int, lam: float) -> list[ScoredSentence]:
+    """Maximal marginal relevance: pick ``k`` hits, trading relevance (cosine) against likeness to those picked."""
+    chosen: list[ScoredSentence] = []
+    pool = list(hits)
+    while pool and len(chosen) < k:
+
+        def value(h: ScoredSentence) -> float:
+            likeness = max((_dot(vectors[h.sentence.id], vectors[c.sentence.id]) for c in chosen), default=0.0)
+            return lam * h.score - (1 - lam) * likeness
+
+        best = max(pool, key=value) if chosen and all(h.sentence.id in vectors for h in pool) else pool[0]
+        chosen.append(best)
+        pool.remove(best)
+    return chosen
+
+
+# A sentence opening like this leans on the one before it ("This has heightened the stakes...").
+_LEANS_BACK = re.compile(r"^(?:this|that|these|those|it|its|they|their|such|both|however|yet|thus|hence)\b", re.I)
+
+
+def with_context(hits: list[ScoredSentence], index: KeywordIndex) -> list[Sentence]:
+    """The chosen sentences, each preceded by the sentence before it when it leans back on it."""
+    out: list[Sentence] = []
+    for hit in hits:
+        sentence = hit.sentence
+        if _LEANS_BACK.match(sentence.text):
+            before = [n for n in index.neighbours(sentence, 1) if n.index == sentence.index - 1]
+            out += [b for b in before if b.id not in {s.id for s in out} and b.id not in {h.sentence.id for h in hits}]
+        if sentence.id not in {s.id for s in out}:
+            out.append(sentence)
+    return out

@@ -43,6 +43,12 @@ class Settings(BaseSettings):
     refusal_threshold: float = Field(
         0.24, ge=-1, le=1, description="refuse without calling the model when the best sentence's similarity is below"
     )
+    mmr_lambda: float = Field(
+        0.7, ge=0, le=1, description="relevance against diversity when choosing the top_k sentences (1 = no diversity)"
+    )
+    grounding: Literal["strict", "lenient"] = Field(
+        "strict", description="strict drops answer sentences no source supports; lenient keeps them, marked"
+    )
     support_threshold: float = Field(0.5, ge=0, le=1, description="least support an answer sentence needs to be kept")
     max_question_chars: int = Field(2000, ge=1, description="longest question accepted, after stripping")
     host: str = Field("127.0.0.1", description="address the server binds")
