@@ -36,6 +36,15 @@ def check_question(question: object, max_chars: int) -> str:
     return stripped
 
 
+def check_history(history: Sequence[Turn], max_turns: int, max_chars: int) -> None:
+    """``InvalidQuestion`` if the chat history is longer than the configured limits."""
+    if len(history) > max_turns:
+        raise InvalidQuestion(f"history has {len(history)} turns, the limit is {max_turns}: send only the latest turns")
+    size = sum(len(t.content) for t in history)
+    if size > max_chars:
+        raise InvalidQuestion(f"history is {size} characters, the limit is {max_chars}: send only the latest turns")
+
+
 class Pipeline:
     """Holds the store and the chat model; ``answer`` is the function every surface calls.
 
@@ -53,6 +62,7 @@ class Pipeline:
         """Retrieve, refuse or generate, then ground: every statement shown is cited to a source sentence."""
         began = time.perf_counter()
         question = check_question(question, self.settings.max_question_chars)
+        check_history(history, self.settings.max_history_turns, self.settings.max_history_chars)
         timings: dict[str, float] = {}
 
         hits = self.retrieve(retrieval_query(question, history))

@@ -6,15 +6,16 @@ import asyncio
 import json
 import logging
 import threading
-from collections.abc import AsyncIterator
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.responses import JSONResponse, Response, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from rag.answer import InvalidQuestion, Pipeline, check_question
+from rag.answer import InvalidQuestion, Pipeline, check_history, check_question
 from rag.types import Answer, Turn
 
 
@@ -64,6 +65,7 @@ class ErrorBody(BaseModel):
 
     error: str
     detail: list[dict[str, Any]] = Field(default_factory=list)
+    request_id: str = ""
 
 
 def _describe(error: dict[str, Any]) -> str:
@@ -83,16 +85,35 @@ def create_app(pipeline: Pipeline, ui: Any | None = None) -> FastAPI:
     """The API app; ``ui`` is a Gradio Blocks mounted at ``/`` when given."""
     app = FastAPI(title="alliance-qa", summary="Cited answers from your documents", version="0.1.0")
 
+    @app.middleware("http")
+    async def _request_id(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        request.state.request_id = uuid.uuid4().hex[:12]
+        response = await call_next(request)
+        response.headers["X-Request-ID"] = request.state.request_id
+        return response
+
+    def error(request: Request, status: int, message: str, detail: list[dict[str, Any]] | None = None) -> JSONResponse:
+        """A JSON error for the client, and one log line for the operator, sharing a request id."""
+        request_id = getattr(request.state, "request_id", "")
+        log.warning("request %s: %s %s -> %d: %s", request_id, request.method, request.url.path, status, message)
+        body = ErrorBody(error=message, detail=detail or [], request_id=request_id)
+        return JSONResponse(status_code=status, content=body.model_dump(), headers={"X-Request-ID": request_id})
+
     @app.exception_handler(RequestValidationError)
-    async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
         errors = [{k: v for k, v in e.items() if k in ("loc", "msg", "type")} for e in exc.errors()]
         malformed = any(e.get("type") == "json_invalid" for e in errors)
-        body = ErrorBody(error=_describe(exc.errors()[0]) if errors else "invalid request", detail=errors)
-        return JSONResponse(status_code=400 if malformed else 422, content=body.model_dump())
+        message = _describe(exc.errors()[0]) if errors else "invalid request"
+        return error(request, 400 if malformed else 422, message, errors)
 
     @app.exception_handler(InvalidQuestion)
-    async def _bad_question(_: Request, exc: InvalidQuestion) -> JSONResponse:
-        return JSONResponse(status_code=422, content=ErrorBody(error=str(exc)).model_dump())
+    async def _bad_question(request: Request, exc: InvalidQuestion) -> JSONResponse:
+        return error(request, 422, str(exc))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.error("request %s failed", getattr(request.state, "request_id", ""), exc_info=exc)
+        return error(request, 500, "internal error: it has been logged with this request id; please try again")
 
     @app.post("/api/answer", response_model=Answer, responses={400: {"model": ErrorBody}, 422: {"model": ErrorBody}})
     def answer(request: AnswerRequest) -> Answer:
@@ -105,7 +126,9 @@ def create_app(pipeline: Pipeline, ui: Any | None = None) -> FastAPI:
     )
     def answer_stream(request: AnswerRequest) -> StreamingResponse:
         """The same answer as Server-Sent Events: ``token`` events, then ``final`` with the /api/answer JSON."""
-        check_question(request.question, pipeline.settings.max_question_chars)  # a bad question is a 422, not a stream
+        # A bad request is a 422 here, not an error event in the middle of a stream.
+        check_question(request.question, pipeline.settings.max_question_chars)
+        check_history(request.history, pipeline.settings.max_history_turns, pipeline.settings.max_history_chars)
         return StreamingResponse(
             stream_answer(pipeline, request), media_type="text/event-stream", headers={"Cache-Control": "no-cache"}
         )

@@ -6,6 +6,8 @@ import json
 
 import pytest
 from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from rag.api import create_app
 from tests.conftest import essay_text
@@ -133,3 +135,42 @@ def test_stream_reports_failure_as_an_error_event(client, pipeline, monkeypatch)
     monkeypatch.setattr(pipeline, "answer", boom)
     events = parse_sse(client.post("/api/answer/stream", json={"question": "Why?"}).text)
     assert events == [("error", {"error": "answering failed: RuntimeError; try again or use /api/answer"})]
+
+
+def test_history_over_the_limits_is_a_422(client):
+    turns = [{"role": "user", "content": "x"}] * 21
+    response = client.post("/api/answer", json={"question": "Why?", "history": turns})
+    assert response.status_code == 422 and "limit is 20" in response.json()["error"]
+    big = [{"role": "user", "content": "x" * 20001}]
+    assert "characters" in client.post("/api/answer", json={"question": "Why?", "history": big}).json()["error"]
+
+
+def test_errors_carry_a_request_id_and_never_a_stack_trace(pipeline, monkeypatch):
+    def boom(*args, **kwargs):
+        raise RuntimeError("secret internals")
+
+    monkeypatch.setattr(pipeline, "answer", boom)
+    client = TestClient(create_app(pipeline), raise_server_exceptions=False)
+    response = client.post("/api/answer", json={"question": "Why?"})
+    body = response.json()
+    assert response.status_code == 500 and body["request_id"] == response.headers["x-request-id"]
+    assert "secret internals" not in response.text and "Traceback" not in response.text
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=50),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4),
+    max_leaves=12,
+)
+payloads = json_values | st.fixed_dictionaries(
+    {"question": json_values | st.text(max_size=60)}, optional={"history": json_values}
+)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(payload=payloads)
+def test_random_json_never_causes_a_server_error(pipeline, scripted, payload):
+    scripted.replies[:] = ["NOT IN DOCUMENT"]
+    client = TestClient(create_app(pipeline), raise_server_exceptions=False)
+    response = client.post("/api/answer", json=payload)
+    assert response.status_code in (200, 400, 422), response.text
