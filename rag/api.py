@@ -16,6 +16,7 @@ from fastapi.responses import JSONResponse, Response, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from rag.answer import InvalidQuestion, Pipeline, check_history, check_question
+from rag.openai_compat import router as openai_router
 from rag.types import Answer, Turn
 
 
@@ -132,6 +133,8 @@ def create_app(pipeline: Pipeline, ui: Any | None = None) -> FastAPI:
         return StreamingResponse(
             stream_answer(pipeline, request), media_type="text/event-stream", headers={"Cache-Control": "no-cache"}
         )
+
+    app.include_router(openai_router(pipeline))
 
     @app.get("/api/health")
     def health() -> dict[str, Any]:
