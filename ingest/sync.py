@@ -69,6 +69,7 @@ def ingest(paths: list[Path], store: Store, texts_dir: Path, progress: bool = Tr
         report.chunks += len(chunks)
         if known.get(source.name) == sha and not store.has_leftovers(source.name, sha):
             report.unchanged += len(sentences) + len(chunks)
+            _keep_text(texts_dir, sha, text)  # a fresh state folder beside a shared store still gets the text
             continue
         pending.append((source, sha, text, sentences, chunks))
 

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 from rag.settings import Settings
+from rag.store import StoreUnavailable
 
 
 def _ingest(args: argparse.Namespace, settings: Settings) -> int:
@@ -61,7 +62,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
 
     host, port = args.host or settings.host, args.port or settings.port
     store = open_store(settings)
-    if settings.data_dir.is_dir():
+    if settings.data_dir.is_dir() and not args.no_ingest:
         print(ingest_default(settings, store, progress=sys.stderr.isatty()).summary(), flush=True)
     pipeline = load_pipeline(settings, store)
     app = create_app(pipeline, ui=build_ui(pipeline))
@@ -84,6 +85,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("serve", help="serve the chat at / and the API at /api")
     p.add_argument("--host", help="address to bind (default from settings: 127.0.0.1)")
     p.add_argument("--port", type=int, help="port (default from settings: 7860)")
+    p.add_argument(
+        "--no-ingest",
+        action="store_true",
+        help="serve the store as it is (e.g. a worker beside a shared Chroma server)",
+    )
     p.set_defaults(run=_serve)
     # eval and bench parse their own options; these entries only list them in --help.
     sub.add_parser("eval", help="score configurations on the gold set (alliance-qa eval --help)", add_help=False)
@@ -107,7 +113,11 @@ def main(argv: list[str] | None = None) -> int:
 
         return run_bench(argv[1:])
     args = build_parser().parse_args(argv)
-    return args.run(args, Settings())
+    try:
+        return args.run(args, Settings())
+    except StoreUnavailable as exc:
+        print(f"alliance-qa: {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

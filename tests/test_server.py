@@ -70,14 +70,14 @@ def test_answer_over_http_cites_exact_offsets(server):
 
 
 def test_refusal_and_bad_input_over_http(server):
-    refused = httpx.post(f"{server}/api/answer", json={"question": "What is the population of Tokyo?"}, timeout=60)
+    refused = httpx.post(f"{server}/api/answer", json={"question": "What is the population of Tokyo?"}, timeout=300)
     assert refused.json()["refused"] is True
-    blank = httpx.post(f"{server}/api/answer", json={"question": "  "}, timeout=10)
+    blank = httpx.post(f"{server}/api/answer", json={"question": "  "}, timeout=120)
     assert blank.status_code == 422 and "empty" in blank.json()["error"]
     broken = httpx.post(f"{server}/api/answer", content=b"{oops", headers={"content-type": "application/json"})
     assert broken.status_code == 400
 
 
 def test_chat_ui_is_served_at_root(server):
-    page = httpx.get(f"{server}/", timeout=10)
+    page = httpx.get(f"{server}/", timeout=120)
     assert page.status_code == 200 and "alliance-qa" in page.text
