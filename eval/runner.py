@@ -16,7 +16,7 @@ from eval.baseline import BaselineRAG
 from eval.gold import GoldItem, gold_ids, load_gold, stratified
 from eval.metrics import ItemResult, by_kind, score, unsupported_share
 from eval.report import print_table, write_report
-from rag.answer import Pipeline, retrieval_query
+from rag.answer import Pipeline
 from rag.llm import make_chat_model
 from rag.prompt import SYSTEM
 from rag.service import ingest_default, open_store
@@ -87,7 +87,7 @@ class Evaluator:
             else:
                 answer = pipeline.answer(item.question, item.history, on_token=on_token)
                 units = [[c.id] for c in answer.citations]
-                hits = pipeline.retrieve(retrieval_query(item.question, item.history))
+                hits = pipeline.retrieve(pipeline.queries(item.question, item.history))
                 retrieved = [h.sentence.id for h in hits]
             results.append(self._result(item, answer, units, retrieved, first[0] if first else None))
         return results

@@ -11,7 +11,7 @@ from langchain_core.language_models import BaseChatModel
 from ingest.sync import kept_text
 from rag.answerability import refusal_reason
 from rag.grounding import Claim, ground
-from rag.prompt import NOT_IN_DOCUMENT, build_messages
+from rag.prompt import NOT_IN_DOCUMENT, build_messages, rewrite_messages
 from rag.retrieve import diversify, retrieve, with_context
 from rag.settings import Settings
 from rag.store import Store
@@ -65,7 +65,7 @@ class Pipeline:
         check_history(history, self.settings.max_history_turns, self.settings.max_history_chars)
         timings: dict[str, float] = {}
 
-        hits = self.retrieve(retrieval_query(question, history))
+        hits = self.retrieve(self.queries(question, history))
         timings["retrieve"] = _ms(began)
         reason = refusal_reason(question, hits, self.store.keywords(), self.settings.refusal_threshold)
         if reason:
@@ -99,6 +99,28 @@ class Pipeline:
         if sha is None:
             raise KeyError(f"no ingested document named {source!r}")
         return kept_text(self.settings.texts_dir, sha)
+
+    @property
+    def rewrites_followups(self) -> bool:
+        """Whether follow-ups are rewritten by the model: by default only for remote backends, which do it well."""
+        if self.chat_model is None:
+            return False
+        if self.settings.rewrite_followups is not None:
+            return self.settings.rewrite_followups
+        return self.settings.llm.split(":")[0] in ("openai", "ollama")
+
+    def queries(self, question: str, history: Sequence[Turn]) -> list[str]:
+        """Retrieval queries for the question: with history, a model-written standalone question when the backend
+        can write one, else the deterministic fallback that carries the previous turn's subject."""
+        if not history or not self.rewrites_followups:
+            return retrieval_query(question, history)
+        messages = rewrite_messages(question, [(t.role, t.content) for t in history])
+        try:
+            rewritten = " ".join(str(self.chat_model.invoke(messages).text).split())[: self.settings.max_question_chars]
+        except Exception:  # the fallback below still carries the subject
+            log.exception("rewriting the follow-up failed; using the deterministic fallback")
+            rewritten = ""
+        return [question, rewritten] if rewritten else retrieval_query(question, history)
 
     def retrieve(self, query: str | list[str]) -> list[ScoredSentence]:
         """Candidate source sentences for the query (or several, fused), best first."""

@@ -44,6 +44,9 @@ class Settings(BaseSettings):
     refusal_threshold: float = Field(
         0.24, ge=-1, le=1, description="refuse without calling the model when the best sentence's similarity is below"
     )
+    rewrite_followups: bool | None = Field(
+        None, description="rewrite follow-up questions with the model (default: only for openai:/ollama: backends)"
+    )
     mmr_lambda: float = Field(
         0.7, ge=0, le=1, description="relevance against diversity when choosing the top_k sentences (1 = no diversity)"
     )

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from rag.answer import InvalidQuestion
+from rag.answer import InvalidQuestion, Pipeline
+from rag.types import Turn
 from tests.conftest import essay_text
 
 ESSAY = essay_text()
@@ -97,3 +98,27 @@ def test_streamed_tokens_reach_the_callback(pipeline, scripted):
     tokens: list[str] = []
     pipeline.answer("Which new domains do Japan and the US collaborate in?", on_token=tokens.append)
     assert "".join(tokens).strip() == f"{DOMAINS} [1]"
+
+
+HISTORY = [Turn(role="user", content="Why does the Japan-US alliance persist?"), Turn(role="assistant", content="…")]
+
+
+def test_embedded_model_follow_up_uses_the_deterministic_fallback(pipeline, scripted):
+    assert pipeline.queries("What hurdles does it face?", HISTORY) == [
+        "What hurdles does it face?",
+        "Why does the Japan-US alliance persist? What hurdles does it face?",
+    ]
+    assert scripted.calls == []
+
+
+def test_capable_backend_rewrites_the_follow_up(essay_store, essay_settings, scripted):
+    rewritten = "What hurdles does the Japan-US alliance face?"
+    scripted.enqueue(rewritten, rewritten, "NOT IN DOCUMENT")
+    remote = Pipeline(essay_store, scripted, essay_settings.model_copy(update={"llm": "openai:some-model"}))
+    assert remote.queries("What hurdles does it face?", HISTORY) == [
+        "What hurdles does it face?",
+        "What hurdles does the Japan-US alliance face?",
+    ]
+    assert "Last question: What hurdles does it face?" in scripted.calls[0][-1].content
+    answer = remote.answer("What hurdles does it face?", HISTORY)
+    assert any("pose hurdles" in c.text for c in answer.citations)
