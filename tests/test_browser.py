@@ -7,19 +7,15 @@ saved to test-artifacts/chat.png.
 from __future__ import annotations
 
 import json
-import os
-import socket
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
 from ingest.sentences import split_sentences
 from tests.conftest import ROOT, essay_text
+from tests.servers import alliance_server
 
 CHROMIUM = Path("/usr/bin/chromium")
 if not CHROMIUM.exists():
@@ -43,49 +39,12 @@ DRAFT_MARK = "✎ draft"
 ARTIFACTS = ROOT / "test-artifacts"
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
     """`alliance-qa serve` with the real models on a free port: (its URL, its state folder)."""
-    port = free_port()
     state = tmp_path_factory.mktemp("browser-state")
-    env = {
-        **os.environ,
-        "ALLIANCE_QA_STATE_DIR": str(state),
-        "ALLIANCE_QA_DATA_DIR": str(ROOT / "data"),
-        "HF_HUB_OFFLINE": "1",
-    }
-    log = tmp_path_factory.mktemp("browser-server-log") / "serve.log"
-    with open(log, "w") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "rag.cli", "serve", "--port", str(port)],
-            cwd=ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 240
-        while time.monotonic() < deadline:
-            if proc.poll() is not None:
-                pytest.fail(f"server exited with {proc.returncode}:\n{log.read_text()}")
-            try:
-                if httpx.get(f"{url}/api/health", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.5)
-        else:
-            pytest.fail(f"server did not become healthy:\n{log.read_text()}")
+    with alliance_server(state) as url:
         yield url, state
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
 
 
 @pytest.fixture(scope="module")

@@ -7,15 +7,11 @@ the contract tests fast; one test uses the real embeddings to get a cited answer
 
 from __future__ import annotations
 
-import socket
-import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-import chromadb
 import pytest
 
 from ingest.sync import ingest, kept_text
@@ -27,24 +23,9 @@ from rag.service import ingest_default, open_store
 from rag.settings import Settings
 from rag.store import CHUNK, SENTENCE, Store, StoreUnavailable
 from tests.conftest import ROOT, essay_text
-
-SERVER_START_SECONDS = 60
+from tests.servers import free_port, http_ok, running
 
 OpenStore = Callable[..., tuple[Store, Settings]]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _heartbeat(port: int) -> bool:
-    try:
-        chromadb.HttpClient(host="127.0.0.1", port=port, settings=chromadb.Settings(anonymized_telemetry=False))
-        return True
-    except Exception:  # not listening yet
-        return False
 
 
 @pytest.fixture(scope="module")
@@ -54,29 +35,10 @@ def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
     if not cli.exists():
         pytest.fail(f"the chroma CLI is not installed next to {sys.executable}")
     folder = tmp_path_factory.mktemp("chroma-server")
-    port = _free_port()
-    log_path = folder / "server.log"
+    port = free_port()
     command = [str(cli), "run", "--path", str(folder / "data"), "--host", "127.0.0.1", "--port", str(port)]
-    with log_path.open("wb") as log:
-        server = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + SERVER_START_SECONDS
-        while not _heartbeat(port):
-            if server.poll() is not None:
-                output = log_path.read_text(encoding="utf-8", errors="replace")
-                pytest.fail(f"`{' '.join(command)}` exited with {server.returncode}:\n{output[-4000:]}")
-            if time.monotonic() > deadline:
-                output = log_path.read_text(encoding="utf-8", errors="replace")
-                pytest.fail(f"Chroma server not answering after {SERVER_START_SECONDS} s:\n{output[-4000:]}")
-            time.sleep(0.25)
+    with running(command, http_ok(f"http://127.0.0.1:{port}/api/v2/heartbeat"), folder / "server.log", timeout=60):
         yield port
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait(timeout=20)
 
 
 @pytest.fixture(params=["embedded", "server"])
@@ -227,7 +189,7 @@ def test_cited_answer_and_refusal_with_real_embeddings(open_test_store, embeddin
 
 
 def test_unreachable_server_names_host_port_and_how_to_start_one(tmp_path):
-    port = _free_port()
+    port = free_port()
     settings = Settings(state_dir=tmp_path, chroma_host="127.0.0.1", chroma_port=port)
     with pytest.raises(StoreUnavailable) as error:
         open_store(settings, HashEmbeddings())
