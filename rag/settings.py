@@ -72,6 +72,10 @@ class Settings(BaseSettings):
         None, description="Chroma server (`chroma run`) holding the store; unset: the embedded store in state_dir"
     )
     chroma_port: int = Field(8000, ge=1, le=65535, description="port of the Chroma server, when chroma_host is set")
+    max_upload_bytes: int = Field(
+        20 * 1024 * 1024, ge=1, description="largest document accepted by an upload, in bytes (default 20 MiB)"
+    )
+    max_upload_files: int = Field(10, ge=1, description="most documents accepted in one upload")
 
     @property
     def chroma_dir(self) -> Path:
@@ -87,6 +91,11 @@ class Settings(BaseSettings):
     def feedback_path(self) -> Path:
         """Thumbs up/down from the chat, one JSON object per line."""
         return self.state_dir / "feedback.jsonl"
+
+    @property
+    def uploads_dir(self) -> Path:
+        """Where uploaded documents are saved: inside the corpus folder, so that ingest keeps them."""
+        return self.data_dir / "uploads"
 
     @property
     def texts_dir(self) -> Path:
