@@ -11,7 +11,8 @@ STOP_WORDS = frozenset(
     myself no nor not now of off on once only or other our ours ourselves out over own same she should so
     some such than that the their theirs them themselves then there these they this those through to too under
     until up very was we were what when where which while who whom why will with would you your yours
-    yourself yourselves one ones well may might must shall within without upon via per etc like""".split()
+    yourself yourselves one ones well may might must shall within without upon via per etc like several various
+    including include includes included many much""".split()
 )
 _WORD = re.compile(r"[0-9]+(?:[.,][0-9]+)*|[^\W\d_]+(?:['’][^\W\d_]+)*")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
