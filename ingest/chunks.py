@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 
+from ingest.loaders import PageSpan, page_at
 from ingest.sentences import split_sentences
 from rag.types import Sentence
 
@@ -19,10 +21,19 @@ def file_sha(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def sentences_of(source: str, text: str, sha: str) -> list[Sentence]:
-    """Every sentence of ``text`` with its exact offsets and content-derived id."""
+def sentences_of(source: str, text: str, sha: str, pages: Sequence[PageSpan] = ()) -> list[Sentence]:
+    """Every sentence of ``text`` with its exact offsets and content-derived id; with PDF ``pages``, the page its
+    start is on."""
     return [
-        Sentence(id=record_id("sentence", source, sha, i), source=source, text=text[s:e], start=s, end=e, index=i)
+        Sentence(
+            id=record_id("sentence", source, sha, i),
+            source=source,
+            text=text[s:e],
+            start=s,
+            end=e,
+            index=i,
+            page=page_at(pages, s),
+        )
         for i, (s, e) in enumerate(split_sentences(text))
     ]
 

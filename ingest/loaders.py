@@ -1,11 +1,26 @@
-"""Finding corpus files and reading their text, with a clear reason when a file cannot be used."""
+"""Finding corpus files and extracting their text, with a clear reason when a file cannot be used.
+
+Supported: plain text and Markdown (``.txt``, ``.md``), PDF (``.pdf``, text per page), HTML (``.html``, ``.htm``,
+visible text only) and Word (``.docx``, paragraphs). The extracted text is what citation offsets index into; for
+a PDF the loader also says which character range each page occupies in it.
+"""
 
 from __future__ import annotations
 
+import bisect
+import logging
+import re
+import zipfile
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from html.parser import HTMLParser
 from pathlib import Path
+from typing import NamedTuple
 
-SUFFIXES = (".txt", ".md")
+TEXT_SUFFIXES = (".txt", ".md")
+SUFFIXES = (".txt", ".md", ".pdf", ".html", ".htm", ".docx")
+PAGE_BREAK = "\n\n"
+"""What joins the text of two PDF pages (and two paragraphs of HTML or Word)."""
 
 
 class LoadError(Exception):
@@ -18,6 +33,32 @@ class SourceFile:
 
     name: str
     path: Path
+
+
+class PageSpan(NamedTuple):
+    """Where one PDF page is in the extracted text: ``text[start:end]`` is the page's text."""
+
+    page: int
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """A file's extracted text and, for a PDF, the span of each page (pages without text have none)."""
+
+    text: str
+    pages: tuple[PageSpan, ...] = ()
+
+    def page_at(self, offset: int) -> int | None:
+        """The page containing character ``offset`` (or the page before it, in the break between pages)."""
+        return page_at(self.pages, offset)
+
+
+def page_at(pages: Sequence[PageSpan], offset: int) -> int | None:
+    """The number of the last page starting at or before ``offset``; None when there are no pages."""
+    at = bisect.bisect_right([p.start for p in pages], offset) - 1
+    return pages[max(at, 0)].page if pages else None
 
 
 def discover(paths: list[Path]) -> list[SourceFile]:
@@ -40,20 +81,197 @@ def _hidden(rel: Path) -> bool:
     return any(part.startswith(".") for part in rel.parts)
 
 
-def read_text(path: Path) -> str:
-    """The file's text, or ``LoadError`` if it is unreadable, of an unsupported type, empty, binary or not UTF-8."""
-    if path.suffix.lower() not in SUFFIXES:
-        raise LoadError(f"unsupported file type {path.suffix or '(none)'!r}: expected one of {', '.join(SUFFIXES)}")
+def load(path: Path) -> Loaded:
+    """The file's extracted text (and PDF page spans), or ``LoadError`` saying why the file cannot be used."""
+    suffix = path.suffix.lower()
+    loader = _LOADERS.get(suffix)
+    if loader is None:
+        raise LoadError(f"unsupported file type {suffix or '(none)'!r}: expected one of {', '.join(SUFFIXES)}")
     try:
         data = path.read_bytes()
     except OSError as exc:
         raise LoadError(f"cannot read the file: {exc.strerror or exc}") from exc
+    if not data.strip():
+        raise LoadError("the file is empty")
+    loaded = loader(path, data)
+    if not loaded.text.strip():
+        raise LoadError("the file is empty" if suffix in TEXT_SUFFIXES else "no text could be extracted from it")
+    return loaded
+
+
+def read_text(path: Path) -> str:
+    """The file's extracted text; ``LoadError`` if it is unreadable, of an unsupported type, empty or broken."""
+    return load(path).text
+
+
+def _decode(data: bytes, encoding: str = "utf-8-sig") -> str:
     if b"\x00" in data:
         raise LoadError("binary data, not text")
     try:
-        text = data.decode("utf-8-sig")
+        text = data.decode(encoding)
     except UnicodeDecodeError as exc:
-        raise LoadError(f"not UTF-8 text (bad byte at offset {exc.start}): save it as UTF-8") from exc
-    if not text.strip():
-        raise LoadError("the file is empty")
+        name = "UTF-8" if encoding.startswith("utf-8") else encoding
+        raise LoadError(f"not {name} text (bad byte at offset {exc.start}): save it as UTF-8") from exc
+    sample = text[:4096]
+    if sum(1 for c in sample if ord(c) < 32 and c not in "\t\n\r\f") > len(sample) // 20:
+        raise LoadError("binary data, not text")
     return text
+
+
+def _load_text(path: Path, data: bytes) -> Loaded:
+    return Loaded(_decode(data))
+
+
+def _clean(text: str) -> str:
+    """Unix line breaks, no NULs or trailing spaces, no blank lines at either end."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "")
+    return "\n".join(line.rstrip() for line in text.split("\n")).strip("\n")
+
+
+def _load_pdf(path: Path, data: bytes) -> Loaded:
+    from pypdf import PdfReader
+    from pypdf.errors import FileNotDecryptedError
+
+    if not data.lstrip().startswith(b"%PDF-"):
+        raise LoadError("not a PDF file (it does not start with %PDF-)")
+    logging.getLogger("pypdf").setLevel(logging.ERROR)  # its warnings on odd but readable files are noise here
+    try:
+        reader = PdfReader(path)
+        if reader.is_encrypted and not reader.decrypt(""):
+            raise LoadError("the PDF is password-protected: save a copy without a password")
+        texts = [_clean(page.extract_text() or "") for page in reader.pages]
+    except LoadError:
+        raise
+    except FileNotDecryptedError as exc:
+        raise LoadError("the PDF is password-protected: save a copy without a password") from exc
+    except Exception as exc:  # pypdf signals a damaged file with many exception types
+        raise LoadError(f"broken or truncated PDF ({type(exc).__name__}: {exc})") from exc
+    if not any(texts):
+        raise LoadError("the PDF has no extractable text (a scanned PDF needs OCR first)")
+    parts: list[str] = []
+    pages: list[PageSpan] = []
+    cursor = 0
+    for number, text in enumerate(texts, start=1):
+        if not text:
+            continue
+        if parts:
+            parts.append(PAGE_BREAK)
+            cursor += len(PAGE_BREAK)
+        parts.append(text)
+        pages.append(PageSpan(number, cursor, cursor + len(text)))
+        cursor += len(text)
+    return Loaded("".join(parts), tuple(pages))
+
+
+_BLOCK_TAGS = frozenset(
+    "address article aside blockquote body caption dd details dialog div dl dt fieldset figcaption figure footer "
+    "form h1 h2 h3 h4 h5 h6 header hr html li main nav ol p pre section summary table tbody td tfoot th thead tr "
+    "ul".split()
+)
+_HIDDEN_TAGS = frozenset("script style noscript template head title svg math object iframe".split())
+_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
+
+
+class _VisibleText(HTMLParser):
+    """Collects the text a browser would show: paragraphs at block elements, nothing from scripts or styles."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.paragraphs: list[str] = []
+        self._current: list[str] = []
+        self._hidden: list[str] = []
+        self._pre = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "body":
+            self._hidden.clear()  # a <head> left open ends where the body starts
+        if tag in _HIDDEN_TAGS:
+            self._hidden.append(tag)
+        elif tag == "br":
+            self._current.append("\n")
+        elif tag in _BLOCK_TAGS and not self._hidden:
+            self._break()
+            if tag == "pre":
+                self._pre += 1
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "br":
+            self._current.append("\n")
+        elif tag in _BLOCK_TAGS:
+            self._break()
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in _HIDDEN_TAGS:
+            if tag in self._hidden:
+                while self._hidden and self._hidden.pop() != tag:
+                    pass
+        elif tag in _BLOCK_TAGS and not self._hidden:
+            self._break()
+            if tag == "pre" and self._pre:
+                self._pre -= 1
+
+    def handle_data(self, data: str) -> None:
+        if not self._hidden:
+            self._current.append(data if self._pre else re.sub(r"\s+", " ", data))
+
+    def _break(self) -> None:
+        if self._hidden:
+            return
+        text = "".join(self._current)
+        lines = [line.strip() if not self._pre else line.rstrip() for line in text.split("\n")]
+        paragraph = "\n".join(line for line in lines if line.strip()).strip("\n")
+        if paragraph.strip():
+            self.paragraphs.append(paragraph)
+        self._current = []
+
+    def close(self) -> None:
+        super().close()
+        self._hidden.clear()
+        self._break()
+
+
+def _load_html(path: Path, data: bytes) -> Loaded:
+    declared = _CHARSET.search(data[:4096])
+    encoding = "utf-8-sig"
+    if declared and declared.group(1).decode("ascii").lower().replace("_", "-") not in ("utf-8", "utf8"):
+        encoding = declared.group(1).decode("ascii")
+        try:
+            "".encode(encoding)
+        except LookupError as exc:
+            raise LoadError(f"the page declares an unknown character set {encoding!r}: save it as UTF-8") from exc
+    parser = _VisibleText()
+    parser.feed(_decode(data, encoding))
+    parser.close()
+    return Loaded(PAGE_BREAK.join(parser.paragraphs))
+
+
+def _load_docx(path: Path, data: bytes) -> Loaded:
+    import docx
+    from docx.table import Table
+
+    if not zipfile.is_zipfile(path):
+        raise LoadError("not a valid .docx file (a Word document is a zip archive; this is not one)")
+    try:
+        document = docx.Document(str(path))
+        paragraphs: list[str] = []
+        for block in document.iter_inner_content():
+            if isinstance(block, Table):
+                for row in block.rows:
+                    cells = list(dict.fromkeys(_clean(cell.text) for cell in row.cells))  # merged cells repeat
+                    if any(cells):
+                        paragraphs.append(" | ".join(c for c in cells if c))
+            elif text := _clean(block.text).strip():
+                paragraphs.append(text)
+    except Exception as exc:  # python-docx reports damaged packages with KeyError, ValueError, lxml errors…
+        raise LoadError(f"broken .docx file ({type(exc).__name__}: {exc})") from exc
+    return Loaded(PAGE_BREAK.join(paragraphs))
+
+
+_LOADERS: dict[str, Callable[[Path, bytes], Loaded]] = {
+    ".txt": _load_text,
+    ".md": _load_text,
+    ".pdf": _load_pdf,
+    ".html": _load_html,
+    ".htm": _load_html,
+    ".docx": _load_docx,
+}

@@ -11,7 +11,7 @@ from typing import Any
 from tqdm import tqdm
 
 from ingest.chunks import Chunk, chunks_of, file_sha, record_id, sentences_of
-from ingest.loaders import LoadError, SourceFile, discover, read_text
+from ingest.loaders import LoadError, SourceFile, discover, load
 from rag.store import CHUNK, FILE, SENTENCE, Store
 from rag.types import Sentence
 
@@ -55,14 +55,15 @@ def ingest(paths: list[Path], store: Store, texts_dir: Path, progress: bool = Tr
     present: set[str] = set()
     for source in found:
         try:
-            text = read_text(source.path)
+            loaded = load(source.path)
         except LoadError as exc:
             report.skipped.append((source.name, str(exc)))
             present.add(source.name)  # keep what an earlier, readable version left: nothing is lost
             continue
         present.add(source.name)
+        text = loaded.text
         sha = file_sha(text)
-        sentences = sentences_of(source.name, text, sha)
+        sentences = sentences_of(source.name, text, sha, loaded.pages)
         chunks = chunks_of(sentences, text, sha)
         report.files += 1
         report.sentences += len(sentences)
@@ -88,7 +89,7 @@ def ingest(paths: list[Path], store: Store, texts_dir: Path, progress: bool = Tr
 
     for name in sorted(set(known) - present):
         report.removed += store.delete_source(name)
-    _prune_texts(texts_dir, set(store.files().values()))
+    prune_texts(texts_dir, set(store.files().values()))
     store.sync_keywords()
     report.seconds = time.perf_counter() - began
     return report
@@ -98,7 +99,16 @@ Record = tuple[str, dict[str, Any], str]
 
 
 def _sentence_record(s: Sentence, sha: str) -> Record:
-    meta = {"kind": SENTENCE, "source": s.source, "file_sha": sha, "start": s.start, "end": s.end, "index": s.index}
+    meta: dict[str, Any] = {
+        "kind": SENTENCE,
+        "source": s.source,
+        "file_sha": sha,
+        "start": s.start,
+        "end": s.end,
+        "index": s.index,
+    }
+    if s.page is not None:  # Chroma metadata cannot hold None: no key means no page
+        meta["page"] = s.page
     return s.text, meta, s.id
 
 
@@ -138,7 +148,8 @@ def _keep_text(texts_dir: Path, sha: str, text: str) -> None:
     os.replace(tmp, target)
 
 
-def _prune_texts(texts_dir: Path, live: set[str]) -> None:
+def prune_texts(texts_dir: Path, live: set[str]) -> None:
+    """Delete kept texts whose content hash is not in ``live``."""
     if texts_dir.is_dir():
         for path in texts_dir.glob("*.txt"):
             if path.stem not in live:

@@ -198,6 +198,7 @@ def _compose(claims: list[Claim], scores: dict[str, float], dropped: list[str], 
                         end=source.end,
                         score=round(scores.get(source.id, 0.0), 4),
                         support=support,
+                        page=source.page,
                     )
                 )
             marks.append(number[source.id])

@@ -11,11 +11,23 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
+from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from rag.answer import InvalidQuestion, Pipeline, check_history, check_question
+from rag.documents import (
+    DeleteResult,
+    DocumentError,
+    DocumentInfo,
+    UploadResult,
+    add_documents,
+    delete_document,
+    list_documents,
+)
 from rag.openai_compat import router as openai_router
 from rag.types import Answer, Turn
 
@@ -82,6 +94,55 @@ def _describe(error: dict[str, Any]) -> str:
     return f"{where}: {error.get('msg', 'invalid value')}"
 
 
+UPLOAD_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["files"],
+                    "properties": {"files": {"type": "array", "items": {"type": "string", "format": "binary"}}},
+                }
+            }
+        },
+    }
+}
+
+MULTIPART_OVERHEAD = 64 * 1024
+"""Bytes a multipart request may carry beyond its files' content (part headers and boundaries)."""
+
+
+async def _read_uploads(request: Request, max_files: int, max_bytes: int) -> list[tuple[str, bytes]]:
+    """The ``(file name, content)`` pairs of a multipart upload; each content holds at most ``max_bytes + 1`` bytes,
+    enough for ``add_documents`` to tell that a file is too large."""
+    if not request.headers.get("content-type", "").startswith("multipart/form-data"):
+        raise DocumentError("send the documents as multipart/form-data in the field 'files' (curl -F files=@a.pdf)")
+    length = request.headers.get("content-length", "")
+    if length.isdigit() and int(length) > max_files * (max_bytes + MULTIPART_OVERHEAD):
+        raise DocumentError(
+            f"the upload is {length} bytes: at most {max_files} files of {max_bytes} bytes each are accepted",
+            status=413,
+        )
+    try:
+        form = await request.form(max_files=max_files + 1, max_fields=100)
+    except StarletteHTTPException as exc:
+        if "Too many files" in str(exc.detail):
+            raise DocumentError(f"too many files: at most {max_files} per upload", status=413) from exc
+        raise DocumentError(f"malformed multipart body: {exc.detail}", status=400) from exc
+    try:
+        parts = form.getlist("files")
+        if not parts and any(isinstance(v, UploadFile) for _, v in form.multi_items()):
+            raise DocumentError("send the documents in the multipart field named 'files'")
+        if any(not isinstance(p, UploadFile) for p in parts):
+            raise DocumentError("the field 'files' must hold files, not text")
+        if len(parts) > max_files:
+            raise DocumentError(f"too many files: {len(parts)}, at most {max_files} per upload", status=413)
+        return [(p.filename or "", await p.read(max_bytes + 1)) for p in parts if isinstance(p, UploadFile)]
+    finally:
+        await form.close()
+
+
 def create_app(pipeline: Pipeline, ui: Any | None = None) -> FastAPI:
     """The API app; ``ui`` is a Gradio Blocks mounted at ``/`` when given."""
     app = FastAPI(title="alliance-qa", summary="Cited answers from your documents", version="0.1.0")
@@ -111,6 +172,10 @@ def create_app(pipeline: Pipeline, ui: Any | None = None) -> FastAPI:
     async def _bad_question(request: Request, exc: InvalidQuestion) -> JSONResponse:
         return error(request, 422, str(exc))
 
+    @app.exception_handler(DocumentError)
+    async def _document_error(request: Request, exc: DocumentError) -> JSONResponse:
+        return error(request, exc.status, str(exc))
+
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.error("request %s failed", getattr(request.state, "request_id", ""), exc_info=exc)
@@ -135,6 +200,28 @@ def create_app(pipeline: Pipeline, ui: Any | None = None) -> FastAPI:
         )
 
     app.include_router(openai_router(pipeline))
+
+    errors: dict[int | str, dict[str, Any]] = {code: {"model": ErrorBody} for code in (400, 404, 409, 413, 422)}
+
+    @app.get("/api/documents", response_model=list[DocumentInfo])
+    def documents() -> list[DocumentInfo]:
+        """Every ingested document: its id (for DELETE), source name, sizes, and whether it was uploaded."""
+        return list_documents(pipeline.settings, pipeline.store)
+
+    @app.post("/api/documents", response_model=UploadResult, responses=errors, openapi_extra=UPLOAD_BODY)
+    async def upload(request: Request) -> UploadResult:
+        """Add documents (multipart field ``files``): they are saved in the uploads folder and ingested."""
+        files = await _read_uploads(request, pipeline.settings.max_upload_files, pipeline.settings.max_upload_bytes)
+        return await run_in_threadpool(add_documents, pipeline.settings, pipeline.store, files)
+
+    @app.delete("/api/documents/{document_id}", response_model=DeleteResult, responses=errors)
+    def delete(document_id: str) -> DeleteResult:
+        """Remove a document from the store and the keyword index; an uploaded document's file is deleted too.
+
+        A document whose file is in the corpus folder but not an upload is refused with 409: the next ingest would
+        bring it back, so remove its file from the folder instead.
+        """
+        return delete_document(pipeline.settings, pipeline.store, document_id)
 
     @app.get("/api/health")
     def health() -> dict[str, Any]:

@@ -47,9 +47,53 @@ def _ask(args: argparse.Namespace, settings: Settings) -> int:
         return 0
     print(answer.answer)
     for n, c in enumerate(answer.citations, 1):
-        print(f"  [{n}] {c.source}:{c.start}-{c.end}  {c.text}")
+        page = f" (page {c.page})" if c.page is not None else ""
+        print(f"  [{n}] {c.source}:{c.start}-{c.end}{page}  {c.text}")
     for s in answer.suggestions:
         print(f"  (closest passage, not a citation) {s.source}:{s.start}-{s.end}  {s.text}")
+    return 0
+
+
+def _documents(args: argparse.Namespace, settings: Settings) -> int:
+    from rag.documents import DocumentError, add_documents, delete_document, list_documents, read_upload
+    from rag.service import open_store
+
+    store = open_store(settings)
+    try:
+        if args.action == "delete":
+            result = delete_document(settings, store, args.id)
+            file_note = (
+                f"; deleted {settings.uploads_dir / Path(result.deleted.source).name}" if result.file_deleted else ""
+            )
+            print(f"deleted {result.deleted.source}: {result.removed} records{file_note}")
+            return 0
+        if args.action == "add":
+            files = [(path.name, read_upload(path, settings.max_upload_bytes)) for path in args.files]
+            added = add_documents(settings, store, files)
+            for item in added.rejected:
+                print(f"not added {item.name}: {item.reason}", file=sys.stderr)
+            for item in added.ingest.skipped:
+                print(f"skipped {item.name}: {item.reason}", file=sys.stderr)
+            print(f"added {', '.join(added.saved)}")
+            print(added.ingest.summary)
+            return 0
+    except DocumentError as exc:
+        print(f"alliance-qa documents: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(f"alliance-qa documents: {exc}", file=sys.stderr)
+        return 2
+    documents = list_documents(settings, store)
+    if args.json:
+        print(json.dumps([d.model_dump() for d in documents], indent=2))
+        return 0
+    if not documents:
+        print("no documents ingested: run `alliance-qa ingest` or `alliance-qa documents add FILE`")
+        return 0
+    print(f"{'ID':16}  {'SENTENCES':>9}  {'CHUNKS':>6}  {'CHARS':>8}  SOURCE")
+    for d in documents:
+        uploaded = "  (uploaded)" if d.uploaded else ""
+        print(f"{d.id:16}  {d.sentences:>9}  {d.chunks:>6}  {d.chars:>8}  {d.source}{uploaded}")
     return 0
 
 
@@ -75,13 +119,23 @@ def build_parser() -> argparse.ArgumentParser:
     """The command-line interface."""
     parser = argparse.ArgumentParser(prog="alliance-qa", description="Cited answers about your documents.")
     sub = parser.add_subparsers(dest="command", required=True)
-    p = sub.add_parser("ingest", help="sync the store with .txt/.md files (default: the data folder)")
+    p = sub.add_parser("ingest", help="sync the store with .txt/.md/.pdf/.html/.docx files (default: data folder)")
     p.add_argument("paths", nargs="*", type=Path, help="files or folders; a folder's files are named relative to it")
     p.set_defaults(run=_ingest)
     p = sub.add_parser("ask", help="answer one question with numbered sources")
     p.add_argument("question")
     p.add_argument("--json", action="store_true", help="print the /api/answer JSON instead")
     p.set_defaults(run=_ask)
+    p = sub.add_parser("documents", help="list the ingested documents; add or delete your own")
+    p.add_argument("--json", action="store_true", help="print the /api/documents JSON instead")
+    p.set_defaults(run=_documents)
+    actions = p.add_subparsers(dest="action")
+    d = actions.add_parser("list", help="list the ingested documents (the default)")
+    d.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help="print the /api/documents JSON")
+    d = actions.add_parser("add", help="copy files into the uploads folder of the corpus and ingest them")
+    d.add_argument("files", nargs="+", type=Path, help=".txt, .md, .pdf, .html, .htm or .docx files")
+    d = actions.add_parser("delete", help="remove a document by id (an upload's file is deleted too)")
+    d.add_argument("id", help="the document id, as listed by `alliance-qa documents`")
     p = sub.add_parser("serve", help="serve the chat at / and the API at /api")
     p.add_argument("--host", help="address to bind (default from settings: 127.0.0.1)")
     p.add_argument("--port", type=int, help="port (default from settings: 7860)")

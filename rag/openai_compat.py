@@ -66,7 +66,8 @@ def message_text(answer: Answer) -> str:
     if not answer.citations:
         return answer.answer
     sources = "\n".join(
-        f"[{n}] {c.source}:{c.start}-{c.end} “{c.text}”" for n, c in enumerate(answer.citations, start=1)
+        f"[{n}] {c.source}:{c.start}-{c.end}{f' (page {c.page})' if c.page is not None else ''} “{c.text}”"
+        for n, c in enumerate(answer.citations, start=1)
     )
     return f"{answer.answer}\n\nSources:\n{sources}"
 

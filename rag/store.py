@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -54,8 +55,19 @@ def open_chroma(
 
 def _sentence(record_id: str, text: str, meta: dict[str, Any]) -> Sentence:
     return Sentence(
-        id=record_id, source=meta["source"], text=text, start=meta["start"], end=meta["end"], index=meta["index"]
+        id=record_id,
+        source=meta["source"],
+        text=text,
+        start=meta["start"],
+        end=meta["end"],
+        index=meta["index"],
+        page=meta.get("page"),
     )
+
+
+def document_id(source: str) -> str:
+    """The stable id of a document: derived from its source name, so it survives edits and re-ingests."""
+    return hashlib.sha256(f"document\0{source}".encode()).hexdigest()[:16]
 
 
 class Store:
@@ -95,6 +107,22 @@ class Store:
         """Source name to content hash, for every file whose ingest completed."""
         got = self.chroma.get(where={"kind": FILE}, include=["metadatas"])
         return {m["source"]: m["file_sha"] for m in got["metadatas"]}
+
+    def documents(self) -> list[dict[str, Any]]:
+        """Every ingested document, by source name: ``id`` (``document_id``), ``source``, and its counts of
+        ``sentences``, ``chunks`` and ``chars``, from the file markers."""
+        got = self.chroma.get(where={"kind": FILE}, include=["metadatas"])
+        found = {
+            m["source"]: {
+                "id": document_id(m["source"]),
+                "source": m["source"],
+                "sentences": int(m.get("sentences", 0)),
+                "chunks": int(m.get("chunks", 0)),
+                "chars": int(m.get("chars", 0)),
+            }
+            for m in got["metadatas"]
+        }
+        return [found[source] for source in sorted(found)]
 
     def ids(self, where: dict[str, Any] | None = None) -> list[str]:
         """Ids of the records matching ``where`` (all records if None)."""

@@ -16,6 +16,7 @@ class Sentence(BaseModel):
     start: int
     end: int
     index: int = Field(description="position of the sentence within its source, from 0")
+    page: int | None = Field(None, description="PDF page (from 1) the sentence starts on; None for other files")
 
 
 class ScoredSentence(BaseModel):
@@ -36,6 +37,7 @@ class Citation(BaseModel):
     end: int
     score: float = Field(description="retrieval similarity of the sentence to the question")
     support: float = Field(0.0, description="how well the sentence supports the answer text that cites it, 0..1")
+    page: int | None = Field(None, description="PDF page (from 1) the sentence starts on; None for other files")
 
 
 class AnswerSentence(BaseModel):

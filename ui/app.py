@@ -22,7 +22,9 @@ from typing import Any, NamedTuple
 
 import gradio as gr
 
+from ingest.loaders import SUFFIXES
 from rag.answer import InvalidQuestion, Pipeline
+from rag.documents import DocumentError, DocumentInfo, add_documents, delete_document, list_documents, read_upload
 from rag.feedback import record_feedback
 from rag.types import Answer, Citation, Turn
 
@@ -184,7 +186,7 @@ def render_sources(answer: Answer | None) -> str:
         if not answer.suggestions:
             return f"<h3>{SUGGESTIONS_HEADING}</h3><p><em>No passage of the document came close.</em></p>"
         items = "".join(
-            f"<li>“{_esc(s.text)}”<br><small><code>{_esc(s.id)}</code> · {_esc(s.source)} · "
+            f"<li>“{_esc(s.text)}”<br><small><code>{_esc(s.id)}</code> · {_esc(s.source)}{_page(s.page)} · "
             f"characters {s.start}–{s.end}</small></li>"
             for s in answer.suggestions
         )
@@ -198,13 +200,19 @@ def render_sources(answer: Answer | None) -> str:
         return f"<h3>{SOURCES_HEADING}</h3><p><em>No source sentence was cited.</em></p>"
     items = "".join(
         f'<li value="{n}">{_cite_link(n)} “{_esc(c.text)}”<br><small><code>{_esc(c.id)}</code> · '
-        f"{_esc(c.source)} · characters {c.start}–{c.end} · score {c.score:.2f} · support {c.support:.2f}</small></li>"
+        f"{_esc(c.source)}{_page(c.page)} · characters {c.start}–{c.end} · score {c.score:.2f} · "
+        f"support {c.support:.2f}</small></li>"
         for n, c in enumerate(answer.citations, start=1)
     )
     return (
         f'<h3>{SOURCES_HEADING}</h3><p class="qa-muted">Click a marker to see its sentence in the document.</p>'
         f'<ol class="qa-sources">{items}</ol>'
     )
+
+
+def _page(page: int | None) -> str:
+    """`` · page n`` for a sentence of a PDF, nothing otherwise."""
+    return f" · page {page}" if page is not None else ""
 
 
 def render_pending_sources() -> str:
@@ -453,6 +461,62 @@ def new_chat() -> tuple[list[Message], str, str, str, str, str, Exchanges, str]:
     return [], render_sources(None), render_source_view(None, {}), render_dropped(None), "", "", {}, ""
 
 
+# --- your own documents: the same functions as /api/documents ---------------------------------------------------
+
+
+def document_choices(documents: Iterable[DocumentInfo]) -> list[tuple[str, str]]:
+    """Dropdown entries ``(label, document id)`` for the documents list."""
+    return [(f"{d.source} · {d.sentences} sentences{' · uploaded' if d.uploaded else ''}", d.id) for d in documents]
+
+
+def _documents_dropdown(pipeline: Pipeline) -> Any:
+    return gr.Dropdown(choices=document_choices(list_documents(pipeline.settings, pipeline.store)), value=None)
+
+
+def _note(text: str, error: bool = False) -> str:
+    return f'<p class="qa-muted">{ERROR_PREFIX + " " if error else ""}{_esc(text)}</p>'
+
+
+def upload_documents(pipeline: Pipeline, paths: Iterable[Any] | None) -> tuple[str, Any, Any]:
+    """ "Add documents": save and ingest the chosen files with ``add_documents`` (as ``POST /api/documents``).
+
+    Returns the status note, the refreshed documents dropdown, and the file picker (cleared after a success).
+    """
+    chosen = [Path(p if isinstance(p, str | Path) else getattr(p, "name", "")) for p in paths or []]
+    if not chosen:
+        return _note("Choose one or more files first.", error=True), gr.skip(), gr.skip()
+    try:
+        files = [(p.name, read_upload(p, pipeline.settings.max_upload_bytes)) for p in chosen]
+        result = add_documents(pipeline.settings, pipeline.store, files)
+    except DocumentError as exc:
+        return _note(str(exc), error=True), gr.skip(), gr.skip()
+    except Exception as exc:  # shown to the user and logged, like a failed answer
+        log.exception("adding documents failed")
+        return (
+            _note(f"Adding the documents failed ({type(exc).__name__}); it has been logged.", True),
+            gr.skip(),
+            gr.skip(),
+        )
+    parts = [f"Added {', '.join(result.saved)}."]
+    parts += [f"Not added: {r.name}: {r.reason}." for r in result.rejected]
+    parts += [f"Skipped {s.name}: {s.reason}." for s in result.ingest.skipped]
+    parts.append(result.ingest.summary)
+    note = "".join(_note(part, error=part.startswith(("Not added", "Skipped"))) for part in parts)
+    return note, _documents_dropdown(pipeline), None
+
+
+def delete_chosen_document(pipeline: Pipeline, document_id: str | None) -> tuple[str, Any]:
+    """ "Delete": remove the chosen document with ``delete_document`` (as ``DELETE /api/documents/{id}``)."""
+    if not document_id:
+        return _note("Choose a document to delete first.", error=True), gr.skip()
+    try:
+        result = delete_document(pipeline.settings, pipeline.store, document_id)
+    except DocumentError as exc:
+        return _note(str(exc), error=True), _documents_dropdown(pipeline)
+    file_note = " and its uploaded file" if result.file_deleted else ""
+    return _note(f"Deleted {result.deleted.source}{file_note}."), _documents_dropdown(pipeline)
+
+
 def build_ui(pipeline: Pipeline) -> gr.Blocks:
     """The chat app; mount it with ``gr.mount_gradio_app(app, build_ui(pipeline), path="/")``."""
 
@@ -508,6 +572,26 @@ def build_ui(pipeline: Pipeline) -> gr.Blocks:
                     js_on_load=SCROLL_TO_FIRST_CITE_JS,
                 )
                 timings = gr.HTML("", elem_id="qa-timings", js_on_load=None)
+        with gr.Accordion("Your documents", open=False, elem_id="qa-documents"):
+            gr.Markdown(
+                f"Add {', '.join(SUFFIXES)} files (at most {pipeline.settings.max_upload_files} at a time, "
+                f"{pipeline.settings.max_upload_bytes // (1024 * 1024)} MB each); they are saved in the uploads "
+                "folder and answered from like the rest."
+            )
+            picker = gr.File(
+                label="Documents to add",
+                file_count="multiple",
+                file_types=list(SUFFIXES),
+                type="filepath",
+                elem_id="qa-upload",
+            )
+            add = gr.Button("Add documents", variant="primary", elem_id="qa-add-documents")
+            with gr.Row():
+                listed = gr.Dropdown(
+                    label="Documents", choices=[], value=None, scale=4, elem_id="qa-documents-list", interactive=True
+                )
+                delete = gr.Button("Delete", variant="stop", scale=1, min_width=70, elem_id="qa-delete-document")
+            documents_note = gr.HTML("", elem_id="qa-documents-note", js_on_load=None)
         outputs = [chatbot, sources, view, dropped, timings, question, exchanges]
         gr.on(
             triggers=[question.submit, ask.click],
@@ -520,4 +604,19 @@ def build_ui(pipeline: Pipeline) -> gr.Blocks:
         chatbot.like(like, inputs=[exchanges], outputs=[feedback], api_visibility="private")
         clear.click(new_chat, inputs=None, outputs=[*outputs, feedback], api_visibility="private")
         chatbot.clear(new_chat, inputs=None, outputs=[*outputs, feedback], api_visibility="private")
+        add.click(
+            lambda paths: upload_documents(pipeline, paths),
+            inputs=[picker],
+            outputs=[documents_note, listed, picker],
+            api_visibility="private",
+            concurrency_limit=1,
+        )
+        delete.click(
+            lambda document_id: delete_chosen_document(pipeline, document_id),
+            inputs=[listed],
+            outputs=[documents_note, listed],
+            api_visibility="private",
+            concurrency_limit=1,
+        )
+        blocks.load(lambda: _documents_dropdown(pipeline), inputs=None, outputs=[listed], api_visibility="private")
     return blocks
