@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import logging
 import socket
-import subprocess
 import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
 from rag.answer import Pipeline
@@ -18,15 +16,10 @@ from rag.llm import BackendError, make_chat_model
 from rag.llm.fake import ScriptedChatModel
 from rag.llm.llamacpp import ChatLlamaCpp, smollm2_path
 from rag.settings import Settings
-from tests.conftest import ROOT, essay_text
+from tests.conftest import essay_text
+from tests.servers import free_port, http_ok, running
 
 QUESTION = "Why does the Japan-US alliance persist?"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 # --- the factory --------------------------------------------------------------------------------------------------
@@ -143,30 +136,9 @@ def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         sys.executable, "-m", "llama_cpp.server", "--model", str(smollm2_path()), "--model_alias", "smollm2",
         "--host", "127.0.0.1", "--port", str(port), "--n_threads", "2", "--n_ctx", "2048",
     ]  # fmt: skip
-    with open(log, "w") as out:
-        proc = subprocess.Popen(command, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}/v1"
-    try:
-        deadline = time.monotonic() + 300
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"llama.cpp server exited with {proc.returncode}:\n{log.read_text()}")
-            try:
-                if httpx.get(f"{url}/models", timeout=5).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"llama.cpp server did not answer /v1/models in 300s:\n{log.read_text()}")
-            time.sleep(0.5)
+    with running(command, http_ok(f"{url}/models"), log, timeout=300):
         yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=30)
 
 
 @pytest.fixture(scope="module")

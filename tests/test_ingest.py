@@ -1,4 +1,5 @@
-"""Ingest against a real Chroma store; the hashing embedder keeps these fast and deterministic."""
+"""Ingest details against a real Chroma store; the store contract (idempotency, edits, deletes, the keyword
+index) runs on both store modes in test_store_contract.py."""
 
 from __future__ import annotations
 
@@ -33,40 +34,12 @@ def run(corpus: Path, store: Store, tmp_path: Path):
     return ingest([corpus], store, tmp_path / "texts", progress=False)
 
 
-def test_second_ingest_writes_nothing_and_ids_are_identical(corpus, store, tmp_path):
-    first = run(corpus, store, tmp_path)
-    before = snapshot(store)
-    second = run(corpus, store, tmp_path)
-    assert (first.files, first.sentences, first.added, first.removed) == (2, 6, first.sentences + first.chunks, 0)
-    assert (second.added, second.removed, second.unchanged) == (0, 0, first.added)
-    assert snapshot(store) == before
-
-
 def test_ids_come_from_content_not_from_the_run(corpus, tmp_path):
     one = Store(open_chroma(tmp_path / "one", "test-collection", HashEmbeddings()), tmp_path / "one.json")
     two = Store(open_chroma(tmp_path / "two", "test-collection", HashEmbeddings()), tmp_path / "two.json")
     run(corpus, one, tmp_path)
     run(corpus, two, tmp_path)
     assert snapshot(one) == snapshot(two)
-
-
-def test_edited_file_leaves_no_old_records(corpus, store, tmp_path):
-    run(corpus, store, tmp_path)
-    (corpus / "a.txt").write_text("Delta replaces everything. Epsilon too.", encoding="utf-8")
-    report = run(corpus, store, tmp_path)
-    texts = [s.text for s in store.sentences("a.txt")]
-    assert texts == ["Delta replaces everything.", "Epsilon too."]
-    assert report.removed == 3 + 2  # three old sentences, two old chunks
-    assert len(store.ids()) == len(set(store.ids()))
-    assert len(store.files()) == 2
-
-
-def test_deleted_file_is_removed(corpus, store, tmp_path):
-    run(corpus, store, tmp_path)
-    (corpus / "b.md").unlink()
-    run(corpus, store, tmp_path)
-    assert {s.source for s in store.sentences()} == {"a.txt"}
-    assert set(store.files()) == {"a.txt"}
 
 
 def test_bad_files_are_skipped_by_name_and_the_rest_ingested(corpus, store, tmp_path):
@@ -92,14 +65,3 @@ def test_offsets_slice_the_kept_text(corpus, store, tmp_path):
 def test_missing_path_is_a_clear_error(store, tmp_path):
     with pytest.raises(FileNotFoundError, match="no such file or folder"):
         ingest([tmp_path / "nope"], store, tmp_path / "texts", progress=False)
-
-
-def test_keyword_index_follows_the_store_across_reingest(corpus, store, tmp_path):
-    run(corpus, store, tmp_path)
-    assert set(store.keywords().by_id) == set(store.ids({"kind": SENTENCE}))
-    (corpus / "a.txt").write_text("Zeta is brand new.", encoding="utf-8")
-    (corpus / "b.md").unlink()
-    run(corpus, store, tmp_path)
-    assert set(store.keywords().by_id) == set(store.ids({"kind": SENTENCE}))
-    assert [s.text for s, _ in store.keywords().search("zeta", 5)] == ["Zeta is brand new."]
-    assert store.keywords().search("alpha", 5) == []
