@@ -16,6 +16,7 @@ from rag.keyword import KeywordIndex, fingerprint
 from rag.types import ScoredSentence, Sentence
 
 SENTENCE, CHUNK, FILE = "sentence", "chunk", "file"
+PAGE = 5000  # records per get/delete call
 
 
 class StoreUnavailable(RuntimeError):
@@ -103,15 +104,27 @@ class Store:
         assert self.chroma.embeddings is not None
         return self.chroma.embeddings
 
+    def _get(self, where: dict[str, Any] | None, include: list[str]) -> dict[str, list[Any]]:
+        """``chroma.get`` page by page: one call for a large collection fails with 'too many SQL variables'."""
+        merged: dict[str, list[Any]] = {"ids": [], **{key: [] for key in include}}
+        offset = 0
+        while True:
+            got = self.chroma.get(where=where, include=include, limit=PAGE, offset=offset)
+            for key in merged:
+                merged[key].extend(got[key] or [])
+            if len(got["ids"]) < PAGE:
+                return merged
+            offset += PAGE
+
     def files(self) -> dict[str, str]:
         """Source name to content hash, for every file whose ingest completed."""
-        got = self.chroma.get(where={"kind": FILE}, include=["metadatas"])
+        got = self._get(where={"kind": FILE}, include=["metadatas"])
         return {m["source"]: m["file_sha"] for m in got["metadatas"]}
 
     def documents(self) -> list[dict[str, Any]]:
         """Every ingested document, by source name: ``id`` (``document_id``), ``source``, and its counts of
         ``sentences``, ``chunks`` and ``chars``, from the file markers."""
-        got = self.chroma.get(where={"kind": FILE}, include=["metadatas"])
+        got = self._get(where={"kind": FILE}, include=["metadatas"])
         found = {
             m["source"]: {
                 "id": document_id(m["source"]),
@@ -126,7 +139,7 @@ class Store:
 
     def ids(self, where: dict[str, Any] | None = None) -> list[str]:
         """Ids of the records matching ``where`` (all records if None)."""
-        return list(self.chroma.get(where=where, include=[])["ids"])
+        return list(self._get(where=where, include=[])["ids"])
 
     def has_leftovers(self, source: str, sha: str) -> bool:
         """Whether records of ``source`` from another version of its text remain."""
@@ -142,9 +155,9 @@ class Store:
         where: dict[str, Any] = {"source": source}
         if keep_sha is not None:
             where = {"$and": [where, {"file_sha": {"$ne": keep_sha}}]}
-        got = self.chroma.get(where=where, include=["metadatas"])
-        if got["ids"]:
-            self.chroma.delete(ids=got["ids"])
+        got = self._get(where=where, include=["metadatas"])
+        for i in range(0, len(got["ids"]), PAGE):
+            self.chroma.delete(ids=got["ids"][i : i + PAGE])
         return sum(1 for m in got["metadatas"] if m["kind"] != FILE)
 
     def count(self, kind: str) -> int:
@@ -171,7 +184,7 @@ class Store:
         where: dict[str, Any] = (
             {"kind": SENTENCE} if source is None else {"$and": [{"kind": SENTENCE}, {"source": source}]}
         )
-        got = self.chroma.get(where=where, include=["documents", "metadatas"])
+        got = self._get(where=where, include=["documents", "metadatas"])
         found = [_sentence(i, d, m) for i, d, m in zip(got["ids"], got["documents"], got["metadatas"])]
         return sorted(found, key=lambda s: (s.source, s.index))
 

@@ -65,3 +65,19 @@ def test_offsets_slice_the_kept_text(corpus, store, tmp_path):
 def test_missing_path_is_a_clear_error(store, tmp_path):
     with pytest.raises(FileNotFoundError, match="no such file or folder"):
         ingest([tmp_path / "nope"], store, tmp_path / "texts", progress=False)
+
+
+def test_large_reads_and_deletes_are_paged(corpus, store, tmp_path, monkeypatch):
+    """Chroma fails one get of tens of thousands of records ('too many SQL variables'); pages must add up."""
+    run(corpus, store, tmp_path)
+    everything = sorted(store.ids())
+    monkeypatch.setattr("rag.store.PAGE", 2)
+    assert sorted(store.ids()) == everything and len(everything) > 6
+    assert [s.text for s in store.sentences("a.txt")] == [
+        "Alpha is first.",
+        "Beta follows it.",
+        "Gamma starts a paragraph.",
+    ]
+    (corpus / "b.md").unlink()
+    run(corpus, store, tmp_path)
+    assert {s.source for s in store.sentences()} == {"a.txt"}
