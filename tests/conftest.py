@@ -41,6 +41,16 @@ def essay_store(essay_settings: Settings, embeddings) -> Store:
 
 
 @pytest.fixture
+def corpus(tmp_path: Path) -> Path:
+    """A small corpus folder: two files, a paragraph break, a heading, an abbreviation and a decimal."""
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    (folder / "a.txt").write_text("Alpha is first. Beta follows it.\nGamma starts a paragraph.", encoding="utf-8")
+    (folder / "b.md").write_text("# Notes\n\nThe U.S. signed it. Costs rose 3.5 percent.", encoding="utf-8")
+    return folder
+
+
+@pytest.fixture
 def scripted() -> ScriptedChatModel:
     """A chat model that replies with what the test queues."""
     return ScriptedChatModel()

@@ -17,15 +17,6 @@ def store(tmp_path: Path) -> Store:
     return Store(open_chroma(tmp_path / "chroma", "test-collection", HashEmbeddings()), tmp_path / "kw.json")
 
 
-@pytest.fixture
-def corpus(tmp_path: Path) -> Path:
-    folder = tmp_path / "corpus"
-    folder.mkdir()
-    (folder / "a.txt").write_text("Alpha is first. Beta follows it.\nGamma starts a paragraph.", encoding="utf-8")
-    (folder / "b.md").write_text("# Notes\n\nThe U.S. signed it. Costs rose 3.5 percent.", encoding="utf-8")
-    return folder
-
-
 def snapshot(store: Store) -> tuple[list[str], int, int]:
     return sorted(store.ids()), store.count(SENTENCE), store.count(CHUNK)
 

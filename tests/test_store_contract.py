@@ -63,15 +63,6 @@ def open_test_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[
         opened[0].chroma.delete_collection()
 
 
-@pytest.fixture
-def corpus(tmp_path: Path) -> Path:
-    folder = tmp_path / "corpus"
-    folder.mkdir()
-    (folder / "a.txt").write_text("Alpha is first. Beta follows it.\nGamma starts a paragraph.", encoding="utf-8")
-    (folder / "b.md").write_text("# Notes\n\nThe U.S. signed it. Costs rose 3.5 percent.", encoding="utf-8")
-    return folder
-
-
 def run(corpus: Path, store: Store, settings: Settings):
     return ingest([corpus], store, settings.texts_dir, progress=False)
 
