@@ -10,6 +10,7 @@ from langchain_core.language_models import BaseChatModel
 
 from ingest.sync import kept_text
 from rag.answerability import refusal_reason
+from rag.gate import Busy, GenerationGate
 from rag.grounding import Claim, ground
 from rag.prompt import NOT_IN_DOCUMENT, build_messages, rewrite_messages
 from rag.retrieve import diversify, retrieve, with_context
@@ -55,6 +56,7 @@ class Pipeline:
         self.store = store
         self.chat_model = chat_model
         self.settings = settings
+        self.gate = GenerationGate(settings.generation_queue, settings.generation_timeout)
 
     def answer(
         self, question: str, history: Sequence[Turn] = (), on_token: Callable[[str], None] | None = None
@@ -134,11 +136,14 @@ class Pipeline:
         messages = build_messages(question, sources)
         parts: list[str] = []
         try:
-            for chunk in self.chat_model.stream(messages):
-                token = chunk.text
-                parts.append(token)
-                if on_token and token:
-                    on_token(token)
+            with self.gate.slot():
+                for chunk in self.chat_model.stream(messages):
+                    token = chunk.text
+                    parts.append(token)
+                    if on_token and token:
+                        on_token(token)
+        except Busy:
+            raise
         except Exception:  # a backend failure must still leave the user an answer
             log.exception("chat model %s failed; answering extractively", type(self.chat_model).__name__)
             return ""

@@ -28,6 +28,7 @@ from rag.documents import (
     delete_document,
     list_documents,
 )
+from rag.gate import Busy
 from rag.openai_compat import router as openai_router
 from rag.types import Answer, Turn
 
@@ -61,6 +62,8 @@ async def stream_answer(pipeline: Pipeline, request: AnswerRequest) -> AsyncIter
         try:
             answer = pipeline.answer(request.question, request.history, on_token=lambda t: put("token", {"text": t}))
             put("final", answer.model_dump(mode="json"))
+        except Busy as exc:
+            put("error", {"error": f"{exc}; retry in {exc.retry_after} s", "retry_after": exc.retry_after})
         except Exception as exc:  # reported to the client as an error event, and logged with its traceback
             log.exception("streamed answer failed")
             put("error", {"error": f"answering failed: {type(exc).__name__}; try again or use /api/answer"})
@@ -175,6 +178,12 @@ def create_app(pipeline: Pipeline, ui: Any | None = None) -> FastAPI:
     @app.exception_handler(DocumentError)
     async def _document_error(request: Request, exc: DocumentError) -> JSONResponse:
         return error(request, exc.status, str(exc))
+
+    @app.exception_handler(Busy)
+    async def _busy(request: Request, exc: Busy) -> JSONResponse:
+        response = error(request, 503, f"{exc}; retry in {exc.retry_after} s")
+        response.headers["Retry-After"] = str(exc.retry_after)
+        return response
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

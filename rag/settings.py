@@ -58,6 +58,8 @@ class Settings(BaseSettings):
     )
     support_threshold: float = Field(0.5, ge=0, le=1, description="least support an answer sentence needs to be kept")
     max_question_chars: int = Field(2000, ge=1, description="longest question accepted, after stripping")
+    generation_queue: int = Field(4, ge=0, description="questions that may wait for the model; more get a 503")
+    generation_timeout: float = Field(120.0, gt=0, description="seconds a question may wait for the model")
     max_history_turns: int = Field(20, ge=0, description="most chat turns accepted as history")
     max_history_chars: int = Field(20000, ge=0, description="most characters of history accepted, all turns together")
     host: str = Field("127.0.0.1", description="address the server binds")

@@ -26,6 +26,7 @@ from ingest.loaders import SUFFIXES
 from rag.answer import InvalidQuestion, Pipeline
 from rag.documents import DocumentError, DocumentInfo, add_documents, delete_document, list_documents, read_upload
 from rag.feedback import record_feedback
+from rag.gate import Busy
 from rag.types import Answer, Citation, Turn
 
 log = logging.getLogger(__name__)
@@ -305,7 +306,7 @@ def render_timings(answer: Answer | None) -> str:
 
 def render_error(error: Exception) -> str:
     """The chat bubble for a question that could not be answered; never blank."""
-    if isinstance(error, InvalidQuestion):
+    if isinstance(error, InvalidQuestion | Busy):
         return f"{ERROR_PREFIX} {_esc_chat(error)}"
     return (
         f"{ERROR_PREFIX} Something went wrong while answering ({_esc_chat(type(error).__name__)}). "
@@ -428,8 +429,8 @@ def _pending(exchanges: Exchanges) -> tuple[str, str, str, str, Any, Exchanges]:
 
 def _failed(chat: list[Message], error: Exception, question: str, exchanges: Exchanges) -> ChatUpdate:
     """The update for a question that could not be answered: a visible message; the textbox keeps the question."""
-    if isinstance(error, InvalidQuestion):
-        log.warning("invalid question: %s", error)
+    if isinstance(error, InvalidQuestion | Busy):
+        log.warning("not answered: %s", error)
     else:
         log.error("answering failed", exc_info=error)
     chat = [*chat, _assistant(render_error(error))]
