@@ -368,20 +368,22 @@ def bench_retrieval(
 # 4. answer latency and server memory ---------------------------------------------------------------------------
 
 
-def raw_messages(question: str, sources: list[Any]) -> list[dict[str, str]]:
-    """The pipeline's prompt as plain llama.cpp chat messages."""
-    from rag.prompt import build_messages
+class RequestRecorder:
+    """Wraps ``llm.create_chat_completion`` to keep the last request the pipeline sent; ``plain`` calls it unwrapped."""
 
-    roles = {"system": "system", "human": "user", "ai": "assistant"}
-    return [{"role": roles.get(m.type, "user"), "content": m.text} for m in build_messages(question, sources)]
+    def __init__(self, llm: Any) -> None:
+        self.llm, self.plain, self.last = llm, llm.create_chat_completion, None
+        llm.create_chat_completion = self._record
+
+    def _record(self, **request: Any) -> Any:
+        self.last = request
+        return self.plain(**request)
 
 
-def raw_generation(llm: Any, messages: list[dict[str, str]], max_tokens: int) -> dict[str, Any]:
-    """One cold (KV cache reset) greedy llama.cpp completion: milliseconds, tokens and text."""
-    llm.reset()
-    seconds, out = timed(
-        lambda: llm.create_chat_completion(messages=messages, temperature=0, max_tokens=max_tokens, stop=[])
-    )
+def raw_generation(recorder: RequestRecorder, request: dict[str, Any]) -> dict[str, Any]:
+    """One cold (KV cache reset) llama.cpp completion of a recorded request, not streamed: ms, tokens and text."""
+    recorder.llm.reset()
+    seconds, out = timed(lambda: recorder.plain(**{**request, "stream": False}))
     return {
         "ms": round(seconds * 1000, 1),
         "tokens": out["usage"]["completion_tokens"],
@@ -389,35 +391,36 @@ def raw_generation(llm: Any, messages: list[dict[str, str]], max_tokens: int) ->
     }
 
 
-def pipeline_answer(pipeline: Any, llm: Any, question: str) -> dict[str, Any]:
-    """One cold (KV cache reset) ``pipeline.answer``: its timings, mode and the draft's token count."""
+def pipeline_answer(pipeline: Any, recorder: RequestRecorder, question: str) -> dict[str, Any]:
+    """One cold (KV cache reset) ``pipeline.answer``: its timings, mode, draft and the draft's token count."""
     parts: list[str] = []
-    llm.reset()
+    recorder.llm.reset()
+    recorder.last = None
     answer = pipeline.answer(question, on_token=parts.append)
     draft = "".join(parts).strip()
-    tokens = len(llm.tokenize(draft.encode("utf-8"), add_bos=False)) if draft else 0
+    tokens = len(recorder.llm.tokenize(draft.encode("utf-8"), add_bos=False)) if draft else 0
     return {
         "timings_ms": answer.timings_ms,
         "mode": answer.mode,
         "refused": answer.refused,
         "tokens": tokens,
         "draft": draft,
+        "request": recorder.last,
     }
 
 
-def compare_answer(pipeline: Any, llm: Any, question: str, raw_first: bool) -> dict[str, Any]:
-    """Pipeline and raw llama.cpp on the same prompt and output length, in the given order."""
-    sources = [h.sentence for h in pipeline.retrieve(question)[: pipeline.settings.top_k]]
-    messages = raw_messages(question, sources)
-    max_tokens = pipeline.settings.llm_max_tokens  # greedy: the raw run writes the pipeline's exact tokens
-    raw = raw_generation(llm, messages, max_tokens) if raw_first else None
-    piped = pipeline_answer(pipeline, llm, question)
-    raw = raw or raw_generation(llm, messages, max_tokens)
-    same = raw["text"].strip() == piped["draft"]
+def compare_answer(pipeline: Any, recorder: RequestRecorder, question: str, raw_first: bool) -> dict[str, Any]:
+    """Pipeline vs raw llama.cpp on the pipeline's own request, after an untimed answer that records it."""
+    request = pipeline_answer(pipeline, recorder, question)["request"]
+    raw = raw_generation(recorder, request) if raw_first and request else None
+    piped = pipeline_answer(pipeline, recorder, question)
+    if request and raw is None:
+        raw = raw_generation(recorder, request)
     return {
         "question": question,
-        "raw": {k: raw[k] for k in ("ms", "tokens")},
-        "same_output": same,
+        "raw": {k: raw[k] for k in ("ms", "tokens")} if raw else None,
+        "same_prompt": piped["request"] == request,
+        "same_output": bool(raw) and raw["text"].strip() == piped["draft"],
         **{k: piped[k] for k in ("timings_ms", "mode", "refused", "tokens")},
     }
 
@@ -431,22 +434,19 @@ def bench_answers(embeddings: Any, questions: list[str], tmp: Path, **llm: int |
     store = open_store(settings, embeddings)
     ingest_default(settings, store, progress=False)
     pipeline = load_pipeline(settings, store)
-    llm = pipeline.chat_model._model()
-    compare_answer(pipeline, llm, questions[0], raw_first=True)  # warm-up
+    recorder = RequestRecorder(pipeline.chat_model._model())
     items = []
     for i, question in enumerate(questions):
-        items.append(compare_answer(pipeline, llm, question, raw_first=i % 2 == 0))
+        items.append(compare_answer(pipeline, recorder, question, raw_first=i % 2 == 0))
         item = items[-1]
-        say(
-            f"  [{i + 1}/{len(questions)}] pipeline {item['timings_ms']['total']:.0f} ms ({item['mode']}), "
-            f"raw {item['raw']['ms']:.0f} ms, {item['raw']['tokens']} tokens"
-        )
+        raw = f"raw {item['raw']['ms']:.0f} ms, {item['raw']['tokens']} tokens" if item["raw"] else "no generation"
+        say(f"  [{i + 1}/{len(questions)}] pipeline {item['timings_ms']['total']:.0f} ms ({item['mode']}), {raw}")
     return {"items": items, **answer_summary(items)}
 
 
 def answer_summary(items: list[dict[str, Any]]) -> dict[str, Any]:
     """p50s of the pipeline stages and of raw generation over the questions the pipeline generated for."""
-    paired = [i for i in items if not i["refused"]] or items
+    paired = [i for i in items if i["raw"]]
     total = pct((i["timings_ms"]["total"] for i in paired), 50)
     raw = pct((i["raw"]["ms"] for i in paired), 50)
     stage = {
@@ -457,6 +457,7 @@ def answer_summary(items: list[dict[str, Any]]) -> dict[str, Any]:
         "questions": len(items),
         "paired": len(paired),
         "refused": sum(i["refused"] for i in items),
+        "same_prompt": sum(i["same_prompt"] for i in paired),
         "same_output": sum(i["same_output"] for i in paired),
         "pipeline_total_p50_ms": total,
         "pipeline_total_p95_ms": pct((i["timings_ms"]["total"] for i in paired), 95),
@@ -465,7 +466,7 @@ def answer_summary(items: list[dict[str, Any]]) -> dict[str, Any]:
         "raw_p95_ms": pct((i["raw"]["ms"] for i in paired), 95),
         "raw_tokens_p50": pct((i["raw"]["tokens"] for i in paired), 50),
         "pipeline_tokens_p50": pct((i["tokens"] for i in paired), 50),
-        "overhead_pct": round((total - raw) / raw * 100, 1) if raw else None,
+        "overhead_pct": round((total - raw) / raw * 100, 1) if paired else None,
     }
 
 
@@ -663,8 +664,9 @@ def answer_md(a: dict[str, Any], server: dict[str, Any] | None) -> str:
         + md_table(["run", "p50 ms", "p95 ms"], rows)
         + f"\n\nPipeline overhead over raw generation: **{a['overhead_pct']}%** (p50). Completion tokens p50: "
         f"raw {a['raw_tokens_p50']}, pipeline draft {a['pipeline_tokens_p50']}; identical text in "
-        f"{a['same_output']} of {a['paired']}. The KV cache is reset before every call, so both evaluate the whole "
-        "prompt.\n"
+        f"{a['same_output']} of {a['paired']}. The raw run replays the exact request the pipeline sent to llama.cpp "
+        "(same prompt, max_tokens, greedy), unstreamed; the KV cache is reset before every call, so both evaluate the "
+        "whole prompt.\n"
     )
     if server:
         text += (
