@@ -162,7 +162,7 @@ class Pipeline:
     def _refusal(self, reason: str, hits: list[ScoredSentence], timings: dict[str, float], began: float) -> Answer:
         """Says the documents don't cover the question, why, and what they do cover."""
         index = self.store.keywords()
-        openings = [s for s in index.sentences if s.index == 0][:3]
+        openings = index.openings[:3]
         covers = " ".join(f"{s.source}: “{s.text}”" for s in openings) or "no documents have been ingested yet."
         text = f"The document doesn't cover this: {reason}. What it does cover: {covers}"
         timings["total"] = _ms(began)

@@ -30,6 +30,7 @@ class KeywordIndex:
         self.sentences = sorted(sentences, key=lambda s: (s.source, s.index))
         self.by_id = {s.id: s for s in self.sentences}
         self._position = {(s.source, s.index): s for s in self.sentences}
+        self.openings = [s for s in self.sentences if s.index == 0]  # each document's first sentence
         self.fingerprint = fingerprint(list(self.by_id))
         self._docs = [Counter(tokens(s.text)) for s in self.sentences]
         self._lengths = [sum(d.values()) for d in self._docs]
