@@ -81,6 +81,20 @@ class Settings(BaseSettings):
         20 * 1024 * 1024, ge=1, description="largest document accepted by an upload, in bytes (default 20 MiB)"
     )
     max_upload_files: int = Field(10, ge=1, description="most documents accepted in one upload")
+    max_document_bytes: int = Field(
+        20 * 1024 * 1024, ge=1, description="largest file ingest reads from a folder; bigger ones are skipped, named"
+    )
+    api_key: SecretStr | None = Field(
+        None,
+        description="when set, /api/* and /v1/* need 'Authorization: Bearer <key>' and the chat asks for it at login",
+    )
+    cors_origins: list[str] = Field(
+        default_factory=list,
+        description='browser origins allowed to call the API, as a JSON list (["https://a.example"]); empty: CORS off',
+    )
+    rate_limit: int = Field(
+        120, ge=0, description="requests per minute one client may send to /api/* and /v1/* (health exempt); 0: off"
+    )
 
     @property
     def chroma_dir(self) -> Path:
