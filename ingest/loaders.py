@@ -8,6 +8,7 @@ a PDF the loader also says which character range each page occupies in it.
 from __future__ import annotations
 
 import bisect
+import io
 import logging
 import re
 import zipfile
@@ -21,6 +22,8 @@ TEXT_SUFFIXES = (".txt", ".md")
 SUFFIXES = (".txt", ".md", ".pdf", ".html", ".htm", ".docx")
 PAGE_BREAK = "\n\n"
 """What joins the text of two PDF pages (and two paragraphs of HTML or Word)."""
+MAX_DOCUMENT_BYTES = 20 * 1024 * 1024
+"""Largest file ingest reads by default, as ``Settings.max_document_bytes``: bigger ones are skipped unread."""
 
 
 class LoadError(Exception):
@@ -81,22 +84,45 @@ def _hidden(rel: Path) -> bool:
     return any(part.startswith(".") for part in rel.parts)
 
 
-def load(path: Path) -> Loaded:
-    """The file's extracted text (and PDF page spans), or ``LoadError`` saying why the file cannot be used."""
+def load(path: Path, max_bytes: int | None = None) -> Loaded:
+    """The file's extracted text (and PDF page spans), or ``LoadError`` saying why the file cannot be used.
+
+    A file larger than ``max_bytes`` is refused from its size alone: a huge file is never read into memory.
+    """
     suffix = path.suffix.lower()
     loader = _LOADERS.get(suffix)
     if loader is None:
         raise LoadError(f"unsupported file type {suffix or '(none)'!r}: expected one of {', '.join(SUFFIXES)}")
     try:
-        data = path.read_bytes()
+        if max_bytes is not None and (size := path.stat().st_size) > max_bytes:
+            raise _too_large(max_bytes, f"is {_size(size)}, over")
+        with path.open("rb") as handle:
+            data = handle.read() if max_bytes is None else handle.read(max_bytes + 1)
     except OSError as exc:
         raise LoadError(f"cannot read the file: {exc.strerror or exc}") from exc
+    if max_bytes is not None and len(data) > max_bytes:  # it grew after the size check
+        raise _too_large(max_bytes, "grew while it was read, past")
     if not data.strip():
         raise LoadError("the file is empty")
     loaded = loader(path, data)
     if not loaded.text.strip():
         raise LoadError("the file is empty" if suffix in TEXT_SUFFIXES else "no text could be extracted from it")
+    try:
+        loaded.text.encode("utf-8")  # ids, kept texts and the store all need text that UTF-8 can hold
+    except UnicodeEncodeError as exc:
+        raise LoadError(f"the text holds an invalid character at offset {exc.start}: save it as UTF-8") from exc
     return loaded
+
+
+def _too_large(limit: int, what: str) -> LoadError:
+    return LoadError(
+        f"the file {what} the limit of {_size(limit)} for one document: split it, or raise "
+        "max_document_bytes (ALLIANCE_QA_MAX_DOCUMENT_BYTES)"
+    )
+
+
+def _size(size: int) -> str:
+    return f"{size / (1024 * 1024):.1f} MiB" if size >= 1024 * 1024 else f"{size} bytes"
 
 
 def read_text(path: Path) -> str:
@@ -107,11 +133,13 @@ def read_text(path: Path) -> str:
 def _decode(data: bytes, encoding: str = "utf-8-sig") -> str:
     if b"\x00" in data:
         raise LoadError("binary data, not text")
+    name = "UTF-8" if encoding.startswith("utf-8") else encoding
     try:
         text = data.decode(encoding)
     except UnicodeDecodeError as exc:
-        name = "UTF-8" if encoding.startswith("utf-8") else encoding
         raise LoadError(f"not {name} text (bad byte at offset {exc.start}): save it as UTF-8") from exc
+    except UnicodeError as exc:  # codecs such as idna fail with the base class
+        raise LoadError(f"not {name} text ({exc}): save it as UTF-8") from exc
     sample = text[:4096]
     if sum(1 for c in sample if ord(c) < 32 and c not in "\t\n\r\f") > len(sample) // 20:
         raise LoadError("binary data, not text")
@@ -136,7 +164,7 @@ def _load_pdf(path: Path, data: bytes) -> Loaded:
         raise LoadError("not a PDF file (it does not start with %PDF-)")
     logging.getLogger("pypdf").setLevel(logging.ERROR)  # its warnings on odd but readable files are noise here
     try:
-        reader = PdfReader(path)
+        reader = PdfReader(io.BytesIO(data))  # the bytes already checked, not the file again: it may have changed
         if reader.is_encrypted and not reader.decrypt(""):
             raise LoadError("the PDF is password-protected: save a copy without a password")
         texts = [_clean(page.extract_text() or "") for page in reader.pages]
@@ -229,6 +257,13 @@ class _VisibleText(HTMLParser):
         self._hidden.clear()
         self._break()
 
+    def parse_marked_section(self, i: int, report: int = 1) -> int:
+        try:
+            return super().parse_marked_section(i, report)
+        except AssertionError:  # the stdlib asserts on an odd ``<![name[``; a browser skips it up to the next ">"
+            end = self.rawdata.find(">", i)
+            return -1 if end < 0 else end + 1
+
 
 def _load_html(path: Path, data: bytes) -> Loaded:
     declared = _CHARSET.search(data[:4096])
@@ -240,8 +275,11 @@ def _load_html(path: Path, data: bytes) -> Loaded:
         except LookupError as exc:
             raise LoadError(f"the page declares an unknown character set {encoding!r}: save it as UTF-8") from exc
     parser = _VisibleText()
-    parser.feed(_decode(data, encoding))
-    parser.close()
+    try:
+        parser.feed(_decode(data, encoding))
+        parser.close()
+    except AssertionError as exc:  # html.parser's way of rejecting markup it cannot follow
+        raise LoadError(f"the HTML cannot be parsed ({exc})") from exc
     return Loaded(PAGE_BREAK.join(parser.paragraphs))
 
 
@@ -249,10 +287,10 @@ def _load_docx(path: Path, data: bytes) -> Loaded:
     import docx
     from docx.table import Table
 
-    if not zipfile.is_zipfile(path):
+    if not zipfile.is_zipfile(io.BytesIO(data)):
         raise LoadError("not a valid .docx file (a Word document is a zip archive; this is not one)")
     try:
-        document = docx.Document(str(path))
+        document = docx.Document(io.BytesIO(data))
         paragraphs: list[str] = []
         for block in document.iter_inner_content():
             if isinstance(block, Table):

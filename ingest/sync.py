@@ -11,11 +11,13 @@ from typing import Any
 from tqdm import tqdm
 
 from ingest.chunks import Chunk, chunks_of, file_sha, record_id, sentences_of
-from ingest.loaders import LoadError, SourceFile, discover, load
+from ingest.loaders import MAX_DOCUMENT_BYTES, LoadError, discover, load
 from rag.store import CHUNK, FILE, SENTENCE, Store
 from rag.types import Sentence
 
 BATCH = 64
+Record = tuple[str, dict[str, Any], str]
+"""A record to write: its text, its metadata and its id."""
 
 
 @dataclass
@@ -41,53 +43,58 @@ class IngestReport:
         )
 
 
-def ingest(paths: list[Path], store: Store, texts_dir: Path, progress: bool = True) -> IngestReport:
+def ingest(
+    paths: list[Path], store: Store, texts_dir: Path, progress: bool = True, max_bytes: int = MAX_DOCUMENT_BYTES
+) -> IngestReport:
     """Sync the store to the files under ``paths``: new and changed files are (re)written, vanished ones removed.
 
-    Each file's marker record is written after its sentences and chunks, and old versions are deleted after
-    that, so a run killed at any point leaves the store for the next run to finish, never half-used.
+    Each file's marker record is written alone, after all its sentences and chunks, and old versions are deleted
+    after that, so a run killed at any point leaves the store for the next run to finish, never half-used. A file
+    counts as unchanged only when the store holds exactly the records it yields, so records a killed run wrote
+    or failed to delete are repaired too. Files over ``max_bytes`` are skipped without being read.
     """
     began = time.perf_counter()
     report = IngestReport()
     known = store.files()
-    found = discover(paths)
-    pending: list[tuple[SourceFile, str, str, list[Sentence], list[Chunk]]] = []
+    pending: list[tuple[str, str, list[Record], Record]] = []
     present: set[str] = set()
-    for source in found:
+    for source in discover(paths):
+        present.add(source.name)
         try:
-            loaded = load(source.path)
+            loaded = load(source.path, max_bytes)
         except LoadError as exc:
             report.skipped.append((source.name, str(exc)))
-            present.add(source.name)  # keep what an earlier, readable version left: nothing is lost
+            # Keep the last complete version an earlier, readable file left (nothing is lost); drop any other.
+            report.removed += store.delete_source(source.name, keep_sha=known.get(source.name))
             continue
-        present.add(source.name)
         text = loaded.text
         sha = file_sha(text)
         sentences = sentences_of(source.name, text, sha, loaded.pages)
         chunks = chunks_of(sentences, text, sha)
+        records = [_sentence_record(s, sha) for s in sentences] + [_chunk_record(c, sha) for c in chunks]
+        marker = _file_record(source.name, sha, text, len(sentences), len(chunks))
         report.files += 1
         report.sentences += len(sentences)
         report.chunks += len(chunks)
-        if known.get(source.name) == sha and not store.has_leftovers(source.name, sha):
-            report.unchanged += len(sentences) + len(chunks)
-            _keep_text(texts_dir, sha, text)  # a fresh state folder beside a shared store still gets the text
+        _keep_text(texts_dir, sha, text)  # before any record refers to it; a fresh state folder gets it too
+        if store.source_ids(source.name) == {r[2] for r in records} | {marker[2]}:
+            report.unchanged += len(records)
             continue
-        pending.append((source, sha, text, sentences, chunks))
+        pending.append((source.name, sha, records, marker))
 
-    total = sum(len(s) + len(c) + 1 for _, _, _, s, c in pending)
+    total = sum(len(records) + 1 for _, _, records, _ in pending)
     with tqdm(total=total, desc="embedding", unit="rec", disable=not progress or not total, leave=False) as bar:
-        for source, sha, text, sentences, chunks in pending:
-            _keep_text(texts_dir, sha, text)
-            records = [_sentence_record(s, sha) for s in sentences] + [_chunk_record(c, sha) for c in chunks]
-            records.append(_file_record(source.name, sha, text, len(sentences), len(chunks)))
+        for name, sha, records, marker in pending:
             for i in range(0, len(records), BATCH):
-                batch = records[i : i + BATCH]
-                store.add([r[0] for r in batch], [r[1] for r in batch], [r[2] for r in batch])
-                bar.update(len(batch))
-            report.added += len(sentences) + len(chunks)
-            report.removed += store.delete_source(source.name, keep_sha=sha)
+                _write(store, records[i : i + BATCH])
+                bar.update(len(records[i : i + BATCH]))
+            _write(store, [marker])
+            bar.update(1)
+            report.added += len(records)
+            report.removed += store.delete_source(name, keep_sha=sha)
 
-    for name in sorted(set(known) - present):
+    # Not only files with a marker: a file that vanished while its first ingest was cut short left records too.
+    for name in sorted(store.sources_except(present)):
         report.removed += store.delete_source(name)
     prune_texts(texts_dir, set(store.files().values()))
     store.sync_keywords()
@@ -95,7 +102,8 @@ def ingest(paths: list[Path], store: Store, texts_dir: Path, progress: bool = Tr
     return report
 
 
-Record = tuple[str, dict[str, Any], str]
+def _write(store: Store, records: list[Record]) -> None:
+    store.add([r[0] for r in records], [r[1] for r in records], [r[2] for r in records])
 
 
 def _sentence_record(s: Sentence, sha: str) -> Record:

@@ -6,6 +6,7 @@ import hashlib
 import json
 import math
 import os
+import uuid
 from collections import Counter
 from pathlib import Path
 
@@ -66,7 +67,7 @@ class KeywordIndex:
         """Write atomically: a reader sees the old index or the new one, never half of one."""
         path.parent.mkdir(parents=True, exist_ok=True)
         payload = {"fingerprint": self.fingerprint, "sentences": [s.model_dump() for s in self.sentences]}
-        tmp = path.with_suffix(f".tmp{os.getpid()}")
+        tmp = path.with_suffix(f".tmp{os.getpid()}-{uuid.uuid4().hex[:8]}")  # two writers never share one
         tmp.write_text(json.dumps(payload, ensure_ascii=False), encoding="utf-8")
         os.replace(tmp, path)
 

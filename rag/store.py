@@ -77,17 +77,22 @@ class Store:
     def __init__(self, chroma: Chroma, keyword_path: Path) -> None:
         self.chroma = chroma
         self.keyword_path = keyword_path
-        self._keywords: tuple[float, KeywordIndex] | None = None
+        self._keywords: tuple[tuple[int, int, int], KeywordIndex] | None = None
 
     def keywords(self) -> KeywordIndex:
         """The keyword index saved beside the store, reloaded only when a new one has been written."""
         try:
-            mtime = self.keyword_path.stat().st_mtime
+            stat = self.keyword_path.stat()
         except FileNotFoundError:
             return KeywordIndex([])
-        if self._keywords is None or self._keywords[0] != mtime:
-            self._keywords = (mtime, KeywordIndex.load(self.keyword_path) or KeywordIndex([]))
-        return self._keywords[1]
+        # Every save replaces the file, so a new inode or size tells a new index apart even when two saves fall
+        # within one tick of the file system's coarse modification clock.
+        version = (stat.st_ino, stat.st_mtime_ns, stat.st_size)
+        cached = self._keywords
+        if cached is None or cached[0] != version:
+            cached = (version, KeywordIndex.load(self.keyword_path) or KeywordIndex([]))
+            self._keywords = cached
+        return cached[1]
 
     def sync_keywords(self) -> bool:
         """Rebuild the keyword index if it does not hold exactly the store's sentences; returns whether it did."""
@@ -141,6 +146,16 @@ class Store:
         """Ids of the records matching ``where`` (all records if None)."""
         return list(self._get(where=where, include=[])["ids"])
 
+    def source_ids(self, source: str) -> set[str]:
+        """Ids of every record of ``source``, whatever version of its text they belong to."""
+        return set(self.ids({"source": source}))
+
+    def sources_except(self, names: Iterable[str]) -> set[str]:
+        """Sources with records in the store, complete or not, other than ``names``."""
+        names = sorted(set(names))
+        where = {"source": {"$nin": names}} if names else None
+        return {m["source"] for m in self._get(where=where, include=["metadatas"])["metadatas"]}
+
     def has_leftovers(self, source: str, sha: str) -> bool:
         """Whether records of ``source`` from another version of its text remain."""
         where = {"$and": [{"source": source}, {"file_sha": {"$ne": sha}}]}
@@ -156,9 +171,12 @@ class Store:
         if keep_sha is not None:
             where = {"$and": [where, {"file_sha": {"$ne": keep_sha}}]}
         got = self._get(where=where, include=["metadatas"])
-        for i in range(0, len(got["ids"]), PAGE):
-            self.chroma.delete(ids=got["ids"][i : i + PAGE])
-        return sum(1 for m in got["metadatas"] if m["kind"] != FILE)
+        # Markers go last: a delete cut short leaves its marker, and with it the sign that the source is in the store.
+        found = sorted(zip(got["ids"], got["metadatas"]), key=lambda item: item[1]["kind"] == FILE)
+        ids = [i for i, _ in found]
+        for i in range(0, len(ids), PAGE):
+            self.chroma.delete(ids=ids[i : i + PAGE])
+        return sum(1 for _, m in found if m["kind"] != FILE)
 
     def count(self, kind: str) -> int:
         """Number of records of one kind."""
