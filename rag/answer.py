@@ -46,35 +46,60 @@ def check_history(history: Sequence[Turn], max_turns: int, max_chars: int) -> No
         raise InvalidQuestion(f"history is {size} characters, the limit is {max_chars}: send only the latest turns")
 
 
+MAX_TOP_K = 20
+
+
+def check_top_k(top_k: object) -> int:
+    """``top_k`` if it is an integer in 1..MAX_TOP_K, else ``InvalidQuestion``."""
+    if isinstance(top_k, bool) or not isinstance(top_k, int) or not 1 <= top_k <= MAX_TOP_K:
+        raise InvalidQuestion(f"top_k must be an integer from 1 to {MAX_TOP_K}, got {top_k!r}")
+    return top_k
+
+
 class Pipeline:
     """Holds the store and the chat model; ``answer`` is the function every surface calls.
 
     With no chat model the pipeline is extractive-only: answers are the best source sentences themselves.
     """
 
-    def __init__(self, store: Store, chat_model: BaseChatModel | None, settings: Settings) -> None:
+    def __init__(
+        self,
+        store: Store,
+        chat_model: BaseChatModel | None,
+        settings: Settings,
+        gate: GenerationGate | None = None,
+    ) -> None:
         self.store = store
         self.chat_model = chat_model
         self.settings = settings
-        self.gate = GenerationGate(settings.generation_queue, settings.generation_timeout)
+        # Pipelines of several collections share one model, so they must share its queue too.
+        self.gate = gate or GenerationGate(settings.generation_queue, settings.generation_timeout)
 
     def answer(
-        self, question: str, history: Sequence[Turn] = (), on_token: Callable[[str], None] | None = None
+        self,
+        question: str,
+        history: Sequence[Turn] = (),
+        on_token: Callable[[str], None] | None = None,
+        top_k: int | None = None,
     ) -> Answer:
-        """Retrieve, refuse or generate, then ground: every statement shown is cited to a source sentence."""
+        """Retrieve, refuse or generate, then ground: every statement shown is cited to a source sentence.
+
+        ``top_k`` overrides the number of source sentences given to the model (1..20).
+        """
         began = time.perf_counter()
         question = check_question(question, self.settings.max_question_chars)
         check_history(history, self.settings.max_history_turns, self.settings.max_history_chars)
+        top_k = check_top_k(self.settings.top_k if top_k is None else top_k)
         timings: dict[str, float] = {}
 
-        hits = self.retrieve(self.queries(question, history))
+        hits = self.retrieve(self.queries(question, history), at_least=top_k)
         timings["retrieve"] = _ms(began)
         reason = refusal_reason(question, hits, self.store.keywords(), self.settings.refusal_threshold)
         if reason:
             return self._refusal(reason, hits, timings, began)
 
         vectors = self.store.vectors(h.sentence.id for h in hits)
-        chosen = diversify(hits, vectors, self.settings.top_k, self.settings.mmr_lambda)
+        chosen = diversify(hits, vectors, top_k, self.settings.mmr_lambda)
         sources = with_context(chosen, self.store.keywords())
         step = time.perf_counter()
         draft = self._generate(question, sources, on_token)
@@ -124,10 +149,12 @@ class Pipeline:
             rewritten = ""
         return [question, rewritten] if rewritten else retrieval_query(question, history)
 
-    def retrieve(self, query: str | list[str]) -> list[ScoredSentence]:
-        """Candidate source sentences for the query (or several, fused), best first."""
+    def retrieve(self, query: str | list[str], at_least: int = 0) -> list[ScoredSentence]:
+        """Candidate source sentences for the query (or several, fused), best first; at least ``at_least`` of them
+        when the store holds that many."""
         s = self.settings
-        return retrieve(self.store, query, s.candidates, s.retrieval, s.dense_weight, s.keyword_weight)
+        k = max(s.candidates, at_least)
+        return retrieve(self.store, query, k, s.retrieval, s.dense_weight, s.keyword_weight)
 
     def _generate(self, question: str, sources: list[Sentence], on_token: Callable[[str], None] | None) -> str:
         """The model's draft; empty when the model fails, so that the extractive answer is used instead."""

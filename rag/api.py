@@ -29,6 +29,7 @@ from rag.documents import (
     list_documents,
 )
 from rag.gate import Busy
+from rag.library import CollectionInfo, Library
 from rag.openai_compat import router as openai_router
 from rag.types import Answer, Turn
 
@@ -40,6 +41,18 @@ class AnswerRequest(BaseModel):
 
     question: str = Field(description="1..2000 characters after stripping")
     history: list[Turn] = Field(default_factory=list, description="earlier turns of the chat, oldest first")
+    collection: str | None = Field(None, description="the collection to answer from (default: the default one)")
+    top_k: int | None = Field(
+        None, ge=1, le=20, strict=True, description="source sentences given to the model (default 4)"
+    )
+
+
+class NewCollection(BaseModel):
+    """Body of ``POST /api/collections``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(description="3..63 characters: a-z, 0-9, '-' and '_', starting and ending with a-z or 0-9")
 
 
 log = logging.getLogger(__name__)
@@ -60,7 +73,9 @@ async def stream_answer(pipeline: Pipeline, request: AnswerRequest) -> AsyncIter
 
     def work() -> None:
         try:
-            answer = pipeline.answer(request.question, request.history, on_token=lambda t: put("token", {"text": t}))
+            answer = pipeline.answer(
+                request.question, request.history, on_token=lambda t: put("token", {"text": t}), top_k=request.top_k
+            )
             put("final", answer.model_dump(mode="json"))
         except Busy as exc:
             put("error", {"error": f"{exc}; retry in {exc.retry_after} s", "retry_after": exc.retry_after})
@@ -93,7 +108,7 @@ def _describe(error: dict[str, Any]) -> str:
     if kind == "missing":
         return f'{where} is required: send {{"question": "..."}}'
     if kind == "extra_forbidden":
-        return f"{where} is not a known field: send only question and history"
+        return f"{where} is not a known field: see the request schema at /docs"
     return f"{where}: {error.get('msg', 'invalid value')}"
 
 
@@ -146,9 +161,14 @@ async def _read_uploads(request: Request, max_files: int, max_bytes: int) -> lis
         await form.close()
 
 
-def create_app(pipeline: Pipeline, ui: Any | None = None) -> FastAPI:
-    """The API app; ``ui`` is a Gradio Blocks mounted at ``/`` when given."""
+def create_app(library: Library | Pipeline, ui: Any | None = None) -> FastAPI:
+    """The API app over a library of collections (or one pipeline); ``ui`` is a Gradio Blocks mounted at ``/``."""
+    library = library if isinstance(library, Library) else Library.of(library)
+    settings = library.settings
     app = FastAPI(title="alliance-qa", summary="Cited answers from your documents", version="0.1.0")
+    from rag.access import UI_LOGIN_MESSAGE, has_access, install_access, ui_auth  # it imports ErrorBody from here
+
+    install_access(app, settings)  # before _request_id, which then wraps its 401s and 429s too
 
     @app.middleware("http")
     async def _request_id(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
@@ -193,7 +213,7 @@ def create_app(pipeline: Pipeline, ui: Any | None = None) -> FastAPI:
     @app.post("/api/answer", response_model=Answer, responses={400: {"model": ErrorBody}, 422: {"model": ErrorBody}})
     def answer(request: AnswerRequest) -> Answer:
         """Answer a question from the documents, with citations to exact source sentences, or refuse."""
-        return pipeline.answer(request.question, request.history)
+        return library.pipeline(request.collection).answer(request.question, request.history, top_k=request.top_k)
 
     @app.post(
         "/api/answer/stream",
@@ -201,40 +221,59 @@ def create_app(pipeline: Pipeline, ui: Any | None = None) -> FastAPI:
     )
     def answer_stream(request: AnswerRequest) -> StreamingResponse:
         """The same answer as Server-Sent Events: ``token`` events, then ``final`` with the /api/answer JSON."""
-        # A bad request is a 422 here, not an error event in the middle of a stream.
-        check_question(request.question, pipeline.settings.max_question_chars)
-        check_history(request.history, pipeline.settings.max_history_turns, pipeline.settings.max_history_chars)
+        # A bad request is a 4xx here, not an error event in the middle of a stream.
+        pipeline = library.pipeline(request.collection)
+        check_question(request.question, settings.max_question_chars)
+        check_history(request.history, settings.max_history_turns, settings.max_history_chars)
         return StreamingResponse(
             stream_answer(pipeline, request), media_type="text/event-stream", headers={"Cache-Control": "no-cache"}
         )
 
-    app.include_router(openai_router(pipeline))
+    app.include_router(openai_router(library))
 
     errors: dict[int | str, dict[str, Any]] = {code: {"model": ErrorBody} for code in (400, 404, 409, 413, 422)}
 
-    @app.get("/api/documents", response_model=list[DocumentInfo])
-    def documents() -> list[DocumentInfo]:
+    @app.get("/api/collections", response_model=list[CollectionInfo])
+    def collections() -> list[CollectionInfo]:
+        """Every collection, the default first; pass one's name as ``collection`` to answer from it."""
+        return [library.info(name) for name in library.names()]
+
+    @app.post("/api/collections", status_code=201, response_model=CollectionInfo, responses=errors)
+    def create_collection(request: NewCollection) -> CollectionInfo:
+        """A new, empty collection; add documents with ``POST /api/documents?collection=<name>``."""
+        return library.create(request.name)
+
+    @app.get("/api/documents", response_model=list[DocumentInfo], responses=errors)
+    def documents(collection: str | None = None) -> list[DocumentInfo]:
         """Every ingested document: its id (for DELETE), source name, sizes, and whether it was uploaded."""
+        pipeline = library.pipeline(collection)
         return list_documents(pipeline.settings, pipeline.store)
 
     @app.post("/api/documents", response_model=UploadResult, responses=errors, openapi_extra=UPLOAD_BODY)
-    async def upload(request: Request) -> UploadResult:
+    async def upload(request: Request, collection: str | None = None) -> UploadResult:
         """Add documents (multipart field ``files``): they are saved in the uploads folder and ingested."""
-        files = await _read_uploads(request, pipeline.settings.max_upload_files, pipeline.settings.max_upload_bytes)
+        pipeline = await run_in_threadpool(library.pipeline, collection)
+        files = await _read_uploads(request, settings.max_upload_files, settings.max_upload_bytes)
         return await run_in_threadpool(add_documents, pipeline.settings, pipeline.store, files)
 
     @app.delete("/api/documents/{document_id}", response_model=DeleteResult, responses=errors)
-    def delete(document_id: str) -> DeleteResult:
+    def delete(document_id: str, collection: str | None = None) -> DeleteResult:
         """Remove a document from the store and the keyword index; an uploaded document's file is deleted too.
 
         A document whose file is in the corpus folder but not an upload is refused with 409: the next ingest would
         bring it back, so remove its file from the folder instead.
         """
+        pipeline = library.pipeline(collection)
         return delete_document(pipeline.settings, pipeline.store, document_id)
 
     @app.get("/api/health")
-    def health() -> dict[str, Any]:
-        """200 once the models and the store are loaded (the server only listens after that)."""
+    def health(request: Request) -> dict[str, Any]:
+        """200 once the models and the store are loaded (the server only listens after that).
+
+        It needs no key, being a liveness probe; when a key is set, only callers with it see the counts."""
+        if not has_access(request, settings):
+            return {"status": "ok"}
+        pipeline = library.pipeline()
         return {
             "status": "ok",
             "documents": len(pipeline.store.files()),
@@ -244,5 +283,5 @@ def create_app(pipeline: Pipeline, ui: Any | None = None) -> FastAPI:
     if ui is not None:
         import gradio as gr
 
-        app = gr.mount_gradio_app(app, ui, path="/")
+        app = gr.mount_gradio_app(app, ui, path="/", auth=ui_auth(settings), auth_message=UI_LOGIN_MESSAGE)
     return app

@@ -9,6 +9,7 @@ import os
 import sys
 from pathlib import Path
 
+from rag.documents import DocumentError
 from rag.settings import Settings
 from rag.store import StoreUnavailable
 
@@ -19,7 +20,10 @@ def _ingest(args: argparse.Namespace, settings: Settings) -> int:
 
     paths = args.paths or [settings.data_dir]
     try:
-        report = ingest(paths, open_store(settings), settings.texts_dir, progress=sys.stderr.isatty())
+        store = open_store(settings)
+        report = ingest(
+            paths, store, settings.texts_dir, progress=sys.stderr.isatty(), max_bytes=settings.max_document_bytes
+        )
     except FileNotFoundError as exc:
         print(f"alliance-qa ingest: {exc}", file=sys.stderr)
         return 2
@@ -97,20 +101,49 @@ def _documents(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _collections(args: argparse.Namespace, settings: Settings) -> int:
+    from rag.library import Library
+
+    library = Library(settings)
+    if args.action == "create":
+        info = library.create(args.name)
+        print(f"created the collection {info.name}: add documents with `alliance-qa documents -c {info.name} add FILE`")
+        return 0
+    for name in library.names():
+        info = library.info(name)
+        print(f"{info.name}{' (default)' if info.default else ''}: {info.documents} documents, folder {info.folder}")
+    return 0
+
+
+def for_collection(settings: Settings, name: str | None) -> Settings:
+    """The settings of the named collection (``DocumentError`` 404 if there is none), or the default's."""
+    from rag.library import Library
+
+    if not name:
+        return settings
+    library = Library(settings)
+    if name not in library.names():
+        raise DocumentError(f"no collection named {name!r}; `alliance-qa collections` lists them", status=404)
+    return library.settings_for(name)
+
+
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
+    from rag.access import bind_warning
     from rag.api import create_app
-    from rag.service import ingest_default, load_pipeline, open_store
+    from rag.service import load_library
     from ui.app import build_ui
 
     host, port = args.host or settings.host, args.port or settings.port
-    store = open_store(settings)
-    if settings.data_dir.is_dir() and not args.no_ingest:
-        print(ingest_default(settings, store, progress=sys.stderr.isatty()).summary(), flush=True)
-    pipeline = load_pipeline(settings, store)
-    app = create_app(pipeline, ui=build_ui(pipeline))
+    library = load_library(settings)
+    if not args.no_ingest:
+        for line in library.ingest_all(progress=sys.stderr.isatty()):
+            print(line, flush=True)
+    app = create_app(library, ui=build_ui(library))
     print(f"alliance-qa: chat and API on http://{host}:{port}/  (API docs: http://{host}:{port}/docs)", flush=True)
+    if warning := bind_warning(host, port, settings):
+        print(warning, file=sys.stderr, flush=True)
     uvicorn.run(app, host=host, port=port, log_level="warning")
     return 0
 
@@ -136,6 +169,16 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("files", nargs="+", type=Path, help=".txt, .md, .pdf, .html, .htm or .docx files")
     d = actions.add_parser("delete", help="remove a document by id (an upload's file is deleted too)")
     d.add_argument("id", help="the document id, as listed by `alliance-qa documents`")
+    p = sub.add_parser("collections", help="list the collections; create one")
+    p.set_defaults(run=_collections, action="list")
+    actions = p.add_subparsers(dest="action")
+    actions.add_parser("list", help="list the collections with their document counts (the default)")
+    c = actions.add_parser("create", help="create an empty collection (add documents with documents -c NAME add)")
+    c.add_argument("name", help="3 to 63 characters: a-z, 0-9, '-' and '_'")
+    for name in ("ingest", "ask", "documents"):
+        sub.choices[name].add_argument(
+            "-c", "--collection", help="the collection to use (default: the default collection)"
+        )
     p = sub.add_parser("serve", help="serve the chat at / and the API at /api")
     p.add_argument("--host", help="address to bind (default from settings: 127.0.0.1)")
     p.add_argument("--port", type=int, help="port (default from settings: 7860)")
@@ -168,8 +211,8 @@ def main(argv: list[str] | None = None) -> int:
         return run_bench(argv[1:])
     args = build_parser().parse_args(argv)
     try:
-        return args.run(args, Settings())
-    except StoreUnavailable as exc:
+        return args.run(args, for_collection(Settings(), getattr(args, "collection", None)))
+    except (StoreUnavailable, DocumentError) as exc:
         print(f"alliance-qa: {exc}", file=sys.stderr)
         return 2
 

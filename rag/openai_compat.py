@@ -17,10 +17,13 @@ from fastapi import APIRouter
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from rag.answer import InvalidQuestion, Pipeline
+from rag.answer import InvalidQuestion
+from rag.documents import DocumentError
+from rag.library import Library
 from rag.types import Answer, Turn
 
 MODEL_ID = "alliance-qa"
+"""The model id of the default collection; ``alliance-qa/<collection>`` answers from another collection."""
 
 
 class ChatMessage(BaseModel):
@@ -87,18 +90,35 @@ def _chunks(answer: Answer, model: str) -> Iterator[str]:
     yield "data: [DONE]\n\n"
 
 
-def router(pipeline: Pipeline) -> APIRouter:
-    """The OpenAI-compatible routes over ``Pipeline.answer``."""
+def collection_of(model: str, library: Library) -> str:
+    """The collection a model id names: ``alliance-qa`` is the default one, ``alliance-qa/<name>`` another."""
+    if model == MODEL_ID:
+        return library.default
+    prefix = f"{MODEL_ID}/"
+    if model.startswith(prefix):
+        return model[len(prefix) :]
+    raise DocumentError(f"no model named {model!r}: GET /v1/models lists them", status=404)
+
+
+def model_ids(library: Library) -> list[str]:
+    """One model per collection."""
+    return [MODEL_ID if name == library.default else f"{MODEL_ID}/{name}" for name in library.names()]
+
+
+def router(library: Library) -> APIRouter:
+    """The OpenAI-compatible routes over ``Pipeline.answer``; each collection is offered as a model."""
     api = APIRouter(prefix="/v1", tags=["openai-compatible"])
 
     @api.get("/models")
     def models() -> dict[str, Any]:
-        """The one model this service offers."""
-        return {"object": "list", "data": [{"id": MODEL_ID, "object": "model", "created": 0, "owned_by": MODEL_ID}]}
+        """One model per collection: ``alliance-qa`` answers from the default collection."""
+        data = [{"id": m, "object": "model", "created": 0, "owned_by": MODEL_ID} for m in model_ids(library)]
+        return {"object": "list", "data": data}
 
     @api.post("/chat/completions", response_model=None)
     def chat_completions(request: ChatCompletionRequest) -> dict[str, Any] | StreamingResponse:
         """A grounded, cited answer to the last user message, as an OpenAI chat completion."""
+        pipeline = library.pipeline(collection_of(request.model, library))
         question, history = to_question(request.messages)
         answer = pipeline.answer(question, history)
         if request.stream:

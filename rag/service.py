@@ -10,6 +10,7 @@ from langchain_core.language_models import BaseChatModel
 from ingest.sync import IngestReport, ingest
 from rag.answer import Pipeline
 from rag.embeddings import load_embeddings
+from rag.library import Library
 from rag.llm import make_chat_model
 from rag.settings import Settings
 from rag.store import Store, open_chroma
@@ -34,7 +35,9 @@ def open_store(settings: Settings, embeddings: Embeddings | None = None) -> Stor
 
 def ingest_default(settings: Settings, store: Store, progress: bool = True) -> IngestReport:
     """Sync the store with the default corpus folder; writes nothing when it is up to date."""
-    report = ingest([settings.data_dir], store, settings.texts_dir, progress=progress)
+    report = ingest(
+        [settings.data_dir], store, settings.texts_dir, progress=progress, max_bytes=settings.max_document_bytes
+    )
     for name, reason in report.skipped:
         log.warning("skipped %s: %s", name, reason)
     return report
@@ -47,3 +50,8 @@ def load_pipeline(settings: Settings, store: Store | None = None, chat_model: Ba
     if hasattr(chat_model, "load"):
         chat_model.load()
     return Pipeline(store, chat_model, settings)
+
+
+def load_library(settings: Settings) -> Library:
+    """Every collection, sharing one embedding model and one chat model (loaded now); the default one opened."""
+    return Library.of(load_pipeline(settings))

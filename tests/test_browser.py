@@ -181,3 +181,28 @@ def test_phone_width_has_no_horizontal_scroll_and_a_visible_input(browser, serve
         assert sources["y"] >= chat["y"] + chat["height"]
     finally:
         page.close()
+
+
+def test_a_collection_chosen_in_the_menu_answers_from_its_own_documents(browser, server):
+    import httpx
+
+    url, _ = server
+    created = httpx.post(f"{url}/api/collections", json={"name": "city-notes"}, timeout=60)
+    assert created.status_code == 201, created.text
+    notes = b"Okinawa hosts most of the bases. Kyoto keeps the old temples and gardens."
+    added = httpx.post(
+        f"{url}/api/documents?collection=city-notes", files=[("files", ("cities.txt", notes))], timeout=120
+    )
+    assert added.status_code == 200, added.text
+    page = open_chat(browser, url, 1280, 900)
+    try:
+        page.locator("#qa-collection input").click()
+        page.get_by_role("option", name="city-notes").click()
+        expect(page.locator("#qa-collection input")).to_have_value("city-notes")
+        ask(page, "Which city keeps the old temples?")
+        answer = wait_for_answer(page, 1, "[1]")
+        assert "Kyoto" in answer
+        expect(page.locator("#qa-sources")).to_contain_text("uploads/cities.txt")
+        expect(page.locator("#qa-sources")).not_to_contain_text("japan_us_alliance.txt")
+    finally:
+        page.close()

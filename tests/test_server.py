@@ -40,3 +40,16 @@ def test_refusal_and_bad_input_over_http(server):
 def test_chat_ui_is_served_at_root(server):
     page = httpx.get(f"{server}/", timeout=120)
     assert page.status_code == 200 and "alliance-qa" in page.text
+
+
+def test_gradio_client_gets_the_same_answer_json(server):
+    from gradio_client import Client
+
+    client = Client(server, verbose=False)
+    assert "/answer" in client.view_api(print_info=False, return_format="dict")["named_endpoints"]
+    body = client.predict("Why does the Japan-US alliance persist?", "", api_name="/answer")
+    essay = essay_text()
+    assert not body["refused"] and body["citations"]
+    assert all(essay[c["start"] : c["end"]] == c["text"] for c in body["citations"])
+    refused = client.predict("What is the population of Tokyo?", api_name="/answer")
+    assert refused["refused"] is True and refused["citations"] == []

@@ -27,6 +27,7 @@ from rag.answer import InvalidQuestion, Pipeline
 from rag.documents import DocumentError, DocumentInfo, add_documents, delete_document, list_documents, read_upload
 from rag.feedback import record_feedback
 from rag.gate import Busy
+from rag.library import Library
 from rag.types import Answer, Citation, Turn
 
 log = logging.getLogger(__name__)
@@ -518,20 +519,63 @@ def delete_chosen_document(pipeline: Pipeline, document_id: str | None) -> tuple
     return _note(f"Deleted {result.deleted.source}{file_note}."), _documents_dropdown(pipeline)
 
 
-def build_ui(pipeline: Pipeline) -> gr.Blocks:
-    """The chat app; mount it with ``gr.mount_gradio_app(app, build_ui(pipeline), path="/")``."""
+def create_collection(library: Library, name: str | None) -> tuple[str, Any, Any]:
+    """ "Create": a new, empty collection, then chosen; returns the note, the collections and documents dropdowns."""
+    name = (name or "").strip()
+    try:
+        library.create(name)
+    except DocumentError as exc:
+        return _note(str(exc), error=True), gr.skip(), gr.skip()
+    note = _note(f"Created the collection {name}; add documents to it below.")
+    return note, gr.Dropdown(choices=library.names(), value=name), _documents_dropdown(library.pipeline(name))
 
-    def submit(question: str, chat: list[Message] | None, exchanges: Exchanges | None) -> Iterator[tuple]:
+
+def answer_for_scripts(library: Library, question: str, collection: str | None = None) -> dict[str, Any]:
+    """The ``/answer`` endpoint for ``gradio_client``: the same JSON as ``POST /api/answer``."""
+    try:
+        return library.pipeline(collection or None).answer(question).model_dump(mode="json")
+    except (InvalidQuestion, DocumentError, Busy) as exc:
+        raise gr.Error(str(exc)) from exc
+
+
+def build_ui(library: Library | Pipeline) -> gr.Blocks:
+    """The chat app; mount it with ``gr.mount_gradio_app(app, build_ui(library), path="/")``."""
+    library = library if isinstance(library, Library) else Library.of(library)
+    settings = library.settings
+
+    def submit(
+        question: str, chat: list[Message] | None, exchanges: Exchanges | None, collection: str | None
+    ) -> Iterator[tuple]:
+        try:
+            pipeline = library.pipeline(collection)
+        except DocumentError as exc:
+            yield tuple(_failed(list(chat or []), exc, question, dict(exchanges or {})))
+            return
         for update in respond(pipeline, question, chat, exchanges):
             yield tuple(update)
 
     def like(exchanges: Exchanges | None, data: gr.LikeData) -> str:
-        return rate(pipeline.settings.feedback_path, exchanges, data.index, data.liked)
+        return rate(settings.feedback_path, exchanges, data.index, data.liked)
+
+    def answer(question: str, collection: str = "") -> dict[str, Any]:
+        """The cited answer as JSON, the same as POST /api/answer; an empty collection means the default one."""
+        return answer_for_scripts(library, question, collection)
+
+    def switch(collection: str | None) -> tuple:
+        """A new chat over the chosen collection, with its documents listed."""
+        return (*new_chat(), _documents_dropdown(library.pipeline(collection)))
 
     with gr.Blocks(title=TITLE, analytics_enabled=False) as blocks:
         gr.HTML(STYLE, js_on_load=CITE_JS, elem_id="qa-assets", padding=False)
         gr.Markdown(f"# {TITLE}\n{DESCRIPTION}")
         exchanges = gr.State({})
+        chosen = gr.Dropdown(
+            label="Collection",
+            choices=library.names(),
+            value=library.default,
+            elem_id="qa-collection",
+            interactive=True,
+        )
         with gr.Row(elem_id="qa-main", equal_height=False):
             with gr.Column(scale=3, min_width=300):
                 chatbot = gr.Chatbot(
@@ -575,8 +619,8 @@ def build_ui(pipeline: Pipeline) -> gr.Blocks:
                 timings = gr.HTML("", elem_id="qa-timings", js_on_load=None)
         with gr.Accordion("Your documents", open=False, elem_id="qa-documents"):
             gr.Markdown(
-                f"Add {', '.join(SUFFIXES)} files (at most {pipeline.settings.max_upload_files} at a time, "
-                f"{pipeline.settings.max_upload_bytes // (1024 * 1024)} MB each); they are saved in the uploads "
+                f"Add {', '.join(SUFFIXES)} files to the chosen collection (at most {settings.max_upload_files} at "
+                f"a time, {settings.max_upload_bytes // (1024 * 1024)} MB each); they are saved in its uploads "
                 "folder and answered from like the rest."
             )
             picker = gr.File(
@@ -592,12 +636,17 @@ def build_ui(pipeline: Pipeline) -> gr.Blocks:
                     label="Documents", choices=[], value=None, scale=4, elem_id="qa-documents-list", interactive=True
                 )
                 delete = gr.Button("Delete", variant="stop", scale=1, min_width=70, elem_id="qa-delete-document")
+            with gr.Row():
+                new_name = gr.Textbox(
+                    label="New collection", placeholder="e.g. my-notes", scale=4, elem_id="qa-new-collection"
+                )
+                create = gr.Button("Create", scale=1, min_width=70, elem_id="qa-create-collection")
             documents_note = gr.HTML("", elem_id="qa-documents-note", js_on_load=None)
         outputs = [chatbot, sources, view, dropped, timings, question, exchanges]
         gr.on(
             triggers=[question.submit, ask.click],
             fn=submit,
-            inputs=[question, chatbot, exchanges],
+            inputs=[question, chatbot, exchanges, chosen],
             outputs=outputs,
             api_name="ask",
             concurrency_limit=1,
@@ -605,19 +654,36 @@ def build_ui(pipeline: Pipeline) -> gr.Blocks:
         chatbot.like(like, inputs=[exchanges], outputs=[feedback], api_visibility="private")
         clear.click(new_chat, inputs=None, outputs=[*outputs, feedback], api_visibility="private")
         chatbot.clear(new_chat, inputs=None, outputs=[*outputs, feedback], api_visibility="private")
+        chosen.change(switch, inputs=[chosen], outputs=[*outputs, feedback, listed], api_visibility="private")
         add.click(
-            lambda paths: upload_documents(pipeline, paths),
-            inputs=[picker],
+            lambda paths, name: upload_documents(library.pipeline(name), paths),
+            inputs=[picker, chosen],
             outputs=[documents_note, listed, picker],
             api_visibility="private",
             concurrency_limit=1,
         )
         delete.click(
-            lambda document_id: delete_chosen_document(pipeline, document_id),
-            inputs=[listed],
+            lambda document_id, name: delete_chosen_document(library.pipeline(name), document_id),
+            inputs=[listed, chosen],
             outputs=[documents_note, listed],
             api_visibility="private",
             concurrency_limit=1,
         )
-        blocks.load(lambda: _documents_dropdown(pipeline), inputs=None, outputs=[listed], api_visibility="private")
+        create.click(
+            lambda name: create_collection(library, name),
+            inputs=[new_name],
+            outputs=[documents_note, chosen, listed],
+            api_visibility="private",
+            concurrency_limit=1,
+        )
+        blocks.load(
+            lambda: (
+                gr.Dropdown(choices=library.names(), value=library.default),
+                _documents_dropdown(library.pipeline()),
+            ),
+            inputs=None,
+            outputs=[chosen, listed],
+            api_visibility="private",
+        )
+        gr.api(answer, api_name="answer")
     return blocks

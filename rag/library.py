@@ -1,0 +1,145 @@
+"""Named collections: each its own corpus folder, Chroma collection and keyword index.
+
+They share one embedding model, one chat model and one generation queue (the in-process model is not thread-safe),
+so a second collection costs a Chroma collection and a small index, not a second model. The default collection is
+the corpus folder ``data_dir``; ``collections`` in the settings adds folders that already exist, and collections
+created from the UI or the API get an empty folder under ``<state_dir>/collections`` that uploads fill.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from pathlib import Path
+
+from langchain_core.embeddings import Embeddings
+from langchain_core.language_models import BaseChatModel
+from pydantic import BaseModel, Field
+
+from rag.answer import Pipeline
+from rag.documents import DocumentError
+from rag.gate import GenerationGate
+from rag.settings import Settings
+
+NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{1,61}[a-z0-9]$")
+NAME_RULE = "3 to 63 characters: lower-case letters, digits, '-' and '_', starting and ending with a letter or digit"
+
+
+class CollectionInfo(BaseModel):
+    """One collection, as ``GET /api/collections`` lists it."""
+
+    name: str
+    default: bool = Field(description="whether questions without a collection go here")
+    documents: int = Field(description="documents ingested into it")
+    folder: str = Field(description="its corpus folder: ingest and uploads sync the collection with it")
+
+
+def check_name(name: str) -> str:
+    """``name`` if it is a valid collection name, else ``DocumentError`` (422) with the rule."""
+    if not isinstance(name, str) or not NAME.match(name):
+        raise DocumentError(f"collection name {name!r} is not allowed: {NAME_RULE}")
+    return name
+
+
+class Library:
+    """The collections of one process; ``pipeline(name)`` gives the (cached) pipeline answering from one."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        embeddings: Embeddings | None = None,
+        chat_model: BaseChatModel | None = None,
+        pipelines: dict[str, Pipeline] | None = None,
+    ) -> None:
+        self.settings = settings
+        self.embeddings = embeddings
+        self.chat_model = chat_model
+        self.gate = GenerationGate(settings.generation_queue, settings.generation_timeout)
+        self._pipelines: dict[str, Pipeline] = dict(pipelines or {})
+        self._lock = threading.Lock()
+
+    @classmethod
+    def of(cls, pipeline: Pipeline) -> Library:
+        """A library whose default collection is ``pipeline``; others open with its embeddings and model."""
+        library = cls(pipeline.settings, pipeline.store.embeddings, pipeline.chat_model)
+        library.gate = pipeline.gate
+        library._pipelines[pipeline.settings.collection] = pipeline
+        return library
+
+    @property
+    def default(self) -> str:
+        return self.settings.collection
+
+    def names(self) -> list[str]:
+        """The default collection first, then the configured ones, then those created here, each once."""
+        created = sorted(p.name for p in self.settings.collections_dir.glob("*") if p.is_dir() and NAME.match(p.name))
+        return list(dict.fromkeys([self.default, *self.settings.collections, *created]))
+
+    def folder(self, name: str) -> Path:
+        """The corpus folder of a collection (which need not exist yet)."""
+        if name == self.default:
+            return self.settings.data_dir
+        if name in self.settings.collections:
+            return self.settings.collections[name]
+        return self.settings.collections_dir / name
+
+    def settings_for(self, name: str) -> Settings:
+        """The settings with this collection's name and corpus folder; everything else is shared."""
+        if name == self.default:
+            return self.settings
+        return self.settings.model_copy(update={"collection": name, "data_dir": self.folder(name)})
+
+    def pipeline(self, name: str | None = None) -> Pipeline:
+        """The pipeline of a collection (the default when ``name`` is None); ``DocumentError`` 404 if unknown."""
+        name = name or self.default
+        with self._lock:
+            if name in self._pipelines:
+                return self._pipelines[name]
+            if name not in self.names():
+                raise DocumentError(
+                    f"no collection named {name!r}: GET /api/collections lists them (known: {', '.join(self.names())})",
+                    status=404,
+                )
+            return self._open(name)
+
+    def create(self, name: str) -> CollectionInfo:
+        """A new, empty collection; ``DocumentError`` 409 if one has that name, 422 if the name is not allowed."""
+        check_name(name)
+        with self._lock:
+            if name in self.names():
+                raise DocumentError(f"a collection named {name!r} exists already", status=409)
+            self.folder(name).mkdir(parents=True)
+            self._open(name)
+        return self.info(name)
+
+    def info(self, name: str) -> CollectionInfo:
+        pipeline = self.pipeline(name)
+        return CollectionInfo(
+            name=name,
+            default=name == self.default,
+            documents=len(pipeline.store.files()),
+            folder=str(self.folder(name)),
+        )
+
+    def ingest_all(self, progress: bool = False) -> list[str]:
+        """Sync every collection whose folder exists with it; one summary line per collection."""
+        from rag.service import ingest_default
+
+        lines = []
+        for name in self.names():
+            if self.folder(name).is_dir():
+                pipeline = self.pipeline(name)
+                report = ingest_default(pipeline.settings, pipeline.store, progress=progress)
+                lines.append(f"{name}: {report.summary()}")
+        return lines
+
+    def _open(self, name: str) -> Pipeline:
+        """Open a collection's store (held under ``self._lock``) with the shared models and generation queue."""
+        from rag.service import open_store
+
+        settings = self.settings_for(name)
+        store = open_store(settings, self.embeddings)
+        self.embeddings = store.embeddings
+        pipeline = Pipeline(store, self.chat_model, settings, gate=self.gate)
+        self._pipelines[name] = pipeline
+        return pipeline
