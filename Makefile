@@ -8,7 +8,7 @@ export TOKENIZERS_PARALLELISM := false
 
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: setup run test lint clean browser
+.PHONY: setup run test lint clean browser audit
 
 setup: $(STAMP)
 
@@ -29,8 +29,13 @@ browser: $(CHROMIUM)
 $(CHROMIUM):
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
 
+# The dependency audit runs after the tests and prints every finding; see .ci/audit.py.
 test: setup browser
 	$(VENV)/bin/pytest -q
+	$(PY) .ci/audit.py
+
+audit: setup
+	$(PY) .ci/audit.py
 
 lint: setup
 	$(VENV)/bin/ruff format --check rag ingest ui eval tests
