@@ -46,7 +46,9 @@ class Settings(BaseSettings):
         "hybrid", description="'dense' (Chroma), 'keyword' (BM25) or 'hybrid' (both, fused)"
     )
     dense_weight: float = Field(1.0, ge=0, description="weight of the dense ranking in hybrid fusion")
-    keyword_weight: float = Field(1.0, ge=0, description="weight of the keyword ranking in hybrid fusion")
+    keyword_weight: float = Field(
+        3.0, ge=0, description="weight of the keyword ranking in hybrid fusion (calibrated: python -m eval.calibrate)"
+    )
     top_k: int = Field(4, ge=1, le=20, description="source sentences given to the model")
     candidates: int = Field(12, ge=1, le=100, description="sentences retrieved before the top_k are chosen")
     refusal_threshold: float = Field(
