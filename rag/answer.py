@@ -90,6 +90,8 @@ class Pipeline:
         question = check_question(question, self.settings.max_question_chars)
         check_history(history, self.settings.max_history_turns, self.settings.max_history_chars)
         top_k = check_top_k(self.settings.top_k if top_k is None else top_k)
+        if self.chat_model is not None:
+            self.gate.check()
         timings: dict[str, float] = {}
 
         hits = self.retrieve(self.queries(question, history), at_least=top_k)

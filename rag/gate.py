@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -25,12 +26,23 @@ class GenerationGate:
         self._count = threading.Lock()
         self._queued = 0
 
+    def check(self) -> None:
+        """``Busy`` at once when the queue is full, so that a question that would be turned away anyway is turned
+        away before its retrieval spends CPU the running generation needs."""
+        if self._queued > self.capacity:
+            raise self._full()
+
+    def _full(self) -> Busy:
+        # Spread the retries: clients told the same delay come back together and fill the queue again at once.
+        retry_after = random.randint(4, 6)
+        return Busy(f"the model is busy: {self.capacity} questions are already waiting", retry_after=retry_after)
+
     @contextmanager
     def slot(self) -> Iterator[None]:
         """Hold the model for the block, or raise ``Busy`` at once when the queue is full, or after the timeout."""
         with self._count:
             if self._queued > self.capacity:
-                raise Busy(f"the model is busy: {self.capacity} questions are already waiting", retry_after=5)
+                raise self._full()
             self._queued += 1
         try:
             if not self._running.acquire(timeout=self.timeout):

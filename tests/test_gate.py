@@ -56,3 +56,18 @@ def test_busy_model_is_a_503_with_retry_after(pipeline, monkeypatch):
     response = TestClient(create_app(pipeline)).post("/api/answer", json={"question": "Why?"})
     assert response.status_code == 503 and response.headers["retry-after"] == "5"
     assert "retry in 5 s" in response.json()["error"]
+
+
+def test_a_full_queue_turns_questions_away_before_retrieval(pipeline, monkeypatch):
+    gate = GenerationGate(waiting=0, timeout=5)
+    monkeypatch.setattr(pipeline, "gate", gate)
+    monkeypatch.setattr(pipeline, "retrieve", lambda *a, **k: pytest.fail("retrieval ran for a question turned away"))
+    release = threading.Event()
+    holder = hold(gate, threading.Event(), release)
+    try:
+        with pytest.raises(Busy, match="already waiting") as busy:
+            pipeline.answer("Why does the alliance persist?")
+        assert 4 <= busy.value.retry_after <= 6  # spread, so that turned-away clients do not return together
+    finally:
+        release.set()
+        holder.join()
