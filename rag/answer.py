@@ -102,7 +102,7 @@ class Pipeline:
 
         vectors = self.store.vectors(h.sentence.id for h in hits)
         chosen = diversify(hits, vectors, top_k, self.settings.mmr_lambda)
-        sources = with_context(chosen, self.store.keywords())
+        sources = with_context(chosen, self.store.keywords(), self.settings.context_window)
         step = time.perf_counter()
         draft = self._generate(question, sources, on_token)
         timings["generate"] = _ms(step)

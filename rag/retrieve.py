@@ -74,11 +74,15 @@ def diversify(hits: list[ScoredSentence], vectors: dict[str, list[float]], k: in
 _LEANS_BACK = re.compile(r"^(?:this|that|these|those|it|its|they|their|such|both|however|yet|thus|hence)\b", re.I)
 
 
-def with_context(hits: list[ScoredSentence], index: KeywordIndex) -> list[Sentence]:
-    """The chosen sentences, each preceded by the sentence before it when it leans back on it."""
+def with_context(hits: list[ScoredSentence], index: KeywordIndex, window: int = 0) -> list[Sentence]:
+    """The chosen sentences, each preceded by the sentence before it when it leans back on it; with ``window``,
+    each comes with up to that many sentences either side, in document order."""
     out: list[Sentence] = []
     for hit in hits:
         sentence = hit.sentence
+        if window:
+            out += [n for n in index.neighbours(sentence, window) if n.id not in {s.id for s in out}]
+            continue
         if _LEANS_BACK.match(sentence.text):
             before = [n for n in index.neighbours(sentence, 1) if n.index == sentence.index - 1]
             out += [b for b in before if b.id not in {s.id for s in out} and b.id not in {h.sentence.id for h in hits}]

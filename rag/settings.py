@@ -50,6 +50,13 @@ class Settings(BaseSettings):
         3.0, ge=0, description="weight of the keyword ranking in hybrid fusion (calibrated: python -m eval.calibrate)"
     )
     top_k: int = Field(4, ge=1, le=20, description="source sentences given to the model")
+    context_window: int = Field(
+        0,
+        ge=0,
+        le=3,
+        description="neighbouring sentences either side given with each source (0: only the sentence before one "
+        "that leans on it, such as 'This…')",
+    )
     candidates: int = Field(12, ge=1, le=100, description="sentences retrieved before the top_k are chosen")
     refusal_threshold: float = Field(
         0.24, ge=-1, le=1, description="refuse without calling the model when the best sentence's similarity is below"

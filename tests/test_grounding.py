@@ -52,3 +52,11 @@ def test_a_sentence_that_leans_back_brings_the_one_before():
     index = KeywordIndex([first, second, third])
     chosen = [ScoredSentence(sentence=second, score=0.8), ScoredSentence(sentence=third, score=0.5)]
     assert [s.id for s in with_context(chosen, index)] == ["s0", "s1", "s2"]
+
+
+def test_a_context_window_gives_each_source_its_neighbours_once_in_document_order():
+    s = [sentence(i, text) for i, text in enumerate(["Ann sat.", "Bo ran.", "Cy hid.", "Di sang.", "Ed ate."])]
+    index = KeywordIndex(s)
+    chosen = [ScoredSentence(sentence=s[3], score=0.9), ScoredSentence(sentence=s[1], score=0.5)]
+    assert [x.id for x in with_context(chosen, index, window=1)] == ["s2", "s3", "s4", "s0", "s1"]
+    assert [x.id for x in with_context(chosen, index, window=0)] == ["s3", "s1"]
