@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from dataclasses import replace
 from collections.abc import Callable, Sequence
 
 from langchain_core.language_models import BaseChatModel
@@ -110,6 +111,7 @@ class Pipeline:
         step = time.perf_counter()
         vectors.update(self.store.vectors(s.id for s in sources if s.id not in vectors))
         claims = ground(draft, sources, self.store.embeddings, vectors, self.settings.support_threshold)
+        claims = off_topic_dropped(claims, hits, self.settings.relevance_margin)
         dropped = [c.text for c in claims if not c.supported]
         if self.settings.grounding == "strict":
             claims = [c for c in claims if c.supported]
@@ -197,6 +199,19 @@ class Pipeline:
         timings["total"] = _ms(began)
         suggestions = [h.sentence for h in hits[:3]]
         return Answer(answer=text, refused=True, mode="refusal", suggestions=suggestions, timings_ms=timings)
+
+
+def off_topic_dropped(claims: list[Claim], hits: list[ScoredSentence], margin: float | None) -> list[Claim]:
+    """The claims, those whose sources are all much less similar to the question than the best candidate marked
+    unsupported: a sentence can be true to the document and still not answer the question."""
+    if margin is None or not hits:
+        return claims
+    similarity = {h.sentence.id: h.score for h in hits}
+    floor = max(similarity.values()) - margin
+    return [
+        c if max((similarity.get(s.id, -1.0) for s in c.sources), default=-1.0) >= floor else replace(c, supported=False)
+        for c in claims
+    ]
 
 
 def retrieval_query(question: str, history: Sequence[Turn]) -> list[str]:

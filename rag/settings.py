@@ -71,6 +71,13 @@ class Settings(BaseSettings):
         "strict", description="strict drops answer sentences no source supports; lenient keeps them, marked"
     )
     support_threshold: float = Field(0.5, ge=0, le=1, description="least support an answer sentence needs to be kept")
+    relevance_margin: float | None = Field(
+        0.03,
+        ge=0,
+        le=2,
+        description="drop an answer sentence whose sources are all this much less similar to the question than the "
+        "best candidate (chosen on the gold set: eval/configs-relevance.json; unset: no relevance check)",
+    )
     max_question_chars: int = Field(2000, ge=1, description="longest question accepted, after stripping")
     generation_queue: int = Field(4, ge=0, description="questions that may wait for the model; more get a 503")
     generation_timeout: float = Field(120.0, gt=0, description="seconds a question may wait for the model")

@@ -122,3 +122,24 @@ def test_capable_backend_rewrites_the_follow_up(essay_store, essay_settings, scr
     assert "Last question: What hurdles does it face?" in scripted.calls[0][-1].content
     answer = remote.answer("What hurdles does it face?", HISTORY)
     assert any("pose hurdles" in c.text for c in answer.citations)
+
+
+PAST = (
+    "Historically, the Japan-US alliance has evolved from its post-World War II origin into a robust pillar of East "
+    "Asian security."
+)
+
+
+def test_a_true_sentence_that_does_not_answer_the_question_is_dropped(pipeline, scripted):
+    # Both sentences are in the essay and among the sources given to the model; only the first answers the question.
+    scripted.enqueue(f"{DOMAINS} [1] {PAST} [2]")
+    answer = pipeline.answer("Which new domains do Japan and the US collaborate in?")
+    assert answer.mode == "generated" and [s.text for s in answer.sentences] == [DOMAINS]
+    assert answer.dropped == [PAST]
+
+
+def test_without_a_relevance_margin_a_true_but_off_question_sentence_is_kept(pipeline, scripted):
+    scripted.enqueue(f"{DOMAINS} [1] {PAST} [2]")
+    pipeline.settings = pipeline.settings.model_copy(update={"relevance_margin": None})
+    answer = pipeline.answer("Which new domains do Japan and the US collaborate in?")
+    assert [s.text for s in answer.sentences] == [DOMAINS, PAST] and answer.dropped == []
