@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import replace
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 
 from langchain_core.language_models import BaseChatModel
 
@@ -208,10 +208,11 @@ def off_topic_dropped(claims: list[Claim], hits: list[ScoredSentence], margin: f
         return claims
     similarity = {h.sentence.id: h.score for h in hits}
     floor = max(similarity.values()) - margin
-    return [
-        c if max((similarity.get(s.id, -1.0) for s in c.sources), default=-1.0) >= floor else replace(c, supported=False)
-        for c in claims
-    ]
+
+    def on_question(claim: Claim) -> bool:
+        return max((similarity.get(s.id, -1.0) for s in claim.sources), default=-1.0) >= floor
+
+    return [c if on_question(c) else replace(c, supported=False) for c in claims]
 
 
 def retrieval_query(question: str, history: Sequence[Turn]) -> list[str]:
