@@ -165,5 +165,7 @@ def prune_texts(texts_dir: Path, live: set[str]) -> None:
 
 
 def kept_text(texts_dir: Path, sha: str) -> str:
-    """The extracted text of a file version, as ingested."""
-    return (texts_dir / f"{sha}.txt").read_text(encoding="utf-8")
+    """The extracted text of a file version, exactly as ingested: no newline translation, so a "\r" stays one and
+    citation offsets still slice it."""
+    with (texts_dir / f"{sha}.txt").open(encoding="utf-8", newline="") as handle:
+        return handle.read()

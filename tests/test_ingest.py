@@ -202,3 +202,17 @@ def test_a_charset_that_cannot_give_unicode_text_is_a_load_error(tmp_path, chars
     (tmp_path / "page.html").write_bytes(ODD_HTML[charset])
     with pytest.raises(LoadError, match=reason):
         load(tmp_path / "page.html")
+
+
+@pytest.mark.parametrize("name", ["crlf.txt", "crlf.html"])
+def test_kept_text_keeps_carriage_returns_so_offsets_and_hashes_hold(store, tmp_path, name):
+    # Found by the ingest fuzz test: reading the kept text back with newline translation turned "\r" into "\n".
+    folder = tmp_path / "cr"
+    folder.mkdir()
+    body = "First line ends here.\r\nSecond one\rcontinues. Third.\r\n"
+    (folder / name).write_bytes((f"<p>{body}</p>" if name.endswith("html") else body).encode())
+    ingest([folder], store, tmp_path / "texts", progress=False)
+    loaded = load(folder / name).text
+    [(source, sha)] = store.files().items()
+    assert kept_text(tmp_path / "texts", sha) == loaded
+    assert all(loaded[s.start : s.end] == s.text for s in store.sentences(source))
