@@ -18,20 +18,17 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
-import sys
 import tempfile
-import time
-import urllib.error
-import urllib.request
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from eval.bench import DATA_DIR, ROOT, free_port, machine, md_table, pct, say, stop_server
+from langchain_core.embeddings import Embeddings
+
+from eval.bench import DATA_DIR, ROOT, machine, md_table, pct, say
 from eval.gold import load_gold
+from eval.processes import chroma_server_command, free_port, llama_server_command, reachable, running
+from rag.embeddings import load_embeddings
 from rag.llm.llamacpp import smollm2_path
 from rag.service import ingest_default, load_pipeline, open_store
 from rag.settings import Settings
@@ -39,51 +36,14 @@ from rag.settings import Settings
 OLLAMA_URL = "http://127.0.0.1:11434"
 
 
-def reachable(url: str, timeout: float = 2) -> bool:
-    """GET ``url`` answers 200."""
-    try:
-        with urllib.request.urlopen(url, timeout=timeout) as response:
-            return response.status == 200
-    except (urllib.error.URLError, OSError, ValueError):
-        return False
+def started(command: list[str], ready_url: str, log: Path, timeout: float = 300) -> Any:
+    """``running`` with readiness meaning ``ready_url`` answers 200."""
+    return running(command, lambda: reachable(ready_url), log, timeout)
 
 
-@contextmanager
-def process(command: list[str], ready_url: str, log: Path, timeout: float = 300) -> Iterator[None]:
-    """Run a server until the block ends; raise with its log's tail if it exits or is not ready in time."""
-    with log.open("wb") as out:
-        proc = subprocess.Popen(command, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + timeout
-        while not reachable(ready_url):
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"`{' '.join(command)}` did not start:\n{log.read_text()[-2000:]}")
-            time.sleep(0.5)
-        yield
-    finally:
-        stop_server(proc)
-
-
-def llama_server(tmp: Path) -> tuple[list[str], str]:
-    """The command of llama-cpp-python's server with the embedded GGUF, and its /v1 URL."""
-    port = free_port()
-    command = [
-        sys.executable, "-m", "llama_cpp.server", "--model", str(smollm2_path()), "--model_alias", "smollm2",
-        "--host", "127.0.0.1", "--port", str(port), "--n_threads", "2", "--n_ctx", "2048",
-    ]  # fmt: skip
-    return command, f"http://127.0.0.1:{port}/v1"
-
-
-def chroma_server(tmp: Path) -> tuple[list[str], int]:
-    """The command of a Chroma server with its data in ``tmp``, and its port."""
-    port = free_port()
-    cli = Path(sys.executable).parent / "chroma"
-    return [str(cli), "run", "--path", str(tmp / "chroma-server"), "--host", "127.0.0.1", "--port", str(port)], port
-
-
-def measure(name: str, settings: Settings, questions: list[str]) -> dict[str, Any]:
+def measure(name: str, settings: Settings, questions: list[str], embeddings: Embeddings) -> dict[str, Any]:
     """Ingest the corpus into the mode's store, warm up, then time ``Pipeline.answer`` on every question."""
-    store = open_store(settings)
+    store = open_store(settings, embeddings)
     ingest_default(settings, store, progress=False)
     pipeline = load_pipeline(settings, store)
     pipeline.answer(questions[0])
@@ -107,30 +67,35 @@ def run(args: argparse.Namespace, tmp: Path) -> list[dict[str, Any]]:
     """Every mode, in order; servers are started for the modes that need them and always stopped."""
     questions = [i.question for i in load_gold() if i.answerable and not i.history][: args.questions]
     base = Settings(data_dir=DATA_DIR, state_dir=tmp / "state", llm_timeout=180)
+    embeddings = load_embeddings(base.embedding_model, base.embedding_threads)  # once, for every mode
     results = [
-        measure("llamacpp, embedded store", base, questions),
-        measure("none (extractive), embedded store", base.model_copy(update={"llm": "none"}), questions),
+        measure("llamacpp, embedded store", base, questions, embeddings),
+        measure("none (extractive), embedded store", base.model_copy(update={"llm": "none"}), questions, embeddings),
     ]
-    command, url = llama_server(tmp)
-    with process(command, f"{url}/models", tmp / "llama-server.log"):
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/v1"
+    with started(llama_server_command(smollm2_path(), port), f"{url}/models", tmp / "llama-server.log"):
         served = base.model_copy(update={"llm": "openai:smollm2", "llm_base_url": url})
-        results.append(measure("openai:smollm2 (llama_cpp.server), embedded store", served, questions))
+        results.append(measure("openai:smollm2 (llama_cpp.server), embedded store", served, questions, embeddings))
     if reachable(f"{args.ollama_url}/api/tags"):
         ollama = base.model_copy(update={"llm": f"ollama:{args.ollama_model}", "llm_base_url": args.ollama_url})
-        results.append(measure(f"ollama:{args.ollama_model}, embedded store", ollama, questions))
+        results.append(measure(f"ollama:{args.ollama_model}, embedded store", ollama, questions, embeddings))
     else:
         say(f"no Ollama server at {args.ollama_url}: the ollama backend is not measured")
         results.append(
             {"mode": f"ollama:{args.ollama_model}", "measured": False, "why": f"no Ollama server at {args.ollama_url}"}
         )
-    command, port = chroma_server(tmp)
-    with process(command, f"http://127.0.0.1:{port}/api/v2/heartbeat", tmp / "chroma-server.log", timeout=60):
+    port = free_port()
+    command = chroma_server_command(tmp / "chroma-server", port)
+    with started(command, f"http://127.0.0.1:{port}/api/v2/heartbeat", tmp / "chroma-server.log", timeout=60):
         remote = base.model_copy(
             update={"chroma_host": "127.0.0.1", "chroma_port": port, "state_dir": tmp / "state-remote"}
         )
-        results.append(measure("llamacpp, Chroma server", remote, questions))
+        results.append(measure("llamacpp, Chroma server", remote, questions, embeddings))
         results.append(
-            measure("none (extractive), Chroma server", remote.model_copy(update={"llm": "none"}), questions)
+            measure(
+                "none (extractive), Chroma server", remote.model_copy(update={"llm": "none"}), questions, embeddings
+            )
         )
     return results
 

@@ -15,7 +15,6 @@ import os
 import platform
 import random
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -34,7 +33,8 @@ import numpy as np
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[1]
+from eval.processes import ROOT, free_port, stop_server  # noqa: E402
+
 DATA_DIR = ROOT / "data"
 PER_FILE = 500  # sentences per synthetic file
 PER_PARAGRAPH = 5  # sentences per synthetic paragraph
@@ -470,13 +470,6 @@ def answer_summary(items: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-def free_port() -> int:
-    """A TCP port nobody listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def proc_memory_mb(pid: int, field: str) -> float | None:
     """A memory field (VmRSS, VmHWM) of a process from /proc, in MB; None where /proc is unavailable."""
     try:
@@ -544,16 +537,6 @@ def start_server(tmp: Path) -> tuple[subprocess.Popen, str, Path]:
             stderr=subprocess.STDOUT,
         )
     return proc, f"http://127.0.0.1:{port}", log
-
-
-def stop_server(proc: subprocess.Popen) -> None:
-    """Terminate the server process (kill it if it does not exit in 30 s)."""
-    proc.terminate()
-    try:
-        proc.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait(timeout=10)
 
 
 def bench_server(questions: list[str], tmp: Path) -> dict[str, Any]:

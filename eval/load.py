@@ -38,9 +38,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from eval.bench import DATA_DIR, ROOT, exit_on_sigterm, free_port, machine, md_table, pct, say, stop_server
+from eval.bench import DATA_DIR, ROOT, exit_on_sigterm, machine, md_table, pct, say
 from eval.bench import wait_healthy as bench_wait_healthy
 from eval.gold import load_gold
+from eval.processes import free_port, stop_server
 
 HEALTH_P99_TARGET_MS = 100.0
 IDLE_REOPEN_S = 4.0

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from eval.processes import llama_server_command
 from rag.answer import Pipeline
 from rag.llm import BackendError, make_chat_model
 from rag.llm.fake import ScriptedChatModel
@@ -132,10 +133,7 @@ def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """``python -m llama_cpp.server`` with the embedded GGUF on a free port; yields its /v1 URL."""
     port = free_port()
     log: Path = tmp_path_factory.mktemp("llama-server") / "server.log"
-    command = [
-        sys.executable, "-m", "llama_cpp.server", "--model", str(smollm2_path()), "--model_alias", "smollm2",
-        "--host", "127.0.0.1", "--port", str(port), "--n_threads", "2", "--n_ctx", "2048",
-    ]  # fmt: skip
+    command = llama_server_command(smollm2_path(), port)
     url = f"http://127.0.0.1:{port}/v1"
     with running(command, http_ok(f"{url}/models"), log, timeout=300):
         yield url

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from eval.processes import chroma_server_command
 from ingest.sync import ingest, kept_text
 from rag.answer import Pipeline
 from rag.embeddings import HashEmbeddings
@@ -31,12 +32,11 @@ OpenStore = Callable[..., tuple[Store, Settings]]
 @pytest.fixture(scope="module")
 def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
     """A real Chroma server in a subprocess, for this module; yields its port."""
-    cli = Path(sys.executable).parent / "chroma"
-    if not cli.exists():
-        pytest.fail(f"the chroma CLI is not installed next to {sys.executable}")
     folder = tmp_path_factory.mktemp("chroma-server")
     port = free_port()
-    command = [str(cli), "run", "--path", str(folder / "data"), "--host", "127.0.0.1", "--port", str(port)]
+    command = chroma_server_command(folder / "data", port)
+    if not Path(command[0]).exists():
+        pytest.fail(f"the chroma CLI is not installed next to {sys.executable}")
     with running(command, http_ok(f"http://127.0.0.1:{port}/api/v2/heartbeat"), folder / "server.log", timeout=60):
         yield port
 
