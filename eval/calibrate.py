@@ -23,6 +23,7 @@ from rag.answerability import refusal_reason  # noqa: E402
 from rag.retrieve import retrieve  # noqa: E402
 from rag.service import ingest_default, open_store  # noqa: E402
 from rag.settings import Settings  # noqa: E402
+from rag.store import Store  # noqa: E402
 
 HERE = Path(__file__).parent
 THRESHOLDS = [round(0.02 * i, 2) for i in range(0, 31)]
@@ -30,10 +31,8 @@ KEYWORD_WEIGHTS = [0.0, 0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 4.0]
 MRR_NOISE = 0.005
 
 
-def weight_sweep(settings: Settings) -> list[dict[str, float]]:
+def weight_sweep(settings: Settings, store: Store) -> list[dict[str, float]]:
     """For each keyword weight of hybrid fusion: hit@1, recall@4 and MRR of the gold sentences (answerable items)."""
-    store = open_store(settings)
-    ingest_default(settings, store, progress=False)
     items = [i for i in load_gold() if i.answerable]
     gold = gold_ids(items, store.sentences())
     points = []
@@ -59,13 +58,11 @@ def weight_sweep(settings: Settings) -> list[dict[str, float]]:
     return points
 
 
-def curve(settings: Settings) -> list[dict[str, float]]:
+def curve(settings: Settings, store: Store) -> list[dict[str, float]]:
     """For each threshold: the false-refusal rate on answerable items and the missed-refusal rate on the others.
 
     False-premise items are left out of the missed rate: the answer may instead correct them with a citation.
     """
-    store = open_store(settings)
-    ingest_default(settings, store, progress=False)
     index = store.keywords()
     items = load_gold()
     runs = []
@@ -101,7 +98,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=HERE / "reports")
     args = parser.parse_args(argv)
     settings = Settings()
-    weights = weight_sweep(settings)
+    store = open_store(settings)  # one store and one embedding model for both sweeps
+    ingest_default(settings, store, progress=False)
+    weights = weight_sweep(settings, store)
     # The lowest weight whose MRR is within MRR_NOISE of the best: smaller differences are noise on ~100 items, and
     # the lower weight stays closer to plain fusion.
     top = max(p["mrr"] for p in weights)
@@ -110,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"keyword weight {p['keyword_weight']:.1f}  hit@1 {p['hit@1']:.3f}  recall@4 {p['recall@4']:.3f}  "
               f"MRR {p['mrr']:.3f}")  # fmt: skip
     print(f"chosen keyword weight {weight['keyword_weight']} (ALLIANCE_QA_KEYWORD_WEIGHT)")
-    points = curve(settings.model_copy(update={"keyword_weight": weight["keyword_weight"]}))
+    points = curve(settings.model_copy(update={"keyword_weight": weight["keyword_weight"]}), store)
     best = choose(points)
     out = args.out / f"calibration-{datetime.now():%Y%m%d-%H%M%S}"
     out.mkdir(parents=True, exist_ok=True)

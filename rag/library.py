@@ -49,20 +49,19 @@ class Library:
         settings: Settings,
         embeddings: Embeddings | None = None,
         chat_model: BaseChatModel | None = None,
-        pipelines: dict[str, Pipeline] | None = None,
+        gate: GenerationGate | None = None,
     ) -> None:
         self.settings = settings
         self.embeddings = embeddings
         self.chat_model = chat_model
-        self.gate = GenerationGate(settings.generation_queue, settings.generation_timeout)
-        self._pipelines: dict[str, Pipeline] = dict(pipelines or {})
+        self.gate = gate or GenerationGate(settings.generation_queue, settings.generation_timeout)
+        self._pipelines: dict[str, Pipeline] = {}
         self._lock = threading.Lock()
 
     @classmethod
     def of(cls, pipeline: Pipeline) -> Library:
         """A library whose default collection is ``pipeline``; others open with its embeddings and model."""
-        library = cls(pipeline.settings, pipeline.store.embeddings, pipeline.chat_model)
-        library.gate = pipeline.gate
+        library = cls(pipeline.settings, pipeline.store.embeddings, pipeline.chat_model, pipeline.gate)
         library._pipelines[pipeline.settings.collection] = pipeline
         return library
 
