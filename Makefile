@@ -12,12 +12,37 @@ CHROMIUM := /usr/bin/chromium
 
 setup: $(STAMP)
 
-# Reinstalls only when pyproject.toml changes; a second `make run` or `make test` reuses the venv.
-$(STAMP): pyproject.toml
+# llama-cpp-python is built from source with explicit CPU flags, never -march=native: a native build on a host that
+# advertises AMX emits tile instructions that die with SIGILL (llama.cpp asks for AMX permission on one thread only),
+# and a wheel built for one CPU must run on the others. AVX2 was chosen over AVX-512 by measurement (README). The
+# wheel is kept under a name derived from the flags, because pip's own cache keys it by the sdist alone and would
+# silently bring back a wheel built with other flags.
+LLAMA_VERSION := 0.3.36
+ifeq ($(shell uname -m),x86_64)
+LLAMA_CMAKE := -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON \
+	-DGGML_AVX512=OFF -DGGML_AVX512_VBMI=OFF -DGGML_AVX512_VNNI=OFF -DGGML_AVX512_BF16=OFF \
+	-DGGML_AMX_TILE=OFF -DGGML_AMX_INT8=OFF -DGGML_AMX_BF16=OFF
+else
+LLAMA_CMAKE := -DGGML_NATIVE=OFF
+endif
+LLAMA_TAG    := $(shell printf '%s' '$(LLAMA_VERSION) $(LLAMA_CMAKE)' | sha256sum | cut -c1-12)
+LLAMA_WHEELS := $(HOME)/.cache/alliance-qa/wheels/$(LLAMA_TAG)
+
+# Reinstalls only when pyproject.toml or this file changes; a second `make run` or `make test` reuses the venv.
+$(STAMP): pyproject.toml Makefile
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip
 	$(PIP) install --quiet torch==2.13.0
+	@if ! ls $(LLAMA_WHEELS)/llama_cpp_python-$(LLAMA_VERSION)-*.whl >/dev/null 2>&1; then \
+		echo "building llama-cpp-python $(LLAMA_VERSION) with $(LLAMA_CMAKE) (about 4-7 minutes)"; \
+		rm -rf $(LLAMA_WHEELS).tmp && \
+		CMAKE_ARGS="$(LLAMA_CMAKE)" $(PIP) wheel --quiet --no-cache-dir --no-deps --no-binary llama-cpp-python \
+			llama-cpp-python==$(LLAMA_VERSION) -w $(LLAMA_WHEELS).tmp && \
+		rm -rf $(LLAMA_WHEELS) && mv $(LLAMA_WHEELS).tmp $(LLAMA_WHEELS); \
+	fi
+	$(PIP) install --quiet --force-reinstall --no-deps $(LLAMA_WHEELS)/llama_cpp_python-$(LLAMA_VERSION)-*.whl
 	$(PIP) install --quiet -e '.[test]'
+	$(PY) -m rag.llm.smoke
 	touch $(STAMP)
 
 run: setup
