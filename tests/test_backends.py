@@ -15,7 +15,9 @@ from eval.processes import llama_server_command
 from rag.answer import Pipeline
 from rag.llm import BackendError, make_chat_model
 from rag.llm.fake import ScriptedChatModel
-from rag.llm.llamacpp import ChatLlamaCpp, smollm2_path
+from rag.llm.llamacpp import ChatLlamaCpp
+from rag.llm.supervisor import WorkerEngine
+from rag.llm.weights import QWEN_CODER_1_5B, smollm2_path
 from rag.settings import Settings
 from tests.conftest import essay_text
 from tests.servers import free_port, http_ok, running
@@ -27,9 +29,13 @@ QUESTION = "Why does the Japan-US alliance persist?"
 
 
 def test_factory_builds_the_local_backends_without_loading_anything():
-    model = make_chat_model(Settings(llm="llamacpp", llm_max_tokens=50))
-    assert isinstance(model, ChatLlamaCpp) and model._llm is None
-    assert model.model_path == str(smollm2_path()) and model.max_tokens == 50
+    settings = Settings(llm="llamacpp", llm_max_tokens=50)
+    model = make_chat_model(settings)
+    assert isinstance(model, ChatLlamaCpp) and model.max_tokens == 50
+    assert isinstance(model.engine, WorkerEngine) and model.engine.status()["state"] == "stopped"
+    assert model.engine.model_path == str(settings.model_dir / QWEN_CODER_1_5B.file_name)
+    light = make_chat_model(Settings(llm="llamacpp", llm_model="smollm2-135m", llm_worker=False))
+    assert light.engine.model_path == str(smollm2_path()) and light.engine._llm is None
     assert make_chat_model(Settings(llm=" None ")) is None
     assert isinstance(make_chat_model(Settings(llm="fake")), ScriptedChatModel)
 
@@ -116,10 +122,11 @@ def test_pipeline_answers_extractively_when_the_server_is_down(essay_store, essa
     settings = essay_settings.model_copy(update={"llm": "openai:x", "llm_base_url": url})
     pipeline = Pipeline(essay_store, make_chat_model(settings), settings)
     began = time.monotonic()
-    with caplog.at_level(logging.ERROR, logger="rag.answer"):
+    with caplog.at_level(logging.WARNING, logger="rag.answer"):
         answer = pipeline.answer(QUESTION)
     assert time.monotonic() - began < 10
     assert answer.mode == "extractive" and not answer.refused and answer.citations
+    assert answer.notice and f"LLM backend openai:x at {url} is unreachable" in answer.notice
     essay = essay_text()
     assert all(essay[c.start : c.end] == c.text for c in answer.citations)
     assert f"LLM backend openai:x at {url} is unreachable" in caplog.text
