@@ -76,6 +76,8 @@ async def stream_answer(pipeline: Pipeline, request: AnswerRequest) -> AsyncIter
             answer = pipeline.answer(
                 request.question, request.history, on_token=lambda t: put("token", {"text": t}), top_k=request.top_k
             )
+            if answer.notice:  # the model failed: say so, then give the answer made without it
+                put("error", {"error": answer.notice, "final_follows": True})
             put("final", answer.model_dump(mode="json"))
         except Busy as exc:
             put("error", {"error": f"{exc}; retry in {exc.retry_after} s", "retry_after": exc.retry_after})
@@ -87,7 +89,7 @@ async def stream_answer(pipeline: Pipeline, request: AnswerRequest) -> AsyncIter
     while True:
         event, data = await queue.get()
         yield sse(event, data)
-        if event != "token":
+        if event == "final" or (event == "error" and not data.get("final_follows")):
             return
 
 
@@ -159,6 +161,20 @@ async def _read_uploads(request: Request, max_files: int, max_bytes: int) -> lis
         return [(p.filename or "", await p.read(max_bytes + 1)) for p in parts if isinstance(p, UploadFile)]
     finally:
         await form.close()
+
+
+def model_status(library: Library) -> dict[str, Any]:
+    """The language model's state for health: ``none`` (extractive by configuration), ``ready``, ``starting``,
+    ``restarting``, ``failed`` or ``unavailable`` (its file failed its check), with the ``reason``; and how the prompt
+    prefix of the default collection was warmed."""
+    model = library.chat_model
+    if model is None:
+        problem = library.llm_problem
+        return {"state": "unavailable" if problem else "none", "reason": problem}
+    status = getattr(model, "status", None)
+    found = dict(status()) if status else {"state": "ready", "reason": None}
+    found["warm"] = library.warmth
+    return found
 
 
 def create_app(library: Library | Pipeline, ui: Any | None = None) -> FastAPI:
@@ -254,7 +270,9 @@ def create_app(library: Library | Pipeline, ui: Any | None = None) -> FastAPI:
         """Add documents (multipart field ``files``): they are saved in the uploads folder and ingested."""
         pipeline = await run_in_threadpool(library.pipeline, collection)
         files = await _read_uploads(request, settings.max_upload_files, settings.max_upload_bytes)
-        return await run_in_threadpool(add_documents, pipeline.settings, pipeline.store, files)
+        result = await run_in_threadpool(add_documents, pipeline.settings, pipeline.store, files)
+        library.warm_in_background([pipeline.settings.collection])
+        return result
 
     @app.delete("/api/documents/{document_id}", response_model=DeleteResult, responses=errors)
     def delete(document_id: str, collection: str | None = None) -> DeleteResult:
@@ -264,7 +282,9 @@ def create_app(library: Library | Pipeline, ui: Any | None = None) -> FastAPI:
         bring it back, so remove its file from the folder instead.
         """
         pipeline = library.pipeline(collection)
-        return delete_document(pipeline.settings, pipeline.store, document_id)
+        result = delete_document(pipeline.settings, pipeline.store, document_id)
+        library.warm_in_background([pipeline.settings.collection])
+        return result
 
     default = library.pipeline()
 
@@ -276,12 +296,15 @@ def create_app(library: Library | Pipeline, ui: Any | None = None) -> FastAPI:
         the event loop and asks the store nothing: the document count comes from the keyword index kept in memory
         (one first sentence per document), so health stays fast while answers run.
         """
+        model = model_status(library)
+        status = "ok" if model["state"] in ("ready", "none") else "degraded"
         if not has_access(request, settings):
-            return {"status": "ok"}
+            return {"status": status}
         return {
-            "status": "ok",
+            "status": status,
             "documents": len(default.store.keywords().openings),
             "llm": getattr(default.chat_model, "_llm_type", "none"),
+            "model": model,
         }
 
     if ui is not None:

@@ -140,6 +140,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     if not args.no_ingest:
         for line in library.ingest_all(progress=sys.stderr.isatty()):
             print(line, flush=True)
+    library.warm_in_background()
     app = create_app(library, ui=build_ui(library))
     print(f"alliance-qa: chat and API on http://{host}:{port}/  (API docs: http://{host}:{port}/docs)", flush=True)
     if warning := bind_warning(host, port, settings):

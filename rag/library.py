@@ -8,8 +8,10 @@ created from the UI or the API get an empty folder under ``<state_dir>/collectio
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
+import time
 from pathlib import Path
 
 from langchain_core.embeddings import Embeddings
@@ -20,6 +22,8 @@ from rag.answer import Pipeline
 from rag.documents import DocumentError
 from rag.gate import GenerationGate
 from rag.settings import Settings
+
+log = logging.getLogger(__name__)
 
 NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{1,61}[a-z0-9]$")
 NAME_RULE = "3 to 63 characters: lower-case letters, digits, '-' and '_', starting and ending with a letter or digit"
@@ -50,18 +54,23 @@ class Library:
         embeddings: Embeddings | None = None,
         chat_model: BaseChatModel | None = None,
         gate: GenerationGate | None = None,
+        llm_problem: str | None = None,
     ) -> None:
         self.settings = settings
+        self.llm_problem = llm_problem
         self.embeddings = embeddings
         self.chat_model = chat_model
         self.gate = gate or GenerationGate(settings.generation_queue, settings.generation_timeout)
         self._pipelines: dict[str, Pipeline] = {}
         self._lock = threading.Lock()
+        self.warmth = "not started"  # how the default collection's prompt prefix was warmed, for health
 
     @classmethod
     def of(cls, pipeline: Pipeline) -> Library:
         """A library whose default collection is ``pipeline``; others open with its embeddings and model."""
-        library = cls(pipeline.settings, pipeline.store.embeddings, pipeline.chat_model, pipeline.gate)
+        library = cls(
+            pipeline.settings, pipeline.store.embeddings, pipeline.chat_model, pipeline.gate, pipeline.llm_problem
+        )
         library._pipelines[pipeline.settings.collection] = pipeline
         return library
 
@@ -132,6 +141,32 @@ class Library:
                 lines.append(f"{name}: {report.summary()}")
         return lines
 
+    def warm(self, names: list[str] | None = None) -> None:
+        """Compute (or load) the prompt prefix of each collection, the default last so that its cache is the one
+        kept in memory; each is saved, so a later switch or restart loads it in milliseconds."""
+        names = names or self.names()
+        ordered = [n for n in names if n != self.default] + [n for n in names if n == self.default]
+        for name in ordered:
+            began = time.perf_counter()
+            if name == self.default:
+                self.warmth = "warming"
+            try:
+                how = self.pipeline(name).warm()
+            except Exception as exc:  # the first question then pays for the prefix; health says why
+                log.warning("warming the prompt of collection %s failed: %s", name, exc)
+                how = f"failed: {exc}"
+            if name == self.default:
+                seconds = time.perf_counter() - began
+                self.warmth = (
+                    "not needed" if how is None else how if how.startswith("failed") else f"{how} in {seconds:.1f} s"
+                )
+
+    def warm_in_background(self, names: list[str] | None = None) -> threading.Thread:
+        """``warm`` in a daemon thread; questions asked meanwhile wait for the model as usual."""
+        thread = threading.Thread(target=self.warm, args=(names,), name="warm-prompt", daemon=True)
+        thread.start()
+        return thread
+
     def _open(self, name: str) -> Pipeline:
         """Open a collection's store (held under ``self._lock``) with the shared models and generation queue."""
         from rag.service import open_store
@@ -139,6 +174,6 @@ class Library:
         settings = self.settings_for(name)
         store = open_store(settings, self.embeddings)
         self.embeddings = store.embeddings
-        pipeline = Pipeline(store, self.chat_model, settings, gate=self.gate)
+        pipeline = Pipeline(store, self.chat_model, settings, gate=self.gate, llm_problem=self.llm_problem)
         self._pipelines[name] = pipeline
         return pipeline

@@ -11,7 +11,7 @@ from ingest.sync import IngestReport, ingest
 from rag.answer import Pipeline
 from rag.embeddings import load_embeddings
 from rag.library import Library
-from rag.llm import make_chat_model
+from rag.llm import ModelFileError, make_chat_model
 from rag.settings import Settings
 from rag.store import Store, open_chroma
 
@@ -44,12 +44,24 @@ def ingest_default(settings: Settings, store: Store, progress: bool = True) -> I
 
 
 def load_pipeline(settings: Settings, store: Store | None = None, chat_model: BaseChatModel | None = None) -> Pipeline:
-    """A ready pipeline; the chat model's weights are loaded now so the first question is not slow."""
+    """A ready pipeline; the chat model's weights are loaded now so the first question is not slow.
+
+    An embedded model whose file is missing or fails its check leaves the pipeline extractive, saying why, rather
+    than stopping the service.
+    """
     store = store or open_store(settings)
-    chat_model = chat_model or make_chat_model(settings)
-    if hasattr(chat_model, "load"):
+    problem = None
+    if chat_model is None:
+        try:
+            chat_model = make_chat_model(settings)
+            if hasattr(chat_model, "load"):
+                chat_model.load()
+        except ModelFileError as exc:
+            log.error("the language model is unavailable, answers will be extractive: %s", exc)
+            chat_model, problem = None, str(exc)
+    elif hasattr(chat_model, "load"):
         chat_model.load()
-    return Pipeline(store, chat_model, settings)
+    return Pipeline(store, chat_model, settings, llm_problem=problem)
 
 
 def load_library(settings: Settings) -> Library:

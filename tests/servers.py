@@ -35,16 +35,26 @@ def running(
 
 
 @contextmanager
-def alliance_server(state: Path) -> Iterator[str]:
-    """`alliance-qa serve` with the real models over the repository's data folder; yields its URL."""
+def serving(state: Path, env: dict[str, str] | None = None) -> Iterator[tuple[str, subprocess.Popen]]:
+    """`alliance-qa serve` with the real models over the repository's data folder, with ``env`` added to its
+    environment; yields its URL and its process."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    env = {
+    environment = {
         **os.environ,
         "ALLIANCE_QA_STATE_DIR": str(state),
         "ALLIANCE_QA_DATA_DIR": str(ROOT / "data"),
         "HF_HUB_OFFLINE": "1",
+        **(env or {}),
     }
+    state.mkdir(parents=True, exist_ok=True)
     command = [sys.executable, "-m", "rag.cli", "serve", "--port", str(port)]
-    with running(command, http_ok(f"{url}/api/health"), state / "serve.log", env=env):
+    with running(command, http_ok(f"{url}/api/health"), state / "serve.log", env=environment) as process:
+        yield url, process
+
+
+@contextmanager
+def alliance_server(state: Path, env: dict[str, str] | None = None) -> Iterator[str]:
+    """``serving``, yielding only the URL."""
+    with serving(state, env) as (url, _):
         yield url

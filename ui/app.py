@@ -166,8 +166,10 @@ def _esc_chat(text: object) -> str:
 
 
 def render_answer(answer: Answer) -> str:
-    """The chat bubble for an answer: its text with the [n] markers, escaped for the chat's Markdown."""
-    return _esc_chat(answer.answer)
+    """The chat bubble for an answer: its text with the [n] markers, escaped for the chat's Markdown, and below it
+    the notice when the answer is not what it would normally be (the model unavailable)."""
+    text = _esc_chat(answer.answer)
+    return f"{text}\n\n*{_esc_chat(answer.notice)}*" if answer.notice else text
 
 
 def render_draft(text: str) -> str:
@@ -519,6 +521,12 @@ def delete_chosen_document(pipeline: Pipeline, document_id: str | None) -> tuple
     return _note(f"Deleted {result.deleted.source}{file_note}."), _documents_dropdown(pipeline)
 
 
+def rewarmed(library: Library, name: str | None, result: Any) -> Any:
+    """``result``, after starting to warm the collection's new prompt prefix in the background."""
+    library.warm_in_background([name or library.default])
+    return result
+
+
 def create_collection(library: Library, name: str | None) -> tuple[str, Any, Any]:
     """ "Create": a new, empty collection, then chosen; returns the note, the collections and documents dropdowns."""
     name = (name or "").strip()
@@ -656,14 +664,16 @@ def build_ui(library: Library | Pipeline) -> gr.Blocks:
         chatbot.clear(new_chat, inputs=None, outputs=[*outputs, feedback], api_visibility="private")
         chosen.change(switch, inputs=[chosen], outputs=[*outputs, feedback, listed], api_visibility="private")
         add.click(
-            lambda paths, name: upload_documents(library.pipeline(name), paths),
+            lambda paths, name: rewarmed(library, name, upload_documents(library.pipeline(name), paths)),
             inputs=[picker, chosen],
             outputs=[documents_note, listed, picker],
             api_visibility="private",
             concurrency_limit=1,
         )
         delete.click(
-            lambda document_id, name: delete_chosen_document(library.pipeline(name), document_id),
+            lambda document_id, name: rewarmed(
+                library, name, delete_chosen_document(library.pipeline(name), document_id)
+            ),
             inputs=[listed, chosen],
             outputs=[documents_note, listed],
             api_visibility="private",
