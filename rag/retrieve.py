@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from langchain_core.embeddings import Embeddings
+
 from rag.keyword import KeywordIndex
 from rag.store import Store
 from rag.types import ScoredSentence, Sentence
@@ -15,6 +17,11 @@ def _dot(a: list[float], b: list[float]) -> float:
     return sum(x * y for x, y in zip(a, b))
 
 
+def embed_queries(embeddings: Embeddings, queries: list[str]) -> list[list[float]]:
+    """One unit vector per query."""
+    return embeddings.embed_documents(queries) if len(queries) > 1 else [embeddings.embed_query(queries[0])]
+
+
 def retrieve(
     store: Store,
     queries: str | list[str],
@@ -22,17 +29,16 @@ def retrieve(
     mode: str = "hybrid",
     dense_weight: float = 1.0,
     keyword_weight: float = 1.0,
+    vectors: list[list[float]] | None = None,
 ) -> list[ScoredSentence]:
     """Up to ``k`` sentences ordered by fused rank over every query's rankings.
 
-    Each sentence carries its best cosine similarity to any of the queries.
+    Each sentence carries its best cosine similarity to any of the queries (whose ``vectors`` may be given).
     """
     queries = [queries] if isinstance(queries, str) else queries
     rankings: list[tuple[float, list[Sentence]]] = []
     similarity: dict[str, float] = {}
-    vectors = (
-        store.embeddings.embed_documents(queries) if len(queries) > 1 else [store.embeddings.embed_query(queries[0])]
-    )
+    vectors = vectors or embed_queries(store.embeddings, queries)
     for query, vector in zip(queries, vectors):
         if mode in ("dense", "hybrid"):
             dense = store.search(vector, k)

@@ -12,7 +12,7 @@ STOP_WORDS = frozenset(
     some such than that the their theirs them themselves then there these they this those through to too under
     until up very was we were what when where which while who whom why will with would you your yours
     yourself yourselves one ones well may might must shall within without upon via per etc like several various
-    including include includes included many much""".split()
+    including include includes included many much yes""".split()
 )
 _WORD = re.compile(r"[0-9]+(?:[.,][0-9]+)*|[^\W\d_]+(?:['’][^\W\d_]+)*")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")

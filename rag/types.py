@@ -68,3 +68,8 @@ class Answer(BaseModel):
     suggestions: list[Sentence] = Field(
         default_factory=list, description="closest passages offered with a refusal; never citations"
     )
+    answerable: float | None = Field(
+        None, description="the model's probability that the documents state the answer (when it was asked)"
+    )
+    declined: bool = Field(False, description="the model replied that the documents do not answer the question")
+    notice: str | None = Field(None, description="why the answer is not what it would normally be, e.g. no model")

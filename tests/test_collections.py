@@ -118,7 +118,7 @@ def test_top_k_outside_1_to_20_is_a_422(client, top_k):
     assert response.status_code == 422 and "top_k" in response.json()["error"]
 
 
-def test_top_k_bounds_the_sources_given_to_the_model(settings):
+def test_top_k_bounds_the_sentences_marked_for_the_model(settings):
     from rag.llm.fake import ScriptedChatModel
 
     (settings.data_dir / "essay.txt").write_text(
@@ -131,7 +131,12 @@ def test_top_k_bounds_the_sources_given_to_the_model(settings):
     pipeline = Pipeline(store, model, settings)
     for top_k in (1, 3):
         pipeline.answer("Which city keeps deer?", top_k=top_k)
-        sources = [line for line in model.calls[-1][1].content.splitlines() if line.startswith("[")]
+        hint = model.calls[-1][-1].content.splitlines()[0]
+        assert hint.startswith("Sentences most relevant") and hint.count("[") == top_k
+    pipeline.settings = settings.model_copy(update={"prompt": "retrieved"})
+    for top_k in (1, 3):
+        pipeline.answer("Which city keeps deer?", top_k=top_k)
+        sources = [line for line in model.calls[-1][-1].content.splitlines() if line.startswith("[")]
         assert len(sources) == top_k
     assert check_top_k(20) == 20
     with pytest.raises(InvalidQuestion, match="top_k"):

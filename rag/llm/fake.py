@@ -17,6 +17,8 @@ class ScriptedChatModel(BaseChatModel):
 
     replies: list[str] = Field(default_factory=list)
     calls: list[list[BaseMessage]] = Field(default_factory=list)
+    judgements: list[float] = Field(default_factory=list, description="queued answers to choice(): P(first option)")
+    judged: list[list[BaseMessage]] = Field(default_factory=list)
 
     @property
     def _llm_type(self) -> str:
@@ -26,6 +28,17 @@ class ScriptedChatModel(BaseChatModel):
         """Queue replies for the next calls; returns self."""
         self.replies.extend(replies)
         return self
+
+    def judge(self, *probabilities: float) -> ScriptedChatModel:
+        """Queue the probabilities of the first option for the next ``choice`` calls (1.0 when none is queued)."""
+        self.judgements.extend(probabilities)
+        return self
+
+    def choice(self, messages: list[BaseMessage], options: list[str]) -> dict[str, float]:
+        """A scripted yes/no judgement: the queued probability for the first option, the rest for the second."""
+        self.judged.append(list(messages))
+        first = self.judgements.pop(0) if self.judgements else 1.0
+        return {options[0]: first, options[1]: 1.0 - first}
 
     def _next_reply(self, messages: list[BaseMessage]) -> str:
         self.calls.append(list(messages))
