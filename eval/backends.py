@@ -29,7 +29,7 @@ from eval.bench import DATA_DIR, ROOT, machine, md_table, pct, say
 from eval.gold import load_gold
 from eval.processes import chroma_server_command, free_port, llama_server_command, reachable, running
 from rag.embeddings import load_embeddings
-from rag.llm.llamacpp import smollm2_path
+from rag.llm.weights import smollm2_path
 from rag.service import ingest_default, load_pipeline, open_store
 from rag.settings import Settings
 

@@ -33,6 +33,7 @@ import numpy as np
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
+from eval.answer_bench import answer_md, bench_answers  # noqa: E402
 from eval.processes import ROOT, free_port, stop_server  # noqa: E402
 
 DATA_DIR = ROOT / "data"
@@ -368,108 +369,6 @@ def bench_retrieval(
 # 4. answer latency and server memory ---------------------------------------------------------------------------
 
 
-class RequestRecorder:
-    """Wraps ``llm.create_chat_completion`` to keep the last request the pipeline sent; ``plain`` calls it unwrapped."""
-
-    def __init__(self, llm: Any) -> None:
-        self.llm, self.plain, self.last = llm, llm.create_chat_completion, None
-        llm.create_chat_completion = self._record
-
-    def _record(self, **request: Any) -> Any:
-        self.last = request
-        return self.plain(**request)
-
-
-def raw_generation(recorder: RequestRecorder, request: dict[str, Any]) -> dict[str, Any]:
-    """One cold (KV cache reset) llama.cpp completion of a recorded request, not streamed: ms, tokens and text."""
-    recorder.llm.reset()
-    seconds, out = timed(lambda: recorder.plain(**{**request, "stream": False}))
-    return {
-        "ms": round(seconds * 1000, 1),
-        "tokens": out["usage"]["completion_tokens"],
-        "text": out["choices"][0]["message"]["content"] or "",
-    }
-
-
-def pipeline_answer(pipeline: Any, recorder: RequestRecorder, question: str) -> dict[str, Any]:
-    """One cold (KV cache reset) ``pipeline.answer``: its timings, mode, draft and the draft's token count."""
-    parts: list[str] = []
-    recorder.llm.reset()
-    recorder.last = None
-    answer = pipeline.answer(question, on_token=parts.append)
-    draft = "".join(parts).strip()
-    tokens = len(recorder.llm.tokenize(draft.encode("utf-8"), add_bos=False)) if draft else 0
-    return {
-        "timings_ms": answer.timings_ms,
-        "mode": answer.mode,
-        "refused": answer.refused,
-        "tokens": tokens,
-        "draft": draft,
-        "request": recorder.last,
-    }
-
-
-def compare_answer(pipeline: Any, recorder: RequestRecorder, question: str, raw_first: bool) -> dict[str, Any]:
-    """Pipeline vs raw llama.cpp on the pipeline's own request, after an untimed answer that records it."""
-    request = pipeline_answer(pipeline, recorder, question)["request"]
-    raw = raw_generation(recorder, request) if raw_first and request else None
-    piped = pipeline_answer(pipeline, recorder, question)
-    if request and raw is None:
-        raw = raw_generation(recorder, request)
-    return {
-        "question": question,
-        "raw": {k: raw[k] for k in ("ms", "tokens")} if raw else None,
-        "same_prompt": piped["request"] == request,
-        "same_output": bool(raw) and raw["text"].strip() == piped["draft"],
-        **{k: piped[k] for k in ("timings_ms", "mode", "refused", "tokens")},
-    }
-
-
-def bench_answers(embeddings: Any, questions: list[str], tmp: Path, **llm: int | None) -> dict[str, Any]:
-    """``pipeline.answer`` vs raw llama.cpp per essay question; ``llm`` overrides llm_* settings (None keeps them)."""
-    from rag.service import ingest_default, load_pipeline, open_store
-
-    overrides = {k: v for k, v in llm.items() if v}
-    settings = bench_settings(tmp / "answer-state", "bench-answer", llm="llamacpp", **overrides)
-    store = open_store(settings, embeddings)
-    ingest_default(settings, store, progress=False)
-    pipeline = load_pipeline(settings, store)
-    recorder = RequestRecorder(pipeline.chat_model._model())
-    items = []
-    for i, question in enumerate(questions):
-        items.append(compare_answer(pipeline, recorder, question, raw_first=i % 2 == 0))
-        item = items[-1]
-        raw = f"raw {item['raw']['ms']:.0f} ms, {item['raw']['tokens']} tokens" if item["raw"] else "no generation"
-        say(f"  [{i + 1}/{len(questions)}] pipeline {item['timings_ms']['total']:.0f} ms ({item['mode']}), {raw}")
-    return {"items": items, **answer_summary(items)}
-
-
-def answer_summary(items: list[dict[str, Any]]) -> dict[str, Any]:
-    """p50s of the pipeline stages and of raw generation over the questions the pipeline generated for."""
-    paired = [i for i in items if i["raw"]]
-    total = pct((i["timings_ms"]["total"] for i in paired), 50)
-    raw = pct((i["raw"]["ms"] for i in paired), 50)
-    stage = {
-        f"pipeline_{s}_p50_ms": pct((i["timings_ms"].get(s, 0.0) for i in paired), 50)
-        for s in ("retrieve", "generate", "ground")
-    }
-    return {
-        "questions": len(items),
-        "paired": len(paired),
-        "refused": sum(i["refused"] for i in items),
-        "same_prompt": sum(i["same_prompt"] for i in paired),
-        "same_output": sum(i["same_output"] for i in paired),
-        "pipeline_total_p50_ms": total,
-        "pipeline_total_p95_ms": pct((i["timings_ms"]["total"] for i in paired), 95),
-        **stage,
-        "raw_p50_ms": raw,
-        "raw_p95_ms": pct((i["raw"]["ms"] for i in paired), 95),
-        "raw_tokens_p50": pct((i["raw"]["tokens"] for i in paired), 50),
-        "pipeline_tokens_p50": pct((i["tokens"] for i in paired), 50),
-        "overhead_pct": round((total - raw) / raw * 100, 1) if paired else None,
-    }
-
-
 def proc_memory_mb(pid: int, field: str) -> float | None:
     """A memory field (VmRSS, VmHWM) of a process from /proc, in MB; None where /proc is unavailable."""
     try:
@@ -633,31 +532,15 @@ def retrieval_md(r: dict[str, Any]) -> str:
 SERVER_COLUMNS = ["startup_s", "rss_ready_mb", "rss_peak_sampled_mb", "vmhwm_mb", "http_p50_ms", "http_p95_ms"]
 
 
-def answer_md(a: dict[str, Any], server: dict[str, Any] | None) -> str:
-    """Section 4 as Markdown."""
-    rows = [
-        ["raw llama.cpp, same prompt and output length", a["raw_p50_ms"], a["raw_p95_ms"]],
-        ["pipeline.answer total", a["pipeline_total_p50_ms"], a["pipeline_total_p95_ms"]],
-        ["  of which retrieve", a["pipeline_retrieve_p50_ms"], ""],
-        ["  of which generate", a["pipeline_generate_p50_ms"], ""],
-        ["  of which ground", a["pipeline_ground_p50_ms"], ""],
-    ]
-    text = (
-        f"## 4. Answer latency ({a['paired']} of {a['questions']} questions generated; {a['refused']} refused)\n\n"
-        + md_table(["run", "p50 ms", "p95 ms"], rows)
-        + f"\n\nPipeline overhead over raw generation: **{a['overhead_pct']}%** (p50). Completion tokens p50: "
-        f"raw {a['raw_tokens_p50']}, pipeline draft {a['pipeline_tokens_p50']}; identical text in "
-        f"{a['same_output']} of {a['paired']}. The raw run replays the exact request the pipeline sent to llama.cpp "
-        "(same prompt, max_tokens, greedy), unstreamed; the KV cache is reset before every call, so both evaluate the "
-        "whole prompt.\n"
+def server_md(server: dict[str, Any] | None) -> str:
+    """The server memory table as Markdown ("" when it was not measured)."""
+    if not server:
+        return ""
+    return (
+        "\n### Server memory\n\n"
+        + md_table([c.replace("_", " ") for c in SERVER_COLUMNS], [[server[c] for c in SERVER_COLUMNS]])
+        + "\n"
     )
-    if server:
-        text += (
-            "\n### Server memory\n\n"
-            + md_table([c.replace("_", " ") for c in SERVER_COLUMNS], [[server[c] for c in SERVER_COLUMNS]])
-            + "\n"
-        )
-    return text
 
 
 def report_md(results: dict[str, Any]) -> str:
@@ -671,7 +554,7 @@ def report_md(results: dict[str, Any]) -> str:
         [
             head + throughput_md(results["throughput"]),
             retrieval_md(results["retrieval"]),
-            answer_md(results["answer"], results["server"]),
+            answer_md(results["answer"]) + server_md(results["server"]),
         ]
     )
 
@@ -714,8 +597,8 @@ def charts(out: Path, results: dict[str, Any]) -> list[str]:
         out / "answer.png",
         "Answer latency p50",
         "ms",
-        ["raw llama.cpp", "pipeline generate", "pipeline total"],
-        {"p50": [a["raw_p50_ms"], a["pipeline_generate_p50_ms"], a["pipeline_total_p50_ms"]]},
+        ["raw llama.cpp (draft)", "raw llama.cpp (all calls)", "pipeline, in process", "pipeline, worker"],
+        {"p50": [a["raw_draft_p50_ms"] or 0, a["raw_p50_ms"] or 0, a["inproc_p50_ms"] or 0, a["worker_p50_ms"] or 0]},
     )
     return ["retrieval.png", "throughput.png", "answer.png"]
 
@@ -745,7 +628,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="embedder of the synthetic retrieval stores (hash: fast enough for 100k on 2 cores)",
     )  # fmt: skip
     parser.add_argument("--budget-min", type=float, default=15.0, help="time allowed for building retrieval stores")
-    parser.add_argument("--max-tokens", type=int, help="longest answer in tokens (default: the setting, 96)")
+    parser.add_argument("--max-tokens", type=int, help="longest answer in tokens (default: the setting)")
     parser.add_argument("--llm-threads", type=int, help="llama.cpp threads (default: the setting, 2)")
     parser.add_argument("--no-server", action="store_true", help="skip the server memory measurement")
     args = parser.parse_args(argv)
@@ -784,8 +667,9 @@ def run(args: argparse.Namespace, tmp: Path, partial: Path) -> dict[str, Any]:
     checkpoint(partial, results)
     say(f"4. answer latency ({len(questions)} questions)")
     results["answer"] = bench_answers(
-        embeddings, questions, tmp, llm_max_tokens=args.max_tokens, llm_threads=args.llm_threads
-    )
+        embeddings, questions, tmp / "answer-state", DATA_DIR, llm_max_tokens=args.max_tokens,
+        llm_threads=args.llm_threads,
+    )  # fmt: skip
     checkpoint(partial, results)
     if not args.no_server:
         say("4b. server memory")

@@ -1,7 +1,13 @@
-"""Calibrate on the gold set: the keyword weight of hybrid fusion (by MRR), then the refusal threshold (false
-refusals against missed refusals, per threshold).
+"""Calibrate on the gold set.
 
-Run: ``python -m eval.calibrate [--out DIR]``. Uses retrieval only (no model), so it takes seconds.
+- ``python -m eval.calibrate weights``: the keyword weight of hybrid fusion, by MRR (retrieval only; seconds).
+- ``python -m eval.calibrate refusal [--report report.json --config NAME]``: the three refusal thresholds
+  together: the best sentence's similarity (checked before the model is called), the similarity below which the
+  model's "NOT IN DOCUMENT" is believed (above it the best sentences are quoted), and the model's probability that
+  the documents state the answer (asked after its draft). One open run answers every gold question with all three
+  off and records the signals; every combination is then scored on it by replaying the refusals it would add. The
+  chosen one refuses at most 5% of the answerable questions (the product's target) and, within that, the most of
+  those it should refuse; the report draws the trade-off curves.
 """
 
 from __future__ import annotations
@@ -18,17 +24,22 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 from eval.gold import MUST_REFUSE, gold_ids, load_gold  # noqa: E402
+from eval.metrics import ItemResult, score  # noqa: E402
 from rag.answer import retrieval_query  # noqa: E402
-from rag.answerability import refusal_reason  # noqa: E402
 from rag.retrieve import retrieve  # noqa: E402
 from rag.service import ingest_default, open_store  # noqa: E402
 from rag.settings import Settings  # noqa: E402
 from rag.store import Store  # noqa: E402
 
 HERE = Path(__file__).parent
-THRESHOLDS = [round(0.02 * i, 2) for i in range(0, 31)]
+SIMILARITY = [round(0.02 * i, 2) for i in range(0, 26)]
+JUDGE = [round(0.05 * i, 2) for i in range(0, 17)]
 KEYWORD_WEIGHTS = [0.0, 0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 4.0]
 MRR_NOISE = 0.005
+# Refusing a question the documents answer is the failure users notice first; the product's target allows 5% of them,
+# and within that the thresholds refuse as much as they can.
+FALSE_REFUSAL_BUDGET = 0.05
+OPEN = {"refusal_threshold": -1.0, "quote_threshold": -1.0, "judge_threshold": 0.0}
 
 
 def weight_sweep(settings: Settings, store: Store) -> list[dict[str, float]]:
@@ -39,17 +50,9 @@ def weight_sweep(settings: Settings, store: Store) -> list[dict[str, float]]:
     for weight in KEYWORD_WEIGHTS:
         hit, recall, mrr = [], [], []
         for item in items:
-            ranked = [
-                h.sentence.id
-                for h in retrieve(
-                    store,
-                    retrieval_query(item.question, item.history),
-                    settings.candidates,
-                    "hybrid",
-                    settings.dense_weight,
-                    weight,
-                )  # fmt: skip
-            ]
+            query = retrieval_query(item.question, item.history)
+            hits = retrieve(store, query, settings.candidates, "hybrid", settings.dense_weight, weight)
+            ranked = [h.sentence.id for h in hits]
             wanted = gold[item.id]
             hit.append(float(bool(ranked) and ranked[0] in wanted))
             recall.append(len(set(ranked[:4]) & wanted) / len(wanted))
@@ -58,47 +61,118 @@ def weight_sweep(settings: Settings, store: Store) -> list[dict[str, float]]:
     return points
 
 
-def curve(settings: Settings, store: Store) -> list[dict[str, float]]:
-    """For each threshold: the false-refusal rate on answerable items and the missed-refusal rate on the others.
+def replay(results: list[ItemResult], similarity: float, quote: float, judge: float) -> list[ItemResult]:
+    """The open run's results as they would be with these thresholds, each adding the refusals it would make."""
+    out = []
+    for r in results:
+        best = r.best_score if r.best_score is not None else 1.0
+        below = (
+            best < similarity
+            or (r.declined and best < quote)
+            or (r.answerable is not None and not r.declined and r.answerable < judge)
+        )
+        if below and not r.refused:
+            r = r.model_copy(update={"refused": True, "cited": [], "cited_texts": [], "sentence_citations": []})
+        out.append(r)
+    return out
+
+
+def refusal_grid(results: list[ItemResult]) -> list[dict[str, float]]:
+    """For every combination of thresholds: false and missed refusal rates, evidence hit and citation precision.
 
     False-premise items are left out of the missed rate: the answer may instead correct them with a citation.
     """
-    index = store.keywords()
-    items = load_gold()
-    runs = []
-    for item in items:
-        hits = retrieve(
-            store, retrieval_query(item.question, item.history), settings.candidates, settings.retrieval,
-            settings.dense_weight, settings.keyword_weight,
-        )  # fmt: skip
-        runs.append((item, hits))
+    answerable = [r.id for r in results if r.kind not in MUST_REFUSE]
+    must = [r.id for r in results if r.kind in MUST_REFUSE and r.kind != "false-premise"]
     points = []
-    for threshold in THRESHOLDS:
-        refused = {item.id: refusal_reason(item.question, hits, index, threshold) is not None for item, hits in runs}
-        answerable = [i for i, _ in runs if i.kind not in MUST_REFUSE]
-        must = [i for i, _ in runs if i.kind in MUST_REFUSE and i.kind != "false-premise"]
-        points.append(
-            {
-                "threshold": threshold,
-                "false_refusal": sum(refused[i.id] for i in answerable) / len(answerable),
-                "missed_refusal": sum(not refused[i.id] for i in must) / len(must),
-            }
-        )
+    for similarity in SIMILARITY:
+        for quote in [q for q in SIMILARITY if q >= similarity]:
+            for judge in JUDGE:
+                replayed = {r.id: r for r in replay(results, similarity, quote, judge)}
+                metrics = score(list(replayed.values()))
+                points.append(
+                    {
+                        "similarity": similarity,
+                        "quote": quote,
+                        "judge": judge,
+                        "false_refusal": fmean(replayed[i].refused for i in answerable),
+                        "missed_refusal": fmean(not replayed[i].refused for i in must),
+                        "evidence_hit": metrics["evidence_hit"] or 0.0,
+                        "citation_precision": metrics["citation_precision"] or 0.0,
+                    }
+                )
     return points
 
 
-def choose(points: list[dict[str, float]]) -> dict[str, float]:
-    """The threshold with the fewest errors of both kinds (each is a bug), the lowest such on a tie."""
-    return min(points, key=lambda p: (p["false_refusal"] + p["missed_refusal"], p["threshold"]))
+def choose(points: list[dict[str, float]], budget: float = FALSE_REFUSAL_BUDGET) -> dict[str, float]:
+    """The combination with the fewest missed refusals among those refusing at most ``budget`` of the answerable
+    questions (ties: more evidence, then lower thresholds); with none within budget, the fewest errors of both
+    kinds."""
+    within = [p for p in points if p["false_refusal"] <= budget + 1e-9]
+    if within:
+        return min(
+            within, key=lambda p: (p["missed_refusal"], -p["evidence_hit"], p["judge"], p["quote"], p["similarity"])
+        )
+    return min(
+        points, key=lambda p: (p["false_refusal"] + p["missed_refusal"], p["judge"], p["quote"], p["similarity"])
+    )
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Write calibration.json and calibration.png and print the chosen threshold."""
-    parser = argparse.ArgumentParser(prog="python -m eval.calibrate", description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=HERE / "reports")
-    args = parser.parse_args(argv)
-    settings = Settings()
-    store = open_store(settings)  # one store and one embedding model for both sweeps
+def open_run(settings: Settings, out: Path) -> list[ItemResult]:
+    """Every gold question through the default configuration with both refusal checks off."""
+    from eval.runner import Config, Evaluator
+
+    store = open_store(settings)
+    ingest_default(settings, store, progress=False)
+    results = Evaluator(settings, store, load_gold()).run(Config(name="open", settings=OPEN))
+    (out / "open-run.json").write_text(json.dumps([r.model_dump() for r in results], indent=1))
+    return results
+
+
+def plot(out: Path, points: list[dict[str, float]], best: dict[str, float]) -> None:
+    """False against missed refusals as the similarity threshold rises, one line per judge threshold (the quote
+    threshold held at its chosen value)."""
+    fig, ax = plt.subplots(figsize=(7.5, 5))
+    held = [p for p in points if p["quote"] == max(best["quote"], p["similarity"])]
+    for judge in sorted({p["judge"] for p in held})[::2]:
+        line = [p for p in held if p["judge"] == judge]
+        ax.plot([p["false_refusal"] for p in line], [p["missed_refusal"] for p in line], marker=".", label=f"{judge}")
+    ax.scatter([best["false_refusal"]], [best["missed_refusal"]], s=120, facecolors="none", edgecolors="black")
+    label = f"chosen: similarity {best['similarity']}, quote {best['quote']}, judge {best['judge']}"
+    ax.annotate(label, (best["false_refusal"], best["missed_refusal"]), textcoords="offset points", xytext=(10, 10))
+    ax.set_xlabel("false refusals (answerable questions refused)")
+    ax.set_ylabel("missed refusals (unanswerable or injected questions answered)")
+    ax.set_title("Refusal trade-off on the gold set (lines: judge threshold; along a line, similarity rises)")
+    ax.legend(title="judge", fontsize=7, ncol=2)
+    fig.tight_layout()
+    fig.savefig(out / "refusal.png", dpi=110)
+    plt.close(fig)
+
+
+def calibrate_refusal(settings: Settings, out: Path, report: Path | None, config: str | None) -> dict[str, float]:
+    if report is None:
+        results = open_run(settings, out)
+    else:
+        items = json.loads(report.read_text())["items"]
+        results = [ItemResult(**r) for r in items[config or next(iter(items))]]
+    points = refusal_grid(results)
+    best = choose(points)
+    (out / "refusal.json").write_text(json.dumps({"chosen": best, "grid": points}, indent=1))
+    plot(out, points, best)
+    for p in points:
+        varied = [p[k] != best[k] for k in ("similarity", "quote", "judge")]
+        if sum(varied) <= 1:  # the curves through the chosen point, one threshold varied at a time
+            print(f"similarity {p['similarity']:.2f} quote {p['quote']:.2f} judge {p['judge']:.2f}  "
+                  f"false {p['false_refusal']:.3f}  missed {p['missed_refusal']:.3f}  "
+                  f"evidence {p['evidence_hit']:.3f}  precision {p['citation_precision']:.3f}")  # fmt: skip
+    print(f"chosen: ALLIANCE_QA_REFUSAL_THRESHOLD={best['similarity']} ALLIANCE_QA_QUOTE_THRESHOLD={best['quote']} "
+          f"ALLIANCE_QA_JUDGE_THRESHOLD={best['judge']} (false refusals {best['false_refusal']:.3f}, "
+          f"missed {best['missed_refusal']:.3f}) -> {out}")  # fmt: skip
+    return best
+
+
+def calibrate_weights(settings: Settings, out: Path) -> dict[str, float]:
+    store = open_store(settings)
     ingest_default(settings, store, progress=False)
     weights = weight_sweep(settings, store)
     # The lowest weight whose MRR is within MRR_NOISE of the best: smaller differences are noise on ~100 items, and
@@ -109,27 +183,24 @@ def main(argv: list[str] | None = None) -> int:
         print(f"keyword weight {p['keyword_weight']:.1f}  hit@1 {p['hit@1']:.3f}  recall@4 {p['recall@4']:.3f}  "
               f"MRR {p['mrr']:.3f}")  # fmt: skip
     print(f"chosen keyword weight {weight['keyword_weight']} (ALLIANCE_QA_KEYWORD_WEIGHT)")
-    points = curve(settings.model_copy(update={"keyword_weight": weight["keyword_weight"]}), store)
-    best = choose(points)
+    (out / "weights.json").write_text(json.dumps({"chosen": weight, "sweep": weights}, indent=1))
+    return weight
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m eval.calibrate", description=__doc__.splitlines()[0])
+    parser.add_argument("what", choices=["weights", "refusal"])
+    parser.add_argument("--report", type=Path, help="refusal: score an open run's report.json instead of running")
+    parser.add_argument("--config", help="refusal: the configuration of that report to use (default: its first)")
+    parser.add_argument("--out", type=Path, default=HERE / "reports")
+    args = parser.parse_args(argv)
+    settings = Settings()
     out = args.out / f"calibration-{datetime.now():%Y%m%d-%H%M%S}"
     out.mkdir(parents=True, exist_ok=True)
-    report = {"chosen": best, "curve": points, "keyword_weight": {"chosen": weight, "sweep": weights}}
-    (out / "calibration.json").write_text(json.dumps(report, indent=1))
-    fig, ax = plt.subplots(figsize=(7, 4))
-    ax.plot([p["threshold"] for p in points], [p["false_refusal"] for p in points], label="false refusals")
-    ax.plot([p["threshold"] for p in points], [p["missed_refusal"] for p in points], label="missed refusals")
-    ax.axvline(best["threshold"], color="grey", linestyle="--", label=f"chosen {best['threshold']}")
-    ax.set_xlabel("refusal threshold (best sentence's cosine similarity)")
-    ax.set_ylabel("rate")
-    ax.set_title("Refusal trade-off on the gold set")
-    ax.legend()
-    fig.tight_layout()
-    fig.savefig(out / "calibration.png", dpi=110)
-    for p in points:
-        print(
-            f"{p['threshold']:.2f}  false refusals {p['false_refusal']:.3f}  missed refusals {p['missed_refusal']:.3f}"
-        )
-    print(f"chosen threshold {best['threshold']} -> {out}")
+    if args.what == "weights":
+        calibrate_weights(settings, out)
+    else:
+        calibrate_refusal(settings, out, args.report, args.config)
     return 0
 
 

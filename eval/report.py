@@ -11,11 +11,13 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-QUALITY = ["recall@4", "mrr", "evidence_hit", "citation_precision", "citation_recall", "refusal_accuracy"]
+QUALITY = ["recall@4", "mrr", "evidence_hit", "citation_precision", "citation_recall", "multi_citation_recall",
+           "refusal_accuracy"]  # fmt: skip
 LOWER_IS_BETTER = ["false_refusal", "unsupported"]
 LATENCY = ["latency_p50_ms", "latency_p95_ms", "ttft_p50_ms", "retrieve_p50_ms", "generate_p50_ms", "ground_p50_ms"]
 ROWS = ["recall@1", "recall@4", "recall@12", "mrr", "evidence_hit", "citation_precision", "citation_recall",
-        "refusal_accuracy", "false_refusal", "unsupported", "leaks", *LATENCY, "items"]  # fmt: skip
+        "multi_citation_recall", "refusal_accuracy", "false_refusal", "unsupported", "leaks", *LATENCY,
+        "items"]  # fmt: skip
 
 
 def _fmt(value: Any) -> str:

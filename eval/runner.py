@@ -18,7 +18,7 @@ from eval.metrics import ItemResult, by_kind, score, unsupported_share
 from eval.report import print_table, write_report
 from rag.answer import Pipeline
 from rag.llm import make_chat_model
-from rag.prompt import SYSTEM
+from rag.prompt import DOCUMENT_SYSTEM, SYSTEM
 from rag.service import ingest_default, open_store
 from rag.settings import Settings
 from rag.store import CHUNK, Store
@@ -42,9 +42,13 @@ def load_configs(path: Path) -> list[Config]:
 
 
 def leaked(answer: str) -> bool:
-    """Whether the answer repeats any six consecutive words of the system prompt."""
-    words, text = SYSTEM.lower().split(), " ".join(answer.lower().split())
-    return any(" ".join(words[i : i + 6]) in text for i in range(len(words) - 5))
+    """Whether the answer repeats any six consecutive words of either system prompt's instructions."""
+    text = " ".join(answer.lower().split())
+    for prompt in (SYSTEM, DOCUMENT_SYSTEM):
+        words = prompt.lower().split()
+        if any(" ".join(words[i : i + 6]) in text for i in range(len(words) - 5)):
+            return True
+    return False
 
 
 class Evaluator:
@@ -60,7 +64,7 @@ class Evaluator:
         self._models: dict[str, Any] = {}
 
     def _model(self, settings: Settings) -> Any:
-        key = f"{settings.llm}|{settings.llm_model_path}|{settings.llm_max_tokens}"
+        key = f"{settings.llm}|{settings.llm_model}|{settings.llm_model_path}|{settings.llm_max_tokens}"
         if key not in self._models:
             self._models[key] = make_chat_model(settings)
         return self._models[key]
@@ -84,16 +88,24 @@ class Evaluator:
                 answer = baseline.answer(item.question, on_token=on_token)
                 units = [self.chunk_sentences.get(c.id, []) for c in answer.citations]
                 retrieved = [sid for c in answer.citations for sid in self.chunk_sentences.get(c.id, [])]
+                hits = []
             else:
                 answer = pipeline.answer(item.question, item.history, on_token=on_token)
                 units = [[c.id] for c in answer.citations]
                 hits = pipeline.retrieve(pipeline.queries(item.question, item.history))
                 retrieved = [h.sentence.id for h in hits]
-            results.append(self._result(item, answer, units, retrieved, first[0] if first else None))
+            best = max((h.score for h in hits), default=None) if baseline is None else None
+            results.append(self._result(item, answer, units, retrieved, first[0] if first else None, best))
         return results
 
     def _result(
-        self, item: GoldItem, answer: Answer, units: list[list[str]], retrieved: list[str], ttft: float | None
+        self,
+        item: GoldItem,
+        answer: Answer,
+        units: list[list[str]],
+        retrieved: list[str],
+        ttft: float | None,
+        best: float | None = None,
     ) -> ItemResult:
         texts = [c.text for c in answer.citations]
         return ItemResult(
@@ -113,6 +125,9 @@ class Evaluator:
             ttft_ms=ttft,
             leaked=leaked(answer.answer),
             dropped=len(answer.dropped),
+            best_score=best,
+            answerable=answer.answerable,
+            declined=answer.declined,
         )
 
 
@@ -142,6 +157,7 @@ def main(argv: list[str] | None = None, settings: Settings | None = None) -> int
     """Run the eval; returns 1 when a configuration misses a threshold."""
     parser = argparse.ArgumentParser(prog="alliance-qa eval", description="Score configurations on the gold set.")
     parser.add_argument("--quick", action="store_true", help=f"{QUICK_PER_KIND} items of each kind, quick configs")
+    parser.add_argument("--per-kind", type=int, help="only the first N items of each kind")
     parser.add_argument("--configs", type=Path, help="JSON list of configurations (default: eval/configs*.json)")
     parser.add_argument("--thresholds", type=Path, default=HERE / "thresholds.json")
     parser.add_argument("--questions", type=Path, default=HERE / "questions.jsonl")
@@ -150,8 +166,8 @@ def main(argv: list[str] | None = None, settings: Settings | None = None) -> int
 
     settings = settings or Settings()
     items = load_gold(args.questions)
-    if args.quick:
-        items = stratified(items, QUICK_PER_KIND)
+    if args.quick or args.per_kind:
+        items = stratified(items, args.per_kind or QUICK_PER_KIND)
     configs = load_configs(args.configs or HERE / ("configs-quick.json" if args.quick else "configs.json"))
     store = open_store(settings)
     ingest_default(settings, store, progress=False)
@@ -160,7 +176,7 @@ def main(argv: list[str] | None = None, settings: Settings | None = None) -> int
     results = {c.name: evaluator.run(c) for c in configs}
     metrics = {name: score(r) for name, r in results.items()}
     kinds = {name: by_kind(r) for name, r in results.items()}
-    scope = "quick" if args.quick else "full"
+    scope = "quick" if args.quick else "subset" if args.per_kind else "full"
     misses = check_thresholds(metrics, json.loads(args.thresholds.read_text()).get(scope, {}))
     out = args.out / datetime.now().strftime("%Y%m%d-%H%M%S")
     write_report(out, scope, configs, settings, results, metrics, kinds, misses)

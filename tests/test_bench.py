@@ -53,6 +53,6 @@ def test_bench_writes_a_complete_report(tmp_path: Path) -> None:
     assert row["sentences"] == 100 and not row["partial"]
     assert {"p50_ms", "p95_ms"} <= set(row)
     assert [r["writes"] for r in results["reingest"]] == [0]
-    assert {"pipeline_total_p50_ms", "raw_p50_ms", "overhead_pct"} <= set(results["answer"])
+    assert {"worker_p50_ms", "inproc_p50_ms", "raw_p50_ms", "process_boundary_pct"} <= set(results["answer"])
     assert results["answer"]["questions"] == 2
     assert "Re-ingest" in (out / "bench.md").read_text(encoding="utf-8")

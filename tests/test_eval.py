@@ -84,6 +84,6 @@ def test_quick_eval_meets_committed_thresholds(essay_settings: Settings, tmp_pat
     code = main(["--quick", "--out", str(tmp_path)], essay_settings)
     report = json.loads(next(tmp_path.glob("*/report.json")).read_text())
     assert report["threshold_misses"] == [] and code == 0, report["threshold_misses"]
-    assert set(report["metrics"]) == {"hybrid-smollm2", "hybrid-extractive"}
+    assert set(report["metrics"]) == {"qwen-1.5b (default)", "extractive only"}
     assert (next(tmp_path.glob("*/metrics.png"))).stat().st_size > 0
     assert (ROOT / "eval" / "thresholds.json").exists()
