@@ -46,7 +46,7 @@ def measure(runs: int, generate: int) -> dict[str, object]:
         prompt_rates.append(len(prefix) / (time.perf_counter() - began))
         began = time.perf_counter()
         made = 0
-        for token in llm.generate([], temp=0.0, reset=False):
+        for _ in llm.generate([], temp=0.0, reset=False):
             made += 1
             if made >= generate:
                 break

@@ -27,7 +27,10 @@ def test_one_source_is_a_plain_numbered_list_with_its_whitespace_collapsed():
 
 
 def test_several_sources_are_headed_and_numbered_through():
-    assert numbered(TWO) == "Document: a.txt\n[1] Alpha is first.\n[2] Beta follows it.\nDocument: b.md\n[3] Gamma is elsewhere."
+    assert (
+        numbered(TWO)
+        == "Document: a.txt\n[1] Alpha is first.\n[2] Beta follows it.\nDocument: b.md\n[3] Gamma is elsewhere."
+    )
 
 
 def test_the_question_comes_after_the_fixed_prefix_with_the_marked_numbers():
