@@ -30,7 +30,7 @@ from rag.prompt import (
 from rag.retrieve import diversify, embed_queries, retrieve, with_context
 from rag.settings import Settings
 from rag.store import Store
-from rag.text import numbers, stem, words
+from rag.text import NUMBER_WORDS, numbers, stem, words
 from rag.types import Answer, ScoredSentence, Sentence, Turn
 
 log = logging.getLogger(__name__)
@@ -165,7 +165,8 @@ class Pipeline:
         drafted = claims
         if not any(c.supported for c in claims):
             # The model could only answer with facts the documents never state: they do not answer the question.
-            unknown = {fact for c in claims for fact in c.foreign if fact not in vocabulary}
+            # Spelled-out numbers are left out: "three new domains" counts what a sentence lists.
+            unknown = {fact for c in claims for fact in c.foreign if fact not in vocabulary | NUMBER_WORDS}
             if unknown:
                 named = [w for c in claims for w in words(c.text) if w in unknown or stem(w) in unknown]
                 return refuse(f"an answer would need what they never mention: {', '.join(dict.fromkeys(named))}")

@@ -16,7 +16,7 @@ STOP_WORDS = frozenset(
 )
 _WORD = re.compile(r"[0-9]+(?:[.,][0-9]+)*|[^\W\d_]+(?:['’][^\W\d_]+)*")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
-_NUMBER_WORDS = frozenset(
+NUMBER_WORDS = frozenset(
     "zero two three four five six seven eight nine ten eleven twelve twenty thirty forty fifty hundred thousand "
     "million billion trillion first second third fourth fifth percent".split()
 )
@@ -51,7 +51,7 @@ def content_words(text: str) -> set[str]:
 def numbers(text: str) -> set[str]:
     """Numerals and number words, normalised for comparison."""
     found = {n.replace(",", "") for n in _NUMBER.findall(text)}
-    found.update(w.lower() for w in words(text) if w.lower() in _NUMBER_WORDS)
+    found.update(w.lower() for w in words(text) if w.lower() in NUMBER_WORDS)
     return found
 
 

@@ -217,3 +217,9 @@ def test_without_a_relevance_margin_a_true_but_off_question_sentence_is_kept(pip
     assert pipeline.settings.relevance_margin is None  # the default
     answer = pipeline.answer("Which new domains do Japan and the US collaborate in?")
     assert [s.text for s in answer.sentences] == [DOMAINS, PAST] and answer.dropped == []
+
+
+def test_a_count_the_documents_do_not_spell_out_quotes_the_listing_sentence(pipeline, scripted):
+    scripted.enqueue("Three new domains are named: cybersecurity, space exploration, and AI. [15]")
+    answer = pipeline.answer("How many new domains of cooperation are named?")
+    assert not answer.refused and answer.mode == "extractive" and [c.text for c in answer.citations] == [DOMAINS]
