@@ -47,7 +47,7 @@ def worker_ready(url: str) -> bool:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, subprocess.Popen]]:
     """The real server with the default model in its worker, a queue long enough for the clients below."""
-    env = {"ALLIANCE_QA_GENERATION_QUEUE": "8", "ALLIANCE_QA_LLM_HANG_TIMEOUT": "5"}
+    env = {"ALLIANCE_QA_GENERATION_QUEUE": "8", "ALLIANCE_QA_LLM_HANG_TIMEOUT": "5", "ALLIANCE_QA_RATE_LIMIT": "0"}
     with serving(tmp_path_factory.mktemp("worker-state"), env) as (url, process):
         wait_for(lambda: worker_ready(url), 240)
         yield url, process
@@ -79,9 +79,13 @@ class Clients:
             question = QUESTIONS[i % len(QUESTIONS)]
             i += 1
             try:
-                self.outcomes.append(self._stream(question) if n % 2 else self._plain(question))
+                outcome = self._stream(question) if n % 2 else self._plain(question)
             except httpx.HTTPError as exc:  # a dropped connection or a timeout: what must never happen
                 self.errors.append(f"{type(exc).__name__}: {exc}")
+                continue
+            self.outcomes.append(outcome)
+            if outcome["status"] == 503:  # come back later, as a client should
+                self.stop.wait(min(float(outcome["retry_after"] or 1), 2.0))
 
     def _plain(self, question: str) -> dict:
         response = httpx.post(f"{self.url}/api/answer", json={"question": question}, timeout=180)
@@ -127,8 +131,8 @@ def generated_again(url: str, old_pid: int) -> bool:
     model = health(url)["model"]
     if model["state"] != "ready" or model["pid"] == old_pid:
         return False
-    body = httpx.post(f"{url}/api/answer", json={"question": QUESTIONS[0]}, timeout=180).json()
-    return body["mode"] == "generated"
+    response = httpx.post(f"{url}/api/answer", json={"question": QUESTIONS[0]}, timeout=180)
+    return response.status_code == 200 and response.json()["mode"] == "generated"  # a 503: the queue is full
 
 
 @pytest.mark.slow
@@ -138,13 +142,13 @@ def test_a_worker_crash_costs_only_the_answers_in_flight(server):
     with Clients(url) as clients:
         pid, killed = kill_worker_mid_answer(url, signal.SIGSEGV)
         wait_for(lambda: any(o["body"] and o["body"].get("notice") for o in clients.outcomes), 60)
-        recovered = wait_for(lambda: generated_again(url, pid), 60)
+        wait_for(lambda: generated_again(url, pid), 60)
     check_outcomes(clients)
     noticed = [o["body"]["notice"] for o in clients.outcomes if o["body"] and o["body"].get("notice")]
     assert any("SIGSEGV" in n for n in noticed), noticed
     assert health(url)["model"]["restarts"] >= 1
     assert process.poll() is None and process.pid == server_pid  # the same server process answered throughout
-    assert time.monotonic() - killed < 60 + recovered
+    print(f"\nSIGSEGV: generated answers again {time.monotonic() - killed:.1f} s after the kill")
 
 
 @pytest.mark.slow
@@ -158,6 +162,8 @@ def test_a_hung_worker_is_detected_killed_and_replaced(server):
         wait_for(lambda: generated_again(url, pid), 60)
     check_outcomes(clients)
     assert noticed_after < 20  # the heartbeat timeout is 5 s here
+    print(f"\nSIGSTOP: first answer made without the model {noticed_after:.1f} s after the stop, generated answers "
+          f"again {time.monotonic() - stopped:.1f} s after it")  # fmt: skip
     noticed = [o["body"]["notice"] for o in clients.outcomes if o["body"] and o["body"].get("notice")]
     assert any("stopped answering" in n for n in noticed), noticed
 
