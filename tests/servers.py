@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
+import time
+import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -53,8 +56,23 @@ def serving(state: Path, env: dict[str, str] | None = None) -> Iterator[tuple[st
         yield url, process
 
 
+def warmed(url: str, timeout: float = 300) -> None:
+    """Wait until the server's model has its prompt prefix ready, as a user who opens the page after start finds it."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        model = json.loads(urllib.request.urlopen(f"{url}/api/health", timeout=10).read()).get("model", {})
+        state, warm = model.get("state"), model.get("warm")
+        if state in (None, "none", "unavailable", "failed") or (
+            state == "ready" and warm not in ("not started", "warming")
+        ):
+            return
+        time.sleep(0.5)
+    pytest.fail(f"the model at {url} was still warming after {timeout} s")
+
+
 @contextmanager
 def alliance_server(state: Path, env: dict[str, str] | None = None) -> Iterator[str]:
-    """``serving``, yielding only the URL."""
+    """``serving``, yielding only the URL once the model is warm."""
     with serving(state, env) as (url, _):
+        warmed(url)
         yield url

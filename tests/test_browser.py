@@ -143,14 +143,14 @@ def test_conversation_streams_cites_highlights_follows_up_and_refuses(browser, s
         assert records[-1]["rating"] == "up" and records[-1]["question"] == "Why does the Japan-US alliance persist?"
         assert records[-1]["answer"].split()[:3] == first.split()[:3]
 
+        # (d) the screenshot for the README: the headline question, its answer, sources and source view
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "chat.png"), full_page=True)
+
         # (b) a follow-up, sent with the Ask button, is answered with citations too
         ask(page, "What hurdles does it face?", press_enter=False)
         wait_for_answer(page, 2, "[1]")
         assert page.locator("#qa-source-view mark.qa-cite").count() >= 1
-
-        # (d) the screenshot for the README
-        ARTIFACTS.mkdir(exist_ok=True)
-        page.screenshot(path=str(ARTIFACTS / "chat.png"), full_page=True)
 
         # (c) a new chat starts empty; a question the essay does not cover is refused
         page.locator("#qa-new-chat").click()
