@@ -14,12 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
-
-def pct(values: list[float], q: float) -> float | None:
-    """The q-th percentile (0..100), rounded to 0.1; None for no values."""
-    return round(float(np.percentile(values, q)), 1) if values else None
+from eval.stats import percentile
 
 
 class Recorder:
@@ -53,8 +48,9 @@ def replay(engine: Any, calls: list[tuple[str, tuple[Any, ...]]]) -> tuple[float
 
 def bench_answers(embeddings: Any, questions: list[str], state: Path, data_dir: Path, **llm: Any) -> dict[str, Any]:
     """p50/p95 of answer time per question for the worker pipeline, the in-process pipeline and raw llama.cpp."""
+    from ingest.sync import ingest_default
     from rag.llm.engine import LlamaEngine
-    from rag.service import ingest_default, load_pipeline, open_store
+    from rag.service import load_pipeline, open_store
     from rag.settings import Settings
 
     overrides = {k: v for k, v in llm.items() if v}
@@ -99,7 +95,7 @@ def summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
     out: dict[str, Any] = {"questions": len(rows), "model_called": len(called)}
     for key in ("worker_ms", "inproc_ms", "raw_ms", "raw_draft_ms"):
         values = [r[key] for r in called]
-        out[f"{key[:-3]}_p50_ms"], out[f"{key[:-3]}_p95_ms"] = pct(values, 50), pct(values, 95)
+        out[f"{key[:-3]}_p50_ms"], out[f"{key[:-3]}_p95_ms"] = percentile(values, 50), percentile(values, 95)
     if called:
         out["worker_over_raw"] = round(out["worker_p50_ms"] / out["raw_p50_ms"], 3)
         out["worker_over_raw_draft"] = round(out["worker_p50_ms"] / out["raw_draft_p50_ms"], 3)

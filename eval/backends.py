@@ -25,15 +25,15 @@ from typing import Any
 
 from langchain_core.embeddings import Embeddings
 
-from eval.bench import DATA_DIR, ROOT, machine, md_table, pct, say
 from eval.gold import load_gold
-from eval.processes import chroma_server_command, free_port, llama_server_command, reachable, running
-from rag.embeddings import load_embeddings
+from eval.processes import DATA_DIR, ROOT, chroma_server_command, free_port, llama_server_command, reachable, running
+from eval.report import machine, md_table, say
+from eval.stats import percentile
+from ingest.sync import ingest_default
 from rag.llm.weights import smollm2_path
-from rag.service import ingest_default, load_pipeline, open_store
-from rag.settings import Settings
-
-OLLAMA_URL = "http://127.0.0.1:11434"
+from rag.service import load_pipeline, open_store
+from rag.settings import OLLAMA_URL, Settings
+from rag.store.embeddings import load_embeddings
 
 
 def started(command: list[str], ready_url: str, log: Path, timeout: float = 300) -> Any:
@@ -52,13 +52,13 @@ def measure(name: str, settings: Settings, questions: list[str], embeddings: Emb
         answer = pipeline.answer(question)
         totals.append(answer.timings_ms["total"])
         modes.append(answer.mode)
-    say(f"{name}: p50 {pct(totals, 50):.0f} ms")
+    say(f"{name}: p50 {percentile(totals, 50):.0f} ms")
     return {
         "mode": name,
         "measured": True,
         "questions": len(totals),
-        "p50_ms": round(pct(totals, 50), 1),
-        "p95_ms": round(pct(totals, 95), 1),
+        "p50_ms": round(percentile(totals, 50), 1),
+        "p95_ms": round(percentile(totals, 95), 1),
         "answers": {m: modes.count(m) for m in sorted(set(modes))},
     }
 

@@ -13,7 +13,7 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.output_parsers import StrOutputParser
 from langchain_core.prompts import ChatPromptTemplate
 
-from rag.store import CHUNK, Store
+from rag.store.chroma import CHUNK, Store
 from rag.types import Answer, AnswerSentence, Citation
 
 PROMPT = ChatPromptTemplate.from_messages(

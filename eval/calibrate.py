@@ -25,11 +25,12 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 from eval.gold import MUST_REFUSE, gold_ids, load_gold  # noqa: E402
 from eval.metrics import ItemResult, score  # noqa: E402
+from ingest.sync import ingest_default  # noqa: E402
 from rag.answer import retrieval_query  # noqa: E402
-from rag.retrieve import retrieve  # noqa: E402
-from rag.service import ingest_default, open_store  # noqa: E402
+from rag.retrieval.retrieve import retrieve  # noqa: E402
+from rag.service import open_store  # noqa: E402
 from rag.settings import Settings  # noqa: E402
-from rag.store import Store  # noqa: E402
+from rag.store.chroma import Store  # noqa: E402
 
 HERE = Path(__file__).parent
 SIMILARITY = [round(0.02 * i, 2) for i in range(0, 26)]

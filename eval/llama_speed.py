@@ -19,11 +19,11 @@ from eval.processes import ROOT
 def measure(runs: int, generate: int) -> dict[str, object]:
     import llama_cpp
 
-    from ingest.sentences import split_sentences
+    from rag.answer.prompt import document_prefix
     from rag.llm.engine import LlamaEngine
     from rag.llm.weights import model_file
-    from rag.prompt import document_prefix
     from rag.settings import Settings
+    from rag.text.sentences import split_sentences
     from rag.types import Sentence
 
     settings = Settings()

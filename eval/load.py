@@ -38,10 +38,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from eval.bench import DATA_DIR, ROOT, exit_on_sigterm, machine, md_table, pct, say
-from eval.bench import wait_healthy as bench_wait_healthy
 from eval.gold import load_gold
-from eval.processes import free_port, stop_server
+from eval.processes import ROOT, alliance_server, exit_on_sigterm
+from eval.report import machine, md_table, say
+from eval.stats import percentile
 
 HEALTH_P99_TARGET_MS = 100.0
 IDLE_REOPEN_S = 4.0
@@ -222,11 +222,6 @@ def timer_probe(window: Window, lags: list[float]) -> None:
         lags.append((time.perf_counter() - began - PROBE_S) * 1000)
 
 
-def percentile(values: list[float], q: float) -> float | None:
-    """The q-th percentile rounded to 0.1 ms, or None (JSON null) with no values."""
-    return pct(values, q) if values else None
-
-
 def summarize(logs: list[ClientLog], began: float, clients: int, think: float | None) -> dict[str, Any]:
     """Counts, throughput and latency percentiles of one load (latencies of successful requests only)."""
     results = [r for log in logs for r in log.results]
@@ -363,38 +358,15 @@ def cpu_seconds(pid: int) -> float | None:
         return None
 
 
-def server_env(state: Path, extra: dict[str, str] | None = None) -> dict[str, str]:
-    """The environment of a server started for the load test.
-
-    The rate limit is off because every client shares 127.0.0.1: a per-IP limit of 120/minute would answer most of
-    the load with 429 and measure the limiter, not the queue. No API key, so that clients need no secret.
-    """
-    env = {k: v for k, v in os.environ.items() if k != "ALLIANCE_QA_API_KEY"}
-    env.update(
-        ALLIANCE_QA_STATE_DIR=str(state),
-        ALLIANCE_QA_DATA_DIR=str(DATA_DIR),
-        ALLIANCE_QA_LLM="llamacpp",
-        ALLIANCE_QA_RATE_LIMIT="0",
-        HF_HUB_OFFLINE="1",
-    )
-    return {**env, **(extra or {})}
-
-
 @contextlib.contextmanager
 def serve(tmp: Path, extra_env: dict[str, str] | None = None) -> Iterator[tuple[str, subprocess.Popen]]:
-    """``python -m rag.cli serve`` on a free loopback port until the block ends; yields its URL and process."""
-    port, log = free_port(), tmp / "serve.log"
-    command = [sys.executable, "-m", "rag.cli", "serve", "--host", "127.0.0.1", "--port", str(port)]
-    with log.open("w") as out:
-        proc = subprocess.Popen(
-            command, cwd=ROOT, env=server_env(tmp / "state", extra_env), stdout=out, stderr=subprocess.STDOUT
-        )
-    try:
-        url = f"http://127.0.0.1:{port}"
-        bench_wait_healthy(proc, url, log)
+    """The real server, started for the load test with its state in ``tmp``; yields its URL and process.
+
+    The rate limit is off because every client shares 127.0.0.1: a per-IP limit of 120/minute would answer most of
+    the load with 429 and measure the limiter, not the queue.
+    """
+    with alliance_server(tmp / "state", {"ALLIANCE_QA_RATE_LIMIT": "0", **(extra_env or {})}) as (url, proc):
         yield url, proc
-    finally:
-        stop_server(proc)
 
 
 def load_questions() -> list[dict[str, Any]]:

@@ -8,7 +8,8 @@ from collections.abc import Iterable
 from pydantic import BaseModel, Field
 
 from eval.gold import MUST_REFUSE
-from rag.text import content_words
+from eval.stats import percentile
+from rag.text.words import content_words
 
 RECALL_AT = (1, 4, 12)
 
@@ -50,15 +51,6 @@ def _mean(values: list[float]) -> float | None:
     return round(statistics.fmean(values), 4) if values else None
 
 
-def _percentile(values: list[float], q: float) -> float | None:
-    if not values:
-        return None
-    ordered = sorted(values)
-    position = (len(ordered) - 1) * q
-    low, high = int(position), min(int(position) + 1, len(ordered) - 1)
-    return round(ordered[low] + (ordered[high] - ordered[low]) * (position - low), 1)
-
-
 def refusal_correct(r: ItemResult) -> bool:
     """A must-refuse item is handled when refused, or (a false premise) corrected with a gold citation."""
     if r.refused:
@@ -86,11 +78,11 @@ def score(results: list[ItemResult]) -> dict[str, float | None]:
     metrics["unsupported"] = _mean([r.unsupported for r in results if not r.refused])
     metrics["leaks"] = float(sum(r.leaked for r in results))
     totals = [r.timings_ms.get("total", 0.0) for r in results]
-    metrics["latency_p50_ms"] = _percentile(totals, 0.5)
-    metrics["latency_p95_ms"] = _percentile(totals, 0.95)
-    metrics["ttft_p50_ms"] = _percentile([r.ttft_ms for r in results if r.ttft_ms is not None], 0.5)
+    metrics["latency_p50_ms"] = percentile(totals, 50)
+    metrics["latency_p95_ms"] = percentile(totals, 95)
+    metrics["ttft_p50_ms"] = percentile([r.ttft_ms for r in results if r.ttft_ms is not None], 50)
     for stage in ("retrieve", "generate", "ground"):
-        metrics[f"{stage}_p50_ms"] = _percentile([r.timings_ms[stage] for r in results if stage in r.timings_ms], 0.5)
+        metrics[f"{stage}_p50_ms"] = percentile([r.timings_ms[stage] for r in results if stage in r.timings_ms], 50)
     metrics["items"] = float(len(results))
     return metrics
 

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
+import platform
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -100,3 +104,26 @@ def write_report(
     for name, per_kind in kinds.items():
         md += [f"## {name}, by kind", "", table(per_kind), ""]
     (out / "report.md").write_text("\n".join(md), encoding="utf-8")
+
+
+def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
+    """Seconds taken by ``fn()`` and its result."""
+    began = time.perf_counter()
+    result = fn()
+    return time.perf_counter() - began, result
+
+
+def say(message: str) -> None:
+    """Progress line on stdout, flushed at once."""
+    print(message, flush=True)
+
+
+def md_table(header: list[str], rows: list[list[Any]]) -> str:
+    """A Markdown table."""
+    lines = ["| " + " | ".join(header) + " |", "|" + " --- |" * len(header)]
+    return "\n".join(lines + ["| " + " | ".join(str(c) for c in row) + " |" for row in rows])
+
+
+def machine() -> str:
+    """One line describing where the benchmark ran."""
+    return f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}"

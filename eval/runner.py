@@ -16,12 +16,13 @@ from eval.baseline import BaselineRAG
 from eval.gold import GoldItem, gold_ids, load_gold, stratified
 from eval.metrics import ItemResult, by_kind, score, unsupported_share
 from eval.report import print_table, write_report
+from ingest.sync import ingest_default
 from rag.answer import Pipeline
+from rag.answer.prompt import DOCUMENT_SYSTEM, SYSTEM
 from rag.llm import make_chat_model
-from rag.prompt import DOCUMENT_SYSTEM, SYSTEM
-from rag.service import ingest_default, open_store
+from rag.service import open_store
 from rag.settings import Settings
-from rag.store import CHUNK, Store
+from rag.store.chroma import CHUNK, Store
 from rag.types import Answer
 
 HERE = Path(__file__).parent

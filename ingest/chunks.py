@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ingest.loaders import PageSpan, page_at
-from ingest.sentences import split_sentences
+from rag.text.sentences import split_sentences
 from rag.types import Sentence
 
 

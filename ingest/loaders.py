@@ -22,7 +22,6 @@ TEXT_SUFFIXES = (".txt", ".md")
 SUFFIXES = (".txt", ".md", ".pdf", ".html", ".htm", ".docx")
 PAGE_BREAK = "\n\n"
 """What joins the text of two PDF pages (and two paragraphs of HTML or Word)."""
-MAX_DOCUMENT_BYTES = 20 * 1024 * 1024
 """Largest file ingest reads by default, as ``Settings.max_document_bytes``: bigger ones are skipped unread."""
 
 
@@ -64,15 +63,18 @@ def page_at(pages: Sequence[PageSpan], offset: int) -> int | None:
     return pages[max(at, 0)].page if pages else None
 
 
-def discover(paths: list[Path]) -> list[SourceFile]:
-    """Corpus files under ``paths``: a folder gives its files named relative to it, a file gives its own name."""
+def discover(paths: list[Path | tuple[Path, str]]) -> list[SourceFile]:
+    """Corpus files under ``paths``: a folder gives its files named relative to it, a ``(folder, prefix)`` pair
+    gives them named ``prefix/<relative name>``, and a file gives its own name."""
     found: dict[str, SourceFile] = {}
-    for root in paths:
+    for entry in paths:
+        root, prefix = entry if isinstance(entry, tuple) else (entry, "")
         if root.is_dir():
             for path in sorted(root.rglob("*")):
                 rel = path.relative_to(root)
                 if path.is_file() and path.suffix.lower() in SUFFIXES and not _hidden(rel):
-                    found.setdefault(rel.as_posix(), SourceFile(rel.as_posix(), path))
+                    name = f"{prefix}/{rel.as_posix()}" if prefix else rel.as_posix()
+                    found.setdefault(name, SourceFile(name, path))
         elif root.exists():
             found.setdefault(root.name, SourceFile(root.name, root))
         else:

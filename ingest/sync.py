@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import os
+import logging
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -11,9 +11,14 @@ from typing import Any
 from tqdm import tqdm
 
 from ingest.chunks import Chunk, chunks_of, file_sha, record_id, sentences_of
-from ingest.loaders import MAX_DOCUMENT_BYTES, LoadError, discover, load
-from rag.store import CHUNK, FILE, SENTENCE, Store
+from ingest.loaders import LoadError, discover, load
+from rag.library import Library
+from rag.settings import MAX_DOCUMENT_BYTES, UPLOADS, Settings
+from rag.store.chroma import CHUNK, FILE, SENTENCE, Store
+from rag.store.texts import keep_text, prune_texts
 from rag.types import Sentence
+
+log = logging.getLogger(__name__)
 
 BATCH = 64
 Record = tuple[str, dict[str, Any], str]
@@ -44,9 +49,16 @@ class IngestReport:
 
 
 def ingest(
-    paths: list[Path], store: Store, texts_dir: Path, progress: bool = True, max_bytes: int = MAX_DOCUMENT_BYTES
+    paths: list[Path | tuple[Path, str]],
+    store: Store,
+    texts_dir: Path,
+    progress: bool = True,
+    max_bytes: int = MAX_DOCUMENT_BYTES,
 ) -> IngestReport:
     """Sync the store to the files under ``paths``: new and changed files are (re)written, vanished ones removed.
+
+    A path is a folder (its files are named relative to it), a file, or a ``(folder, prefix)`` pair whose files are
+    named ``prefix/<relative name>``.
 
     Each file's marker record is written alone, after all its sentences and chunks, and old versions are deleted
     after that, so a run killed at any point leaves the store for the next run to finish, never half-used. A file
@@ -76,7 +88,7 @@ def ingest(
         report.files += 1
         report.sentences += len(sentences)
         report.chunks += len(chunks)
-        _keep_text(texts_dir, sha, text)  # before any record refers to it; a fresh state folder gets it too
+        keep_text(texts_dir, sha, text)  # before any record refers to it; a fresh state folder gets it too
         if store.source_ids(source.name) == {r[2] for r in records} | {marker[2]}:
             report.unchanged += len(records)
             continue
@@ -145,27 +157,23 @@ def _file_record(source: str, sha: str, text: str, sentences: int, chunks: int) 
     return f"{source}\n{text[:300]}", meta, record_id(FILE, source, sha, 0)
 
 
-def _keep_text(texts_dir: Path, sha: str, text: str) -> None:
-    """Save the extracted text that offsets refer to, atomically, under its content hash."""
-    texts_dir.mkdir(parents=True, exist_ok=True)
-    target = texts_dir / f"{sha}.txt"
-    if target.exists():
-        return
-    tmp = target.with_suffix(f".tmp{os.getpid()}")
-    tmp.write_text(text, encoding="utf-8", newline="")
-    os.replace(tmp, target)
+def ingest_default(settings: Settings, store: Store, progress: bool = True) -> IngestReport:
+    """Sync a collection's store with its corpus folder and its uploads; writes nothing when it is up to date."""
+    folders: list[Path | tuple[Path, str]] = [settings.data_dir]
+    if settings.uploads_dir.is_dir():
+        folders.append((settings.uploads_dir, UPLOADS))
+    report = ingest(folders, store, settings.texts_dir, progress=progress, max_bytes=settings.max_document_bytes)
+    for name, reason in report.skipped:
+        log.warning("skipped %s: %s", name, reason)
+    return report
 
 
-def prune_texts(texts_dir: Path, live: set[str]) -> None:
-    """Delete kept texts whose content hash is not in ``live``."""
-    if texts_dir.is_dir():
-        for path in texts_dir.glob("*.txt"):
-            if path.stem not in live:
-                path.unlink(missing_ok=True)
-
-
-def kept_text(texts_dir: Path, sha: str) -> str:
-    """The extracted text of a file version, exactly as ingested: no newline translation, so a "\r" stays one and
-    citation offsets still slice it."""
-    with (texts_dir / f"{sha}.txt").open(encoding="utf-8", newline="") as handle:
-        return handle.read()
+def ingest_all(library: Library, progress: bool = False) -> list[str]:
+    """Sync every collection whose folder exists with it; one summary line per collection."""
+    lines = []
+    for name in library.names():
+        if library.folder(name).is_dir():
+            pipeline = library.pipeline(name)
+            report = ingest_default(pipeline.settings, pipeline.store, progress=progress)
+            lines.append(f"{name}: {report.summary()}")
+    return lines

@@ -12,16 +12,18 @@ import logging
 import re
 import threading
 import time
+import tomllib
 from pathlib import Path
 
 from langchain_core.embeddings import Embeddings
 from langchain_core.language_models import BaseChatModel
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from rag.answer import Pipeline
-from rag.documents import DocumentError
-from rag.gate import GenerationGate
+from rag.answer.gate import GenerationGate
+from rag.errors import Conflict, InvalidRequest, NotFound
 from rag.settings import Settings
+from rag.store.chroma import open_store
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +31,39 @@ NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{1,61}[a-z0-9]$")
 NAME_RULE = "3 to 63 characters: lower-case letters, digits, '-' and '_', starting and ending with a letter or digit"
 
 
-class CollectionInfo(BaseModel):
+METADATA = "collection.toml"
+"""A collection's own text for the chat, in its corpus folder beside its documents (which ingest never reads)."""
+
+
+class CollectionText(BaseModel):
+    """How the chat presents a collection: ``collection.toml`` in its folder, else neutral words."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    title: str = Field("", description="heading of the chat (default: the collection's name)")
+    description: str = Field(
+        "Ask a question about the documents of this collection. Every statement in an answer carries a marker [n] "
+        "that points to the exact source sentence, highlighted in the document beside the chat.",
+        description="one paragraph under the heading",
+    )
+    placeholder: str = Field("Ask a question about the documents", description="the empty question box's hint")
+    examples: list[str] = Field(default_factory=list, description="example questions offered under the chat")
+
+
+def collection_text(name: str, folder: Path) -> CollectionText:
+    """The collection's ``collection.toml``, or neutral text titled with its name when it has none (or a broken
+    one, which is logged)."""
+    path = folder / METADATA
+    try:
+        text = CollectionText(**tomllib.loads(path.read_text(encoding="utf-8"))) if path.is_file() else None
+    except (OSError, ValueError, TypeError) as exc:  # tomllib.TOMLDecodeError and pydantic errors are ValueErrors
+        log.warning("ignoring %s: %s", path, exc)
+        text = None
+    text = text or CollectionText()
+    return text if text.title else text.model_copy(update={"title": name})
+
+
+class CollectionInfo(CollectionText):
     """One collection, as ``GET /api/collections`` lists it."""
 
     name: str
@@ -39,9 +73,9 @@ class CollectionInfo(BaseModel):
 
 
 def check_name(name: str) -> str:
-    """``name`` if it is a valid collection name, else ``DocumentError`` (422) with the rule."""
+    """``name`` if it is a valid collection name, else ``InvalidRequest`` with the rule."""
     if not isinstance(name, str) or not NAME.match(name):
-        raise DocumentError(f"collection name {name!r} is not allowed: {NAME_RULE}")
+        raise InvalidRequest(f"collection name {name!r} is not allowed: {NAME_RULE}")
     return name
 
 
@@ -98,48 +132,37 @@ class Library:
         return self.settings.model_copy(update={"collection": name, "data_dir": self.folder(name)})
 
     def pipeline(self, name: str | None = None) -> Pipeline:
-        """The pipeline of a collection (the default when ``name`` is None); ``DocumentError`` 404 if unknown."""
+        """The pipeline of a collection (the default when ``name`` is None); ``NotFound`` if unknown."""
         name = name or self.default
         with self._lock:
             if name in self._pipelines:
                 return self._pipelines[name]
             if name not in self.names():
-                raise DocumentError(
-                    f"no collection named {name!r}: GET /api/collections lists them (known: {', '.join(self.names())})",
-                    status=404,
+                raise NotFound(
+                    f"no collection named {name!r}: GET /api/collections lists them (known: {', '.join(self.names())})"
                 )
             return self._open(name)
 
     def create(self, name: str) -> CollectionInfo:
-        """A new, empty collection; ``DocumentError`` 409 if one has that name, 422 if the name is not allowed."""
+        """A new, empty collection; ``Conflict`` if one has that name, ``InvalidRequest`` if the name is not allowed."""
         check_name(name)
         with self._lock:
             if name in self.names():
-                raise DocumentError(f"a collection named {name!r} exists already", status=409)
+                raise Conflict(f"a collection named {name!r} exists already")
             self.folder(name).mkdir(parents=True)
             self._open(name)
         return self.info(name)
 
     def info(self, name: str) -> CollectionInfo:
         pipeline = self.pipeline(name)
+        text = collection_text(name, self.folder(name))
         return CollectionInfo(
+            **text.model_dump(),
             name=name,
             default=name == self.default,
             documents=len(pipeline.store.files()),
             folder=str(self.folder(name)),
         )
-
-    def ingest_all(self, progress: bool = False) -> list[str]:
-        """Sync every collection whose folder exists with it; one summary line per collection."""
-        from rag.service import ingest_default
-
-        lines = []
-        for name in self.names():
-            if self.folder(name).is_dir():
-                pipeline = self.pipeline(name)
-                report = ingest_default(pipeline.settings, pipeline.store, progress=progress)
-                lines.append(f"{name}: {report.summary()}")
-        return lines
 
     def warm(self, names: list[str] | None = None) -> None:
         """Compute (or load) the prompt prefix of each collection, the default last so that its cache is the one
@@ -169,8 +192,6 @@ class Library:
 
     def _open(self, name: str) -> Pipeline:
         """Open a collection's store (held under ``self._lock``) with the shared models and generation queue."""
-        from rag.service import open_store
-
         settings = self.settings_for(name)
         store = open_store(settings, self.embeddings)
         self.embeddings = store.embeddings

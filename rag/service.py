@@ -4,43 +4,17 @@ from __future__ import annotations
 
 import logging
 
-from langchain_core.embeddings import Embeddings
 from langchain_core.language_models import BaseChatModel
 
-from ingest.sync import IngestReport, ingest
 from rag.answer import Pipeline
-from rag.embeddings import load_embeddings
 from rag.library import Library
 from rag.llm import ModelFileError, make_chat_model
 from rag.settings import Settings
-from rag.store import Store, open_chroma
+from rag.store.chroma import Store, open_store
+
+__all__ = ["load_library", "load_pipeline", "open_store"]
 
 log = logging.getLogger(__name__)
-
-
-def open_store(settings: Settings, embeddings: Embeddings | None = None) -> Store:
-    """The configured collection, with the configured embedding model unless one is given.
-
-    With ``chroma_host`` set the collection lives on that Chroma server, shared by every process using it; the
-    keyword index beside it stays a local file, so it is brought up to date with the store here (cheap when it is).
-    """
-    embeddings = embeddings or load_embeddings(settings.embedding_model, settings.embedding_threads)
-    host = settings.chroma_host or None
-    chroma = open_chroma(settings.chroma_dir, settings.collection, embeddings, host=host, port=settings.chroma_port)
-    store = Store(chroma, settings.keyword_path)
-    if host and store.sync_keywords():
-        log.info("rebuilt the keyword index from the Chroma server at %s:%s", host, settings.chroma_port)
-    return store
-
-
-def ingest_default(settings: Settings, store: Store, progress: bool = True) -> IngestReport:
-    """Sync the store with the default corpus folder; writes nothing when it is up to date."""
-    report = ingest(
-        [settings.data_dir], store, settings.texts_dir, progress=progress, max_bytes=settings.max_document_bytes
-    )
-    for name, reason in report.skipped:
-        log.warning("skipped %s: %s", name, reason)
-    return report
 
 
 def load_pipeline(settings: Settings, store: Store | None = None, chat_model: BaseChatModel | None = None) -> Pipeline:

@@ -8,6 +8,15 @@ from typing import Literal
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+MAX_TOP_K = 20
+"""Most sentences a question may mark as relevant for the model (``top_k``), per request or by setting."""
+MAX_DOCUMENT_BYTES = 20 * 1024 * 1024
+"""Default for the largest file ingest reads and the largest upload (20 MiB)."""
+OLLAMA_URL = "http://127.0.0.1:11434"
+"""Where an Ollama server listens unless ``llm_base_url`` is set."""
+UPLOADS = "uploads"
+"""Uploaded documents' source names start with this folder: ``uploads/<file name>``."""
+
 RetrievalMode = Literal["dense", "keyword", "hybrid"]
 PromptMode = Literal["auto", "document", "retrieved"]
 EmbeddedModel = Literal["qwen2.5-coder-1.5b", "smollm2-135m"]
@@ -73,7 +82,7 @@ class Settings(BaseSettings):
     keyword_weight: float = Field(
         3.0, ge=0, description="weight of the keyword ranking in hybrid fusion (calibrated: python -m eval.calibrate)"
     )
-    top_k: int = Field(4, ge=1, le=20, description="source sentences given to the model")
+    top_k: int = Field(4, ge=1, le=MAX_TOP_K, description="sentences marked as most relevant for the model")
     context_window: int = Field(
         0,
         ge=0,
@@ -131,7 +140,7 @@ class Settings(BaseSettings):
     llm_base_url: str = Field(
         "http://127.0.0.1:8080/v1",
         description="server URL for 'openai:<model>' (an OpenAI-compatible /v1 endpoint) and, when set, "
-        "'ollama:<model>' (default for ollama: http://127.0.0.1:11434)",
+        f"'ollama:<model>' (default for ollama: {OLLAMA_URL})",
     )
     llm_api_key: SecretStr | None = Field(
         None, description="API key for 'openai:<model>'; local servers ignore it, so none is needed"
@@ -142,11 +151,11 @@ class Settings(BaseSettings):
     )
     chroma_port: int = Field(8000, ge=1, le=65535, description="port of the Chroma server, when chroma_host is set")
     max_upload_bytes: int = Field(
-        20 * 1024 * 1024, ge=1, description="largest document accepted by an upload, in bytes (default 20 MiB)"
+        MAX_DOCUMENT_BYTES, ge=1, description="largest document accepted by an upload, in bytes (default 20 MiB)"
     )
     max_upload_files: int = Field(10, ge=1, description="most documents accepted in one upload")
     max_document_bytes: int = Field(
-        20 * 1024 * 1024, ge=1, description="largest file ingest reads from a folder; bigger ones are skipped, named"
+        MAX_DOCUMENT_BYTES, ge=1, description="largest file ingest reads from a folder; bigger ones are skipped, named"
     )
     api_key: SecretStr | None = Field(
         None,
@@ -182,8 +191,9 @@ class Settings(BaseSettings):
 
     @property
     def uploads_dir(self) -> Path:
-        """Where uploaded documents are saved: inside the corpus folder, so that ingest keeps them."""
-        return self.data_dir / "uploads"
+        """Where the collection's uploaded documents are kept: under the state folder, never in the corpus folder,
+        so servers with different state folders never share (or ingest) each other's uploads."""
+        return self.state_dir / UPLOADS / self.collection
 
     @property
     def texts_dir(self) -> Path:

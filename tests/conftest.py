@@ -9,15 +9,14 @@ import pytest
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
+from ingest.sync import ingest_default  # noqa: E402
 from rag.answer import Pipeline  # noqa: E402
-from rag.embeddings import load_embeddings  # noqa: E402
 from rag.llm.fake import ScriptedChatModel  # noqa: E402
-from rag.service import ingest_default, open_store  # noqa: E402
+from rag.service import open_store  # noqa: E402
 from rag.settings import Settings  # noqa: E402
-from rag.store import Store  # noqa: E402
-
-ROOT = Path(__file__).resolve().parent.parent
-ESSAY = ROOT / "data" / "japan_us_alliance.txt"
+from rag.store.chroma import Store  # noqa: E402
+from rag.store.embeddings import load_embeddings  # noqa: E402
+from tests.samples import ROOT  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -60,8 +59,3 @@ def scripted() -> ScriptedChatModel:
 def pipeline(essay_store: Store, essay_settings: Settings, scripted: ScriptedChatModel) -> Pipeline:
     """The real pipeline over the essay store, with a scripted chat model."""
     return Pipeline(essay_store, scripted, essay_settings)
-
-
-def essay_text() -> str:
-    """The essay exactly as on disk."""
-    return ESSAY.read_text(encoding="utf-8")

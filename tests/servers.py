@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
@@ -15,7 +13,6 @@ from pathlib import Path
 import pytest
 
 from eval import processes
-from eval.processes import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -39,21 +36,13 @@ def running(
 
 @contextmanager
 def serving(state: Path, env: dict[str, str] | None = None) -> Iterator[tuple[str, subprocess.Popen]]:
-    """`alliance-qa serve` with the real models over the repository's data folder, with ``env`` added to its
-    environment; yields its URL and its process."""
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    environment = {
-        **os.environ,
-        "ALLIANCE_QA_STATE_DIR": str(state),
-        "ALLIANCE_QA_DATA_DIR": str(ROOT / "data"),
-        "HF_HUB_OFFLINE": "1",
-        **(env or {}),
-    }
-    state.mkdir(parents=True, exist_ok=True)
-    command = [sys.executable, "-m", "rag.cli", "serve", "--port", str(port)]
-    with running(command, http_ok(f"{url}/api/health"), state / "serve.log", env=environment) as process:
-        yield url, process
+    """``eval.processes.alliance_server`` (the real models over the repository's data folder, ``env`` added to its
+    environment), failing the test with the log's tail when it does not come up; yields its URL and process."""
+    try:
+        with processes.alliance_server(state, env, timeout=240) as (url, process):
+            yield url, process
+    except processes.NotReady as exc:  # raised only while starting: the block's own errors pass through
+        pytest.fail(str(exc))
 
 
 def warmed(url: str, timeout: float = 300) -> None:

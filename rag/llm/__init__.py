@@ -21,7 +21,7 @@ def make_chat_model(settings: Settings) -> BaseChatModel | None:
     - ``llamacpp`` (default): the embedded model named by ``llm_model`` (Qwen2.5-Coder-1.5B, verified before it is
       loaded) or the GGUF at ``llm_model_path``, run by llama.cpp in a supervised worker process (``llm_worker``);
     - ``openai:<model>``: any OpenAI-compatible server at ``llm_base_url``;
-    - ``ollama:<model>``: an Ollama server at ``llm_base_url`` if that was set, else http://127.0.0.1:11434;
+    - ``ollama:<model>``: an Ollama server at ``llm_base_url`` if that was set, else ``OLLAMA_URL``;
     - ``none``: no model, answers are extractive; ``fake``: a scripted model for tests.
     """
     name = settings.llm.strip()

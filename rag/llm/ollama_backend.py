@@ -5,8 +5,7 @@ from __future__ import annotations
 from langchain_ollama import ChatOllama
 
 from rag.llm.errors import ReportsBackend
-
-OLLAMA_URL = "http://127.0.0.1:11434"
+from rag.settings import OLLAMA_URL
 
 
 class OllamaBackend(ReportsBackend, ChatOllama):

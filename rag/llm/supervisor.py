@@ -81,11 +81,18 @@ class _Worker:
             self.connection.send(message)
 
     def kill(self, because: str | None = None) -> None:
-        if self.process.poll() is None:
-            self.killed_because = self.killed_because or because
-            self.process.kill()
-        self.process.wait()
-        self.connection.close()
+        """Kill the process (if it still runs) and close the connection; safe to call more than once, from the
+        supervisor, a timed-out call and the exit handler alike."""
+        with self._send_lock:
+            if self.process.poll() is None:
+                self.killed_because = self.killed_because or because
+                self.process.kill()
+            self.process.wait()
+            if not self.connection.closed:
+                try:
+                    self.connection.close()
+                except OSError:  # closed by another thread in between
+                    pass
 
 
 class WorkerEngine:

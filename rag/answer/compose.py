@@ -1,0 +1,80 @@
+"""Writing the ``Answer``: claims numbered by first citation, the extractive fallback, and refusals."""
+
+from __future__ import annotations
+
+import time
+
+from rag.answer.grounding import Claim
+from rag.store.chroma import Store
+from rag.types import Answer, AnswerSentence, Citation, ScoredSentence
+
+
+def compose(claims: list[Claim], scores: dict[str, float], dropped: list[str], mode: str) -> Answer:
+    """Number citations by first use and write ``[n]`` markers after each sentence."""
+    citations: list[Citation] = []
+    number: dict[str, int] = {}
+    parts: list[str] = []
+    sentences: list[AnswerSentence] = []
+    for claim in claims:
+        if not claim.supported:  # lenient mode: shown, but marked and citing nothing
+            parts.append(f"{claim.text} [unsupported]")
+            sentences.append(AnswerSentence(text=claim.text, citations=[], support=claim.support))
+            continue
+        marks = []
+        for source, support in zip(claim.sources, claim.source_support):
+            if source.id not in number:
+                number[source.id] = len(citations) + 1
+                citations.append(
+                    Citation(
+                        id=source.id,
+                        source=source.source,
+                        text=source.text,
+                        start=source.start,
+                        end=source.end,
+                        score=round(scores.get(source.id, 0.0), 4),
+                        support=support,
+                        page=source.page,
+                    )
+                )
+            marks.append(number[source.id])
+        parts.append(claim.text + " " + "".join(f"[{n}]" for n in marks))
+        sentences.append(AnswerSentence(text=claim.text, citations=marks, support=claim.support))
+    return Answer(
+        answer=" ".join(parts), refused=False, citations=citations, sentences=sentences, dropped=dropped, mode=mode
+    )
+
+
+def extractive_claims(drafted: list[Claim], hits: list[ScoredSentence], most: int = 2) -> list[Claim]:
+    """Source sentences themselves, quoted: those the model's unverified sentences were drawn from (each one's best
+    aligned source) where retrieval found them too, in the draft's order; else the best-ranked retrieved sentence."""
+    retrieved = {h.sentence.id for h in hits}
+    drawn = {c.sources[0].id: c.sources[0] for c in drafted if c.sources and c.sources[0].id in retrieved}
+    sources = list(drawn.values())[:most] or [hits[0].sentence]
+    return [Claim(text=s.text, sources=(s,), support=1.0, source_support=(1.0,)) for s in sources]
+
+
+def refusal(
+    reason: str,
+    hits: list[ScoredSentence],
+    store: Store,
+    timings: dict[str, float],
+    began: float,
+    answerable: float | None = None,
+    declined: bool = False,
+) -> Answer:
+    """Says the documents don't cover the question, why, and what they do cover; the closest passages are offered
+    as suggestions, never as citations."""
+    openings = store.keywords().openings[:3]
+    covers = " ".join(f"{s.source}: “{s.text}”" for s in openings) or "no documents have been ingested yet."
+    text = f"The document doesn't cover this: {reason}. What it does cover: {covers}"
+    timings["total"] = round((time.perf_counter() - began) * 1000, 1)
+    suggestions = [h.sentence for h in hits[:3]]
+    return Answer(
+        answer=text,
+        refused=True,
+        mode="refusal",
+        suggestions=suggestions,
+        timings_ms=timings,
+        answerable=answerable,
+        declined=declined,
+    )

@@ -1,0 +1,135 @@
+"""Tie each sentence of a model's answer to the source sentences that support it, whatever markers it wrote."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Set
+from dataclasses import dataclass
+
+import numpy as np
+from langchain_core.embeddings import Embeddings
+
+from rag.text.sentences import split_sentences
+from rag.text.words import content_words, names, numbers
+from rag.types import Sentence
+
+_MARKER = re.compile(r"\s*\[\s*\d+(?:\s*[,;]\s*\d+)*\s*\]")
+
+
+@dataclass(frozen=True)
+class Claim:
+    """An answer sentence with its best-aligned sources and support score; ``supported`` if it may be shown.
+
+    ``foreign`` holds the numbers and names in it that its sources lack (any one sinks the claim).
+    """
+
+    text: str
+    sources: tuple[Sentence, ...]
+    support: float
+    source_support: tuple[float, ...]
+    supported: bool = True
+    foreign: frozenset[str] = frozenset()
+
+
+def strip_markers(text: str) -> str:
+    """The answer text without ``[n]`` citation markers."""
+    return _MARKER.sub("", text).strip()
+
+
+_COMPLETE = re.compile(r"[.!?…][\"'”’)\]]*$")
+
+
+def claims_of(answer: str) -> list[str]:
+    """The answer's sentences, markers removed, blanks dropped; a final sentence cut off mid-way is dropped too."""
+    plain = strip_markers(answer)
+    texts = [plain[s:e] for s, e in split_sentences(plain) if content_words(plain[s:e])]
+    if texts and not _COMPLETE.search(texts[-1]):
+        texts.pop()
+    return texts
+
+
+def _unit_rows(vectors: list[list[float]], dimensions: int) -> np.ndarray:
+    """The vectors as rows of unit length; an empty vector becomes a zero row."""
+    matrix = np.array([v if len(v) == dimensions else [0.0] * dimensions for v in vectors], dtype=np.float32)
+    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+    return np.divide(matrix, norms, out=np.zeros_like(matrix), where=norms > 0)
+
+
+def coverage(claim: str, sources: list[str], given: Set[str] = frozenset()) -> float:
+    """Share of the claim's content words found in the sources or among the ``given`` words (1.0 for a claim with
+    none)."""
+    words = content_words(claim)
+    if not words:
+        return 1.0
+    pool = set().union(*(content_words(s) for s in sources)) if sources else set()
+    return len(words & (pool | given)) / len(words)
+
+
+def foreign(claim: str, sources: list[str], given: Set[str] = frozenset()) -> frozenset[str]:
+    """The numbers and names in the claim found neither in the sources nor among the ``given`` words."""
+    joined = " ".join(sources)
+    missing_names = names(claim) - content_words(joined) - names(joined) - given
+    return frozenset((numbers(claim) - numbers(joined) - given) | missing_names)
+
+
+def ground(
+    answer: str,
+    candidates: list[Sentence],
+    embeddings: Embeddings,
+    candidate_vectors: dict[str, list[float]],
+    min_support: float,
+    min_coverage: float = 0.8,
+    given: Set[str] = frozenset(),
+) -> list[Claim]:
+    """Align each answer sentence to its best sources; returns every claim, in order, marked supported or not.
+
+    Support mixes embedding similarity with content-word coverage, and is zero when the claim carries a number
+    or a name that its sources lack. A claim is kept when its support reaches ``min_support`` and at least
+    ``min_coverage`` of its content words appear in the sentences it cites. ``given`` are the names the claim may
+    take from the question without a source (the question's subject, which the documents mention): "The Japan-US
+    alliance is cemented by…" may cite "This enduring alliance is cemented by…".
+    """
+    texts = claims_of(answer)
+    if not texts or not candidates:
+        return [Claim(text=t, sources=(), support=0.0, source_support=(), supported=False) for t in texts]
+    vectors = embeddings.embed_documents(texts)
+    dimensions = len(vectors[0])
+    cosines = (
+        _unit_rows(vectors, dimensions)
+        @ _unit_rows([candidate_vectors.get(s.id, []) for s in candidates], dimensions).T
+    )
+    claims: list[Claim] = []
+    said: set[str] = set()
+    for text, row in zip(texts, cosines):
+        words = content_words(text)
+        if words and len(words - said) / len(words) < 0.3:
+            continue  # the model repeating itself adds nothing
+        said |= words
+        scored = []
+        for source, cosine in zip(candidates, row):
+            similarity = max(0.0, float(cosine))
+            scored.append((0.5 * similarity + 0.5 * coverage(text, [source.text], given), similarity, source))
+        scored.sort(key=lambda item: item[0], reverse=True)
+        best_score, best_similarity, best = scored[0]
+        chosen = [best]
+        # A second source joins when it covers words the first lacks (a claim that merges two sentences).
+        for score, _, source in scored[1:3]:
+            merged = coverage(text, [s.text for s in chosen] + [source.text], given)
+            if merged > coverage(text, [s.text for s in chosen], given) + 0.15 and score >= min_support:
+                chosen.append(source)
+        cited = [s.text for s in chosen]
+        covered = coverage(text, cited, given)
+        missing = foreign(text, cited, given)
+        support = 0.0 if missing else 0.5 * best_similarity + 0.5 * covered
+        per_source = tuple(round(next(sc for sc, _, s in scored if s is c), 4) for c in chosen)
+        claims.append(
+            Claim(
+                text=text,
+                sources=tuple(chosen),
+                support=round(support, 4),
+                source_support=per_source,
+                supported=support >= min_support and covered >= min_coverage,
+                foreign=missing,
+            )
+        )
+    return claims

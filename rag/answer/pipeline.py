@@ -1,0 +1,321 @@
+"""The one answer pipeline: question (and history) in, grounded and cited ``Answer`` out."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+
+import numpy as np
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import BaseMessage, SystemMessage
+
+from rag.answer.checks import check_history, check_question, check_top_k
+from rag.answer.compose import compose, extractive_claims, refusal
+from rag.answer.gate import Busy, GenerationGate
+from rag.answer.grounding import Claim, ground
+from rag.answer.prompt import (
+    NO,
+    YES,
+    Reply,
+    document_messages,
+    document_prefix,
+    judge_messages,
+    read_reply,
+    retrieved_messages,
+    rewrite_messages,
+)
+from rag.retrieval.retrieve import diversify, embed_queries, retrieve, with_context
+from rag.settings import Settings
+from rag.store.chroma import Store
+from rag.store.texts import kept_text
+from rag.text.words import NUMBER_WORDS, numbers, stem, words
+from rag.types import Answer, ScoredSentence, Sentence, Turn
+
+log = logging.getLogger(__name__)
+
+
+PROMPT_TURNS = 4  # the latest turns of a conversation given to the model; retrieval carries the subject further
+PROMPT_TURN_CHARS = 1000
+RESERVED_TOKENS = 1024  # room kept in the context window for the question, the turns and the hint
+CHARS_PER_TOKEN = 3.5  # to estimate a prompt's size for a model that cannot count its tokens
+
+
+@dataclass(frozen=True)
+class Collection:
+    """What the document prompt needs of a collection's text; rebuilt when the keyword index changes."""
+
+    fingerprint: str
+    sentences: list[Sentence]
+    prefix: SystemMessage
+    fits: bool
+
+
+class Pipeline:
+    """Holds the store and the chat model; ``answer`` is the function every surface calls.
+
+    With no chat model the pipeline is extractive-only: answers are the best source sentences themselves, and
+    ``llm_problem`` says why when a model was configured but could not be loaded.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        chat_model: BaseChatModel | None,
+        settings: Settings,
+        gate: GenerationGate | None = None,
+        llm_problem: str | None = None,
+    ) -> None:
+        self.store = store
+        self.chat_model = chat_model
+        self.settings = settings
+        self.llm_problem = llm_problem
+        # Pipelines of several collections share one model, so they must share its queue too.
+        self.gate = gate or GenerationGate(settings.generation_queue, settings.generation_timeout)
+        self._collection: Collection | None = None
+        self._collection_lock = threading.Lock()
+
+    def answer(
+        self,
+        question: str,
+        history: Sequence[Turn] = (),
+        on_token: Callable[[str], None] | None = None,
+        top_k: int | None = None,
+    ) -> Answer:
+        """Retrieve, refuse or generate, then ground: every statement shown is cited to a source sentence.
+
+        ``top_k`` overrides the number of sentences retrieval marks as most relevant for the model (1..20).
+        """
+        began = time.perf_counter()
+        question = check_question(question, self.settings.max_question_chars)
+        check_history(history, self.settings.max_history_turns, self.settings.max_history_chars)
+        top_k = check_top_k(self.settings.top_k if top_k is None else top_k)
+        if self.chat_model is not None:
+            self.gate.check()
+        timings: dict[str, float] = {}
+
+        queries = self.queries(question, history)
+        query_vectors = embed_queries(self.store.embeddings, queries)
+        hits = self.retrieve(queries, at_least=top_k, vectors=query_vectors)
+        timings["retrieve"] = _ms(began)
+        if not hits or max(h.score for h in hits) < self.settings.refusal_threshold:
+            return refusal("nothing in the documents is close to this question", hits, self.store, timings, began)
+
+        vectors = self.store.vectors(h.sentence.id for h in hits)
+        chosen = diversify(hits, vectors, top_k, self.settings.mmr_lambda)
+        messages, candidates, judge = self._prompt(question, history, chosen)
+        step = time.perf_counter()
+        reply, answerable, failure = self._generate(messages, judge, on_token)
+        timings["generate"] = _ms(step)
+        draft, declined = reply.text, reply.declined
+
+        def refuse(reason: str) -> Answer:
+            return refusal(reason, hits, self.store, timings, began, answerable=answerable, declined=declined)
+
+        if declined:  # believed only when the evidence is weak too; otherwise the best sentences are quoted
+            if max(h.score for h in hits) < self.settings.quote_threshold:
+                return refuse("the model found no answer to it in the documents")
+            draft = ""
+        threshold = self.settings.judge_threshold
+        if answerable is not None and threshold is not None and answerable < threshold:
+            return refuse(f"the model judged that they do not state the answer (confidence {answerable:.2f})")
+
+        step = time.perf_counter()
+        vectors.update(self.store.vectors(s.id for s in candidates if s.id not in vectors))
+        similarity = _similarity(query_vectors, vectors, hits)
+        vocabulary = self.store.keywords().vocabulary
+        given = ({stem(w) for w in words(question) if w[:1].isupper()} & vocabulary) | numbers(question)
+        claims = ground(draft, candidates, self.store.embeddings, vectors, self.settings.support_threshold, given=given)
+        claims = off_topic_dropped(claims, similarity, self.settings.relevance_margin)
+        dropped = [c.text for c in claims if not c.supported]
+        drafted = claims
+        if not any(c.supported for c in claims):
+            # The model could only answer with facts the documents never state: they do not answer the question.
+            # Spelled-out numbers are left out: "three new domains" counts what a sentence lists.
+            unknown = {fact for c in claims for fact in c.foreign if fact not in vocabulary | NUMBER_WORDS}
+            if unknown:
+                named = [w for c in claims for w in words(c.text) if w in unknown or stem(w) in unknown]
+                return refuse(f"an answer would need what they never mention: {', '.join(dict.fromkeys(named))}")
+        if self.settings.grounding == "strict":
+            claims = [c for c in claims if c.supported]
+        mode = "generated"
+        if not any(c.supported for c in claims):
+            claims, mode = extractive_claims(drafted, hits), "extractive"
+        timings["ground"] = _ms(step)
+        answer = compose(claims, similarity, dropped, mode)
+        answer.answerable, answer.declined = answerable, declined
+        problem = failure or (self.llm_problem if self.chat_model is None else None)
+        if problem:
+            answer.notice = f"the language model is unavailable ({problem}): this answer quotes the sources"
+        timings["total"] = _ms(began)
+        answer.timings_ms = timings
+        return answer
+
+    def document(self, source: str) -> str:
+        """The full extracted text of an ingested source, exactly as citation offsets refer to it."""
+        sha = self.store.files().get(source)
+        if sha is None:
+            raise KeyError(f"no ingested document named {source!r}")
+        return kept_text(self.settings.texts_dir, sha)
+
+    def collection(self) -> Collection:
+        """The collection's sentences and document prompt prefix, cached until the keyword index changes."""
+        index = self.store.keywords()
+        with self._collection_lock:
+            cached = self._collection
+            if cached is not None and cached.fingerprint == index.fingerprint:
+                return cached
+            prefix = document_prefix(index.sentences)
+            self._collection = Collection(index.fingerprint, index.sentences, prefix, self._fits(prefix.text))
+            return self._collection
+
+    def _fits(self, prefix: str) -> bool:
+        """Whether a prompt starting with ``prefix`` leaves room in the context window for a question and answer."""
+        model = self.chat_model
+        size = int(len(prefix) / CHARS_PER_TOKEN)
+        counter = getattr(model, "count_tokens", None)
+        if counter is not None:
+            try:
+                size = counter(prefix)
+            except Exception as exc:  # the estimate above serves; the model's own failure shows when it answers
+                log.warning("counting the prompt's tokens failed (%s); estimating from its length", exc)
+        window = getattr(model, "context_tokens", self.settings.llm_context)
+        return size + RESERVED_TOKENS + self.settings.llm_max_tokens <= window
+
+    def uses_document_prompt(self) -> bool:
+        """Whether questions are asked over the whole collection rather than over the retrieved sentences."""
+        mode = self.settings.prompt
+        if mode == "retrieved" or self.chat_model is None:
+            return False
+        collection = self.collection()
+        return bool(collection.sentences) and (mode == "document" or collection.fits)
+
+    def warm(self) -> str | None:
+        """Compute or load the KV cache of the document prompt's fixed prefix, so the first question is fast.
+
+        Returns how (``cached``, ``loaded`` or ``computed``), or None when there is nothing to warm.
+        """
+        warm = getattr(self.chat_model, "warm", None)
+        if warm is None or not self.uses_document_prompt():
+            return None
+        with self.gate.slot():
+            return warm([self.collection().prefix])
+
+    def _prompt(
+        self, question: str, history: Sequence[Turn], chosen: list[ScoredSentence]
+    ) -> tuple[list[BaseMessage], list[Sentence], list[BaseMessage] | None]:
+        """The messages for the model, the sentences its answer is grounded against, and the messages asking it
+        whether the documents answer the question at all (None when that is not asked)."""
+        turns = [t.model_copy(update={"content": t.content[:PROMPT_TURN_CHARS]}) for t in history[-PROMPT_TURNS:]]
+        if self.uses_document_prompt():
+            collection = self.collection()
+            number = {s.id: n for n, s in enumerate(collection.sentences, 1)}
+            relevant = [number[h.sentence.id] for h in chosen if h.sentence.id in number]
+            messages = document_messages(collection.prefix, question, relevant, turns)
+            judged = self.settings.judge_threshold is not None and hasattr(self.chat_model, "choice")
+            judge = judge_messages(collection.prefix, question, turns) if judged else None
+            return messages, collection.sentences, judge
+        sources = with_context(chosen, self.store.keywords(), self.settings.context_window)
+        return retrieved_messages(question, sources, turns), sources, None
+
+    @property
+    def rewrites_followups(self) -> bool:
+        """Whether follow-ups are rewritten by the model: by default only for remote backends, which do it well."""
+        if self.chat_model is None:
+            return False
+        if self.settings.rewrite_followups is not None:
+            return self.settings.rewrite_followups
+        return self.settings.llm.split(":")[0] in ("openai", "ollama")
+
+    def queries(self, question: str, history: Sequence[Turn]) -> list[str]:
+        """Retrieval queries for the question: with history, a model-written standalone question when the backend
+        can write one, else the deterministic fallback that carries the previous turn's subject."""
+        if not history or not self.rewrites_followups:
+            return retrieval_query(question, history)
+        messages = rewrite_messages(question, [(t.role, t.content) for t in history])
+        try:
+            rewritten = " ".join(str(self.chat_model.invoke(messages).text).split())[: self.settings.max_question_chars]
+        except Exception:  # the fallback below still carries the subject
+            log.exception("rewriting the follow-up failed; using the deterministic fallback")
+            rewritten = ""
+        return [question, rewritten] if rewritten else retrieval_query(question, history)
+
+    def retrieve(
+        self, query: str | list[str], at_least: int = 0, vectors: list[list[float]] | None = None
+    ) -> list[ScoredSentence]:
+        """Candidate source sentences for the query (or several, fused), best first; at least ``at_least`` of them
+        when the store holds that many."""
+        s = self.settings
+        k = max(s.candidates, at_least)
+        return retrieve(self.store, query, k, s.retrieval, s.dense_weight, s.keyword_weight, vectors=vectors)
+
+    def _generate(
+        self,
+        messages: list[BaseMessage],
+        judge: list[BaseMessage] | None,
+        on_token: Callable[[str], None] | None,
+    ) -> tuple[Reply, float | None, str | None]:
+        """The model's reply; its probability that the documents answer the question (after a draft that is not a
+        refusal, when ``judge`` is given); and why the model failed, if it did. A failed model leaves the draft
+        empty, so that the extractive answer is used instead."""
+        if self.chat_model is None:
+            return Reply("", False), None, None
+        parts: list[str] = []
+        answerable = None
+        try:
+            with self.gate.slot():
+                for chunk in self.chat_model.stream(messages):
+                    token = chunk.text
+                    parts.append(token)
+                    if on_token and token:
+                        on_token(token)
+                reply = read_reply("".join(parts))
+                if judge is not None and reply.text:
+                    answerable = round(self.chat_model.choice(judge, [YES, NO])[YES], 4)
+        except Busy:
+            raise
+        except Exception as exc:  # a backend failure must still leave the user an answer
+            log.warning("chat model %s failed, answering extractively: %s", type(self.chat_model).__name__, exc)
+            return Reply("", False), None, str(exc) or type(exc).__name__
+        return reply, answerable, None
+
+
+def _similarity(
+    query_vectors: list[list[float]], vectors: dict[str, list[float]], hits: list[ScoredSentence]
+) -> dict[str, float]:
+    """Cosine similarity to the question (the best over its queries) of every sentence whose vector is known;
+    retrieval's own scores for its hits."""
+    ids = list(vectors)
+    scores = {h.sentence.id: h.score for h in hits}
+    if ids:
+        best = (np.asarray([vectors[i] for i in ids]) @ np.asarray(query_vectors).T).max(axis=1)
+        scores.update({i: float(s) for i, s in zip(ids, best) if i not in scores})
+    return scores
+
+
+def off_topic_dropped(claims: list[Claim], similarity: dict[str, float], margin: float | None) -> list[Claim]:
+    """The claims, those whose sources are all much less similar to the question than the most similar sentence
+    marked unsupported: a sentence can be true to the document and still not answer the question."""
+    if margin is None or not similarity:
+        return claims
+    floor = max(similarity.values()) - margin
+
+    def on_question(claim: Claim) -> bool:
+        return max((similarity.get(s.id, -1.0) for s in claim.sources), default=-1.0) >= floor
+
+    return [c if on_question(c) else replace(c, supported=False) for c in claims]
+
+
+def retrieval_query(question: str, history: Sequence[Turn]) -> list[str]:
+    """The retrieval queries: the question, and for a follow-up also the question after the previous user turn.
+
+    Rankings of both are fused, so the follow-up's own words lead and the earlier subject breaks ties.
+    """
+    previous = [t.content for t in history if t.role == "user" and t.content.strip()]
+    return [question, f"{previous[-1]} {question}"] if previous else [question]
+
+
+def _ms(since: float) -> float:
+    return round((time.perf_counter() - since) * 1000, 1)

@@ -1,0 +1,97 @@
+"""Candidate source sentences for a query: dense (Chroma), keyword (BM25) or both fused by reciprocal rank."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+from langchain_core.embeddings import Embeddings
+
+from rag.store.chroma import Store
+from rag.store.keyword import KeywordIndex
+from rag.types import ScoredSentence, Sentence
+
+RRF_K = 60  # the usual reciprocal-rank-fusion constant: damps the weight of the very first ranks
+
+
+def embed_queries(embeddings: Embeddings, queries: list[str]) -> list[list[float]]:
+    """One unit vector per query."""
+    return embeddings.embed_documents(queries) if len(queries) > 1 else [embeddings.embed_query(queries[0])]
+
+
+def retrieve(
+    store: Store,
+    queries: str | list[str],
+    k: int,
+    mode: str = "hybrid",
+    dense_weight: float = 1.0,
+    keyword_weight: float = 1.0,
+    vectors: list[list[float]] | None = None,
+) -> list[ScoredSentence]:
+    """Up to ``k`` sentences ordered by fused rank over every query's rankings.
+
+    Each sentence carries its best cosine similarity to any of the queries (whose ``vectors`` may be given).
+    """
+    queries = [queries] if isinstance(queries, str) else queries
+    rankings: list[tuple[float, list[Sentence]]] = []
+    similarity: dict[str, float] = {}
+    vectors = vectors or embed_queries(store.embeddings, queries)
+    for query, vector in zip(queries, vectors):
+        if mode in ("dense", "hybrid"):
+            dense = store.search(vector, k)
+            for hit in dense:
+                similarity[hit.sentence.id] = max(similarity.get(hit.sentence.id, -1.0), hit.score)
+            rankings.append((dense_weight, [h.sentence for h in dense]))
+        if mode in ("keyword", "hybrid"):
+            rankings.append((keyword_weight, [s for s, _ in store.keywords().search(query, k)]))
+    fused: dict[str, float] = {}
+    found: dict[str, Sentence] = {}
+    for weight, ranked in rankings:
+        for position, sentence in enumerate(ranked):
+            fused[sentence.id] = fused.get(sentence.id, 0.0) + weight / (RRF_K + position + 1)
+            found[sentence.id] = sentence
+    missing = store.vectors(i for i in found if i not in similarity)
+    if missing:  # stored vectors are unit length, so the dot product is the cosine
+        best = (np.asarray(list(missing.values())) @ np.asarray(vectors).T).max(axis=1)
+        similarity.update(zip(missing, best.tolist()))
+    ranked_ids = sorted(fused, key=lambda i: (-fused[i], -similarity.get(i, 0.0)))[:k]
+    return [ScoredSentence(sentence=found[i], score=similarity.get(i, 0.0), rank=fused[i]) for i in ranked_ids]
+
+
+def diversify(hits: list[ScoredSentence], vectors: dict[str, list[float]], k: int, lam: float) -> list[ScoredSentence]:
+    """Maximal marginal relevance: pick ``k`` hits, trading relevance (cosine) against likeness to those picked."""
+    if not hits or any(h.sentence.id not in vectors for h in hits):
+        return hits[:k]  # without every vector, keep retrieval's order
+    matrix = np.asarray([vectors[h.sentence.id] for h in hits])
+    likeness = matrix @ matrix.T
+    relevance = np.asarray([h.score for h in hits])
+    chosen = [0]
+    closest = likeness[0].copy()  # each hit's greatest likeness to any chosen one
+    while len(chosen) < min(k, len(hits)):
+        value = lam * relevance - (1 - lam) * closest
+        value[chosen] = -np.inf
+        best = int(np.argmax(value))
+        chosen.append(best)
+        closest = np.maximum(closest, likeness[best])
+    return [hits[i] for i in chosen]
+
+
+# A sentence opening like this leans on the one before it ("This has heightened the stakes...").
+_LEANS_BACK = re.compile(r"^(?:this|that|these|those|it|its|they|their|such|both|however|yet|thus|hence)\b", re.I)
+
+
+def with_context(hits: list[ScoredSentence], index: KeywordIndex, window: int = 0) -> list[Sentence]:
+    """The chosen sentences, each preceded by the sentence before it when it leans back on it; with ``window``,
+    each comes with up to that many sentences either side, in document order."""
+    out: list[Sentence] = []
+    for hit in hits:
+        sentence = hit.sentence
+        if window:
+            out += [n for n in index.neighbours(sentence, window) if n.id not in {s.id for s in out}]
+            continue
+        if _LEANS_BACK.match(sentence.text):
+            before = [n for n in index.neighbours(sentence, 1) if n.index == sentence.index - 1]
+            out += [b for b in before if b.id not in {s.id for s in out} and b.id not in {h.sentence.id for h in hits}]
+        if sentence.id not in {s.id for s in out}:
+            out.append(sentence)
+    return out

@@ -1,0 +1,121 @@
+"""The keyword index over source sentences: BM25 by ``bm25s``, saved beside the Chroma store and kept in step with
+it, plus the catalogue of every sentence (by id, by position) that neighbours and the document prompt read."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import shutil
+import uuid
+from pathlib import Path
+
+import bm25s
+import numpy as np
+
+from rag.text.words import content_words
+from rag.types import Sentence
+
+log = logging.getLogger(__name__)
+
+K1, B = 1.2, 0.75  # the usual BM25 constants; Lucene's idf stays positive even for a term in every sentence
+
+
+def fingerprint(ids: list[str]) -> str:
+    """A digest of a set of record ids: equal fingerprints mean the index and the store hold the same sentences."""
+    return hashlib.sha256("\n".join(sorted(ids)).encode()).hexdigest()
+
+
+def tokens(text: str) -> list[str]:
+    """The terms BM25 sees: stemmed content words."""
+    return sorted(content_words(text))
+
+
+def _bm25(sentences: list[Sentence]) -> bm25s.BM25 | None:
+    """The BM25 index of the sentences; None when no sentence has a single term (nothing could ever match)."""
+    corpus = [tokens(s.text) for s in sentences]
+    if not any(corpus):
+        return None
+    index = bm25s.BM25(k1=K1, b=B, method="lucene")
+    index.index(corpus, show_progress=False)
+    return index
+
+
+class KeywordIndex:
+    """BM25 over sentences; also a catalogue of every sentence, for neighbours and lookups by id."""
+
+    def __init__(self, sentences: list[Sentence], bm25: bm25s.BM25 | None = None) -> None:
+        self.sentences = sorted(sentences, key=lambda s: (s.source, s.index))
+        self.by_id = {s.id: s for s in self.sentences}
+        self._position = {(s.source, s.index): s for s in self.sentences}
+        self.openings = [s for s in self.sentences if s.index == 0]  # each document's first sentence
+        self.fingerprint = fingerprint(list(self.by_id))
+        self._bm25 = bm25 if bm25 is not None else _bm25(self.sentences)
+
+    @property
+    def vocabulary(self) -> set[str]:
+        """Every term (stemmed content word or numeral) found in the indexed sentences."""
+        return set(self._bm25.vocab_dict) - {""} if self._bm25 is not None else set()
+
+    def search(self, query: str, k: int) -> list[tuple[Sentence, float]]:
+        """The ``k`` best sentences by BM25 score, best first; sentences sharing no term are left out."""
+        if self._bm25 is None:
+            return []
+        terms = [t for t in tokens(query) if t in self._bm25.vocab_dict]
+        if not terms:
+            return []
+        scores = self._bm25.get_scores(terms)
+        k = min(k, len(scores))
+        best = np.argpartition(-scores, k - 1)[:k]
+        ranked = sorted((i for i in best.tolist() if scores[i] > 0), key=lambda i: (-scores[i], i))
+        return [(self.sentences[i], float(scores[i])) for i in ranked]
+
+    def neighbours(self, sentence: Sentence, width: int = 1) -> list[Sentence]:
+        """The sentence with up to ``width`` sentences either side of it, in order."""
+        span = range(sentence.index - width, sentence.index + width + 1)
+        return [n for i in span if (n := self._position.get((sentence.source, i))) is not None]
+
+    def save(self, path: Path) -> None:
+        """Write the index so that a reader sees the old one or the new one, never half of one.
+
+        The BM25 arrays go into a folder named by the fingerprint, then the catalogue (``path``, JSON) is replaced
+        in one step to point at it; folders older than the previous one are removed.
+        """
+        path.parent.mkdir(parents=True, exist_ok=True)
+        folder = path.with_name(f"{path.stem}.{self.fingerprint[:16]}.bm25")
+        if self._bm25 is not None and not folder.is_dir():
+            tmp = folder.with_name(f".{folder.name}.{os.getpid()}-{uuid.uuid4().hex[:8]}")
+            self._bm25.save(str(tmp), show_progress=False)
+            try:
+                os.rename(tmp, folder)
+            except OSError:  # another writer saved the same index first
+                shutil.rmtree(tmp, ignore_errors=True)
+        payload = {
+            "fingerprint": self.fingerprint,
+            "bm25": folder.name if self._bm25 is not None else None,
+            "sentences": [s.model_dump() for s in self.sentences],
+        }
+        tmp = path.with_suffix(f".tmp{os.getpid()}-{uuid.uuid4().hex[:8]}")  # two writers never share one
+        tmp.write_text(json.dumps(payload, ensure_ascii=False), encoding="utf-8")
+        os.replace(tmp, path)
+        old = sorted(path.parent.glob(f"{path.stem}.*.bm25"), key=lambda p: p.stat().st_mtime, reverse=True)
+        for stale in [p for p in old if p != folder][1:]:  # the previous one may still be being read
+            shutil.rmtree(stale, ignore_errors=True)
+
+    @classmethod
+    def load(cls, path: Path) -> KeywordIndex | None:
+        """The saved index, or None if there is none or its catalogue cannot be read; BM25 arrays that cannot be
+        read are rebuilt from the catalogue."""
+        try:
+            payload = json.loads(path.read_text(encoding="utf-8"))
+            sentences = [Sentence(**s) for s in payload["sentences"]]
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+        bm25 = None
+        if payload.get("bm25"):
+            try:
+                bm25 = bm25s.BM25.load(str(path.with_name(payload["bm25"])), show_progress=False)
+            except (OSError, ValueError, KeyError) as exc:
+                log.warning("rebuilding the keyword index of %s: %s", path, exc)
+        return cls(sentences, bm25)

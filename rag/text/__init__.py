@@ -1,0 +1,1 @@
+"""Words and sentences: the text features grounding and retrieval share, and sentence splitting with offsets."""

@@ -1,0 +1,89 @@
+"""Eval metrics on hand-made results, the gold set's integrity, and the quick eval with committed thresholds."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from eval.gold import MUST_REFUSE, gold_ids, load_gold, stratified
+from eval.metrics import ItemResult, score, unsupported_share
+from eval.runner import check_thresholds, leaked, main
+from rag.answer.prompt import SYSTEM
+from rag.settings import Settings
+from tests.samples import ROOT
+
+
+def result(**overrides) -> ItemResult:
+    base = dict(
+        id="q", kind="answerable", question="?", answer="a", refused=False, mode="generated", gold=["g1"],
+        retrieved=["x", "g1"], cited=[["g1"], ["x"]], cited_texts=["t"], sentence_citations=[[1], [2]],
+        unsupported=0.0, timings_ms={"total": 100.0},
+    )  # fmt: skip
+    return ItemResult(**{**base, **overrides})
+
+
+def test_metrics_on_known_results():
+    metrics = score(
+        [
+            result(),
+            result(id="r", kind="unanswerable", gold=[], refused=True, cited=[], sentence_citations=[]),
+            result(id="s", kind="injection", gold=[], refused=False, timings_ms={"total": 300.0}),
+            result(id="t", refused=True, cited=[], sentence_citations=[], timings_ms={"total": 200.0}),
+        ]
+    )
+    assert metrics["recall@1"] == 0.0 and metrics["recall@4"] == 1.0 and metrics["mrr"] == 0.5
+    assert metrics["evidence_hit"] == 0.5  # the refused answerable item found no evidence
+    assert metrics["citation_precision"] == 0.5 and metrics["citation_recall"] == 0.5
+    assert metrics["refusal_accuracy"] == 0.5 and metrics["false_refusal"] == 0.5
+    assert metrics["latency_p50_ms"] == 150.0
+
+
+def test_false_premise_corrected_with_a_gold_citation_counts_as_handled():
+    corrected = result(kind="false-premise", gold=["g1"], cited=[["g1"]], sentence_citations=[[1]])
+    uncited = result(kind="false-premise", gold=["g1"], cited=[["x"]], sentence_citations=[[1]])
+    assert score([corrected])["refusal_accuracy"] == 1.0 and score([uncited])["refusal_accuracy"] == 0.0
+
+
+def test_unsupported_share_counts_content_words_missing_from_citations():
+    assert unsupported_share("Japan and China compete.", ["China and Japan compete in Asia."]) == 0.0
+    assert unsupported_share("Japan invaded Mars.", ["Japan is an island nation."]) == pytest.approx(2 / 3)
+
+
+def test_threshold_misses_are_reported():
+    misses = check_thresholds({"a": {"evidence_hit": 0.5, "unsupported": 0.2}}, {"a": {
+        "evidence_hit": {"min": 0.9}, "unsupported": {"max": 0.1}}})  # fmt: skip
+    assert len(misses) == 2 and "below the minimum" in misses[0] and "above the maximum" in misses[1]
+
+
+def test_leak_detector():
+    assert leaked("Sure: " + SYSTEM)
+    assert not leaked("Cybersecurity and AI are new domains.")
+
+
+def test_gold_set_is_complete_and_tied_to_the_sentences(essay_store):
+    items = load_gold()
+    counts = {kind: sum(i.kind == kind for i in items) for kind in {i.kind for i in items}}
+    minimum = {"answerable": 45, "multi-sentence": 15, "paraphrase": 20, "unanswerable": 25, "false-premise": 5,
+               "injection": 5, "follow-up": 15}  # fmt: skip
+    assert all(counts[k] >= n for k, n in minimum.items()), counts
+    assert len(items) >= 120
+    resolved = gold_ids(items, essay_store.sentences())  # raises if a gold text is not exactly one sentence
+    covered = set().union(*resolved.values())
+    assert covered == set(essay_store.ids({"kind": "sentence"}))  # every sentence is gold for some question
+    for item in items:
+        assert bool(item.gold) or item.kind in MUST_REFUSE
+        if item.kind == "multi-sentence":
+            assert 2 <= len(item.gold) <= 3
+    assert {i.kind for i in stratified(items, 3)} == set(counts)
+
+
+def test_quick_eval_meets_committed_thresholds(essay_settings: Settings, tmp_path: Path):
+    """The real embedded models on a stratified subset; fails the build when a committed threshold is missed."""
+    code = main(["--quick", "--out", str(tmp_path)], essay_settings)
+    report = json.loads(next(tmp_path.glob("*/report.json")).read_text())
+    assert report["threshold_misses"] == [] and code == 0, report["threshold_misses"]
+    assert set(report["metrics"]) == {"qwen-1.5b (default)", "extractive only"}
+    assert (next(tmp_path.glob("*/metrics.png"))).stat().st_size > 0
+    assert (ROOT / "eval" / "thresholds.json").exists()

@@ -1,0 +1,221 @@
+"""The answer chain with a scripted chat model over the real essay store."""
+
+from __future__ import annotations
+
+import pytest
+
+from rag.answer import InvalidQuestion, Pipeline
+from rag.types import Turn
+from tests.samples import DOMAINS, essay_text
+
+ESSAY = essay_text()
+
+
+def assert_exact(answer):
+    for c in answer.citations:
+        assert ESSAY[c.start : c.end] == c.text and c.source == "japan_us_alliance.txt"
+
+
+def test_copied_sentence_with_wrong_marker_is_cited_to_its_real_source(pipeline, scripted):
+    scripted.enqueue(f"{DOMAINS} [4]")
+    answer = pipeline.answer("Which new domains do Japan and the US collaborate in?")
+    assert not answer.refused and answer.mode == "generated"
+    assert [c.text for c in answer.citations] == [DOMAINS]
+    assert answer.answer.endswith("[1]") and answer.citations[0].support > 0.9
+    assert_exact(answer)
+
+
+def test_invented_sentence_is_dropped_and_supported_one_kept(pipeline, scripted):
+    invented = "The alliance was signed by Churchill on the Moon."
+    scripted.enqueue(f"{DOMAINS} [1] {invented} [2]")
+    answer = pipeline.answer("Which new domains do Japan and the US collaborate in?")
+    assert answer.dropped == [invented]
+    assert "Churchill" not in answer.answer
+    assert [s.text for s in answer.sentences] == [DOMAINS]
+
+
+def test_a_draft_needing_a_number_the_documents_never_mention_is_refused(pipeline, scripted):
+    scripted.enqueue(DOMAINS.replace("new domains", "12 new domains") + " [1]")
+    answer = pipeline.answer("Which new domains do Japan and the US collaborate in?")
+    assert answer.refused and answer.citations == [] and "12" in answer.answer
+    assert "never mention" in answer.answer
+
+
+def test_a_name_the_documents_never_mention_sinks_only_its_sentence(pipeline, scripted):
+    scripted.enqueue(f"{DOMAINS} [1] Canberra hosts the talks. [2]")
+    answer = pipeline.answer("Which new domains do Japan and the US collaborate in?")
+    assert not answer.refused and [s.text for s in answer.sentences] == [DOMAINS]
+    assert answer.dropped == ["Canberra hosts the talks."]
+
+
+def test_names_from_the_question_may_restate_its_subject(pipeline, scripted):
+    # The source says "This enduring alliance"; the answer names it as the question does.
+    source = (
+        "This enduring alliance is primarily cemented by shared concerns over China's growing assertiveness, "
+        "particularly in sensitive areas like the Taiwan Strait."
+    )
+    scripted.enqueue(source.replace("This enduring alliance", "The Japan-US alliance"))
+    answer = pipeline.answer("What mainly holds the Japan-US alliance together?")
+    assert answer.mode == "generated" and [c.text for c in answer.citations] == [source]
+
+
+def test_unusable_model_output_falls_back_to_extractive_answer(pipeline, scripted):
+    scripted.enqueue("Bananas are yellow and grow in bunches on tall plants.")
+    answer = pipeline.answer("Which new domains do Japan and the US collaborate in?")
+    assert answer.mode == "extractive" and not answer.refused
+    assert [c.text for c in answer.citations] == [DOMAINS]
+    assert answer.answer == f"{DOMAINS} [1]"
+    assert_exact(answer)
+
+
+def test_extractive_fallback_quotes_what_the_draft_was_drawn_from(pipeline, scripted):
+    # A loose paraphrase fails verification; the answer quotes the sentence it paraphrased, and nothing else.
+    hurdles = "Domestic pressures, economic dependencies, and differing national priorities occasionally pose hurdles."
+    scripted.enqueue("Domestic politics and economic ties sometimes hinder the partners.")
+    answer = pipeline.answer("What hurdles does the alliance face?")
+    assert answer.mode == "extractive" and [c.text for c in answer.citations] == [hurdles]
+
+
+def test_the_model_saying_not_in_document_over_weak_evidence_is_a_refusal(pipeline, scripted):
+    pipeline.settings = pipeline.settings.model_copy(update={"quote_threshold": 0.99})
+    scripted.enqueue("NOT IN DOCUMENT")
+    answer = pipeline.answer("Which new domains do Japan and the US collaborate in?")
+    assert answer.refused and answer.declined and answer.citations == [] and answer.suggestions
+    assert "the model found no answer" in answer.answer
+
+
+def test_the_model_saying_not_in_document_over_strong_evidence_quotes_it(pipeline, scripted):
+    pipeline.settings = pipeline.settings.model_copy(update={"quote_threshold": 0.2})
+    scripted.enqueue("NOT IN DOCUMENT")
+    answer = pipeline.answer("Which new domains do Japan and the US collaborate in?")
+    assert not answer.refused and answer.declined and answer.mode == "extractive"
+    assert answer.answer == f"{DOMAINS} [1]"
+
+
+def test_the_model_judging_the_documents_silent_is_a_refusal(pipeline, scripted):
+    pipeline.settings = pipeline.settings.model_copy(update={"judge_threshold": 0.5})
+    scripted.enqueue(f"{DOMAINS} [1]").judge(0.2)
+    answer = pipeline.answer("Which new domains do Japan and the US collaborate in?")
+    assert answer.refused and answer.answerable == 0.2 and "0.20" in answer.answer
+    assert "Does the document state the answer" in scripted.judged[0][-1].content
+
+
+def test_a_judgement_above_the_threshold_keeps_the_answer(pipeline, scripted):
+    pipeline.settings = pipeline.settings.model_copy(update={"judge_threshold": 0.5})
+    scripted.enqueue(f"{DOMAINS} [1]").judge(0.8)
+    answer = pipeline.answer("Which new domains do Japan and the US collaborate in?")
+    assert not answer.refused and answer.answerable == 0.8 and answer.citations[0].text == DOMAINS
+
+
+def test_weak_evidence_is_refused_without_calling_the_model(pipeline, scripted):
+    answer = pipeline.answer("How do I reverse a linked list in Python?")
+    assert answer.refused and answer.citations == [] and answer.mode == "refusal"
+    assert "doesn't cover" in answer.answer
+    assert scripted.calls == []
+    assert answer.suggestions  # closest passages are offered, but not as citations
+
+
+def test_document_prompt_holds_the_whole_collection_and_marks_the_retrieved_sentences(pipeline, scripted):
+    scripted.enqueue(f"{DOMAINS} [1]")
+    pipeline.answer("Which new domains do Japan and the US collaborate in?")
+    system, question = scripted.calls[0][0].content, scripted.calls[0][-1].content
+    sentences = pipeline.store.keywords().sentences
+    assert all(f"[{n}] {s.text}" in system for n, s in enumerate(sentences, 1))
+    number = next(n for n, s in enumerate(sentences, 1) if s.text == DOMAINS)
+    assert question.startswith("Sentences most relevant to the question: [") and f"[{number}]" in question
+    assert question.endswith("Question: Which new domains do Japan and the US collaborate in?")
+
+
+def test_the_fixed_part_of_the_prompt_is_the_same_for_every_question(pipeline, scripted):
+    scripted.enqueue("NOT IN DOCUMENT")
+    pipeline.answer("Which new domains do Japan and the US collaborate in?")
+    pipeline.answer("What hurdles does the alliance face?", HISTORY)
+    first, second = scripted.calls
+    assert first[0].content == second[0].content and first[-1].content != second[-1].content
+    assert [m.type for m in second] == ["system", "human", "ai", "human"]
+
+
+def test_a_collection_too_large_for_the_context_gets_the_retrieved_prompt(pipeline, scripted):
+    pipeline.settings = pipeline.settings.model_copy(update={"llm_context": 1024})
+    pipeline._collection = None
+    scripted.enqueue(f"{DOMAINS} [1]")
+    answer = pipeline.answer("Which new domains do Japan and the US collaborate in?")
+    prompt = scripted.calls[0][-1].content
+    assert not pipeline.uses_document_prompt() and prompt.startswith("Sentences:\n[1] ")
+    assert prompt.count("\n[") < 8 and answer.citations[0].text == DOMAINS
+
+
+def test_failing_model_still_answers_extractively(pipeline):
+    class Broken(type(pipeline.chat_model)):
+        def _stream(self, *args, **kwargs):
+            raise ConnectionError("backend down")
+            yield
+
+    pipeline.chat_model = Broken()
+    answer = pipeline.answer("Which new domains do Japan and the US collaborate in?")
+    assert answer.mode == "extractive" and answer.citations[0].text == DOMAINS
+
+
+@pytest.mark.parametrize("question", ["", "   \n", "x" * 2001])
+def test_blank_or_huge_question_is_rejected(pipeline, question):
+    with pytest.raises(InvalidQuestion):
+        pipeline.answer(question)
+
+
+def test_streamed_tokens_reach_the_callback(pipeline, scripted):
+    scripted.enqueue(f"{DOMAINS} [1]")
+    tokens: list[str] = []
+    pipeline.answer("Which new domains do Japan and the US collaborate in?", on_token=tokens.append)
+    assert "".join(tokens).strip() == f"{DOMAINS} [1]"
+
+
+HISTORY = [Turn(role="user", content="Why does the Japan-US alliance persist?"), Turn(role="assistant", content="…")]
+
+
+def test_embedded_model_follow_up_uses_the_deterministic_fallback(pipeline, scripted):
+    assert pipeline.queries("What hurdles does it face?", HISTORY) == [
+        "What hurdles does it face?",
+        "Why does the Japan-US alliance persist? What hurdles does it face?",
+    ]
+    assert scripted.calls == []
+
+
+def test_capable_backend_rewrites_the_follow_up(essay_store, essay_settings, scripted):
+    rewritten = "What hurdles does the Japan-US alliance face?"
+    scripted.enqueue(rewritten, rewritten, "NOT IN DOCUMENT")
+    remote = Pipeline(essay_store, scripted, essay_settings.model_copy(update={"llm": "openai:some-model"}))
+    assert remote.queries("What hurdles does it face?", HISTORY) == [
+        "What hurdles does it face?",
+        "What hurdles does the Japan-US alliance face?",
+    ]
+    assert "Last question: What hurdles does it face?" in scripted.calls[0][-1].content
+    answer = remote.answer("What hurdles does it face?", HISTORY)
+    assert any("pose hurdles" in c.text for c in answer.citations)
+
+
+PAST = (
+    "Historically, the Japan-US alliance has evolved from its post-World War II origin into a robust pillar of East "
+    "Asian security."
+)
+
+
+def test_a_true_sentence_that_does_not_answer_the_question_is_dropped(pipeline, scripted):
+    # Both sentences are in the essay and among the sources given to the model; only the first answers the question.
+    pipeline.settings = pipeline.settings.model_copy(update={"relevance_margin": 0.03})
+    scripted.enqueue(f"{DOMAINS} [1] {PAST} [2]")
+    answer = pipeline.answer("Which new domains do Japan and the US collaborate in?")
+    assert answer.mode == "generated" and [s.text for s in answer.sentences] == [DOMAINS]
+    assert answer.dropped == [PAST]
+
+
+def test_without_a_relevance_margin_a_true_but_off_question_sentence_is_kept(pipeline, scripted):
+    scripted.enqueue(f"{DOMAINS} [1] {PAST} [2]")
+    assert pipeline.settings.relevance_margin is None  # the default
+    answer = pipeline.answer("Which new domains do Japan and the US collaborate in?")
+    assert [s.text for s in answer.sentences] == [DOMAINS, PAST] and answer.dropped == []
+
+
+def test_a_count_the_documents_do_not_spell_out_quotes_the_listing_sentence(pipeline, scripted):
+    scripted.enqueue("Three new domains are named: cybersecurity, space exploration, and AI. [15]")
+    answer = pipeline.answer("How many new domains of cooperation are named?")
+    assert not answer.refused and answer.mode == "extractive" and [c.text for c in answer.citations] == [DOMAINS]

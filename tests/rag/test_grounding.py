@@ -1,0 +1,62 @@
+"""Grounding modes, diversity of the chosen sources, and context for sentences that lean on the one before."""
+
+from __future__ import annotations
+
+from rag.answer import Pipeline
+from rag.retrieval.retrieve import diversify, with_context
+from rag.store.keyword import KeywordIndex
+from rag.types import ScoredSentence, Sentence
+from tests.samples import DOMAINS
+
+
+def sentence(i: int, text: str) -> Sentence:
+    return Sentence(id=f"s{i}", source="doc.txt", text=text, start=i * 10, end=i * 10 + 5, index=i)
+
+
+def test_lenient_mode_keeps_unsupported_sentences_marked(essay_store, essay_settings, scripted):
+    invented = "The alliance was signed by Churchill on the Moon."
+    scripted.enqueue(f"{DOMAINS} [1] {invented}")
+    lenient = Pipeline(essay_store, scripted, essay_settings.model_copy(update={"grounding": "lenient"}))
+    answer = lenient.answer("Which new domains do Japan and the US collaborate in?")
+    assert f"{invented} [unsupported]" in answer.answer and answer.dropped == [invented]
+    assert [s.citations for s in answer.sentences] == [[1], []]
+
+
+def test_strict_mode_never_shows_unsupported_sentences(pipeline, scripted):
+    scripted.enqueue(f"{DOMAINS} [1] The alliance was signed by Churchill on the Moon.")
+    answer = pipeline.answer("Which new domains do Japan and the US collaborate in?")
+    assert "Churchill" not in answer.answer and all(s.citations for s in answer.sentences)
+
+
+def test_every_citation_and_sentence_carries_a_support_score(pipeline, scripted):
+    scripted.enqueue(f"{DOMAINS} [3]")
+    answer = pipeline.answer("Which new domains do Japan and the US collaborate in?")
+    assert all(0 <= c.support <= 1 for c in answer.citations) and answer.citations[0].support > 0.9
+    assert all(0 <= s.support <= 1 for s in answer.sentences)
+
+
+def test_diversify_skips_a_near_duplicate():
+    a, b, c = sentence(0, "a"), sentence(1, "b"), sentence(2, "c")
+    hits = [
+        ScoredSentence(sentence=a, score=0.9),
+        ScoredSentence(sentence=b, score=0.89),
+        ScoredSentence(sentence=c, score=0.7),
+    ]
+    vectors = {"s0": [1.0, 0.0], "s1": [1.0, 0.0], "s2": [0.0, 1.0]}
+    assert [h.sentence.id for h in diversify(hits, vectors, 2, 0.7)] == ["s0", "s2"]
+    assert [h.sentence.id for h in diversify(hits, vectors, 2, 1.0)] == ["s0", "s1"]
+
+
+def test_a_sentence_that_leans_back_brings_the_one_before():
+    first, second, third = sentence(0, "China grew."), sentence(1, "This worried Japan."), sentence(2, "Trade rose.")
+    index = KeywordIndex([first, second, third])
+    chosen = [ScoredSentence(sentence=second, score=0.8), ScoredSentence(sentence=third, score=0.5)]
+    assert [s.id for s in with_context(chosen, index)] == ["s0", "s1", "s2"]
+
+
+def test_a_context_window_gives_each_source_its_neighbours_once_in_document_order():
+    s = [sentence(i, text) for i, text in enumerate(["Ann sat.", "Bo ran.", "Cy hid.", "Di sang.", "Ed ate."])]
+    index = KeywordIndex(s)
+    chosen = [ScoredSentence(sentence=s[3], score=0.9), ScoredSentence(sentence=s[1], score=0.5)]
+    assert [x.id for x in with_context(chosen, index, window=1)] == ["s2", "s3", "s4", "s0", "s1"]
+    assert [x.id for x in with_context(chosen, index, window=0)] == ["s3", "s1"]

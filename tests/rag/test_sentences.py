@@ -1,0 +1,83 @@
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from rag.text.sentences import split_sentences
+from tests.samples import essay_text
+
+
+def texts(text: str) -> list[str]:
+    return [text[s:e] for s, e in split_sentences(text)]
+
+
+def test_essay_offsets_slice_every_sentence_exactly():
+    essay = essay_text()
+    spans = split_sentences(essay)
+    assert len(spans) == 24
+    for start, end in spans:
+        sentence = essay[start:end]
+        assert sentence == sentence.strip() and sentence.endswith(".")
+    assert any("China’s trajectory" in essay[s:e] for s, e in spans)  # curly apostrophe kept inside the sentence
+    joined = "".join(essay[s:e] for s, e in spans)
+    assert joined.replace(" ", "") == "".join(essay.split())
+
+
+def test_abbreviations_do_not_end_sentences():
+    assert texts("The U.S. and Japan met, e.g. in Tokyo. Talks went on, i.e. for days. Mr. Abe left.") == [
+        "The U.S. and Japan met, e.g. in Tokyo.",
+        "Talks went on, i.e. for days.",
+        "Mr. Abe left.",
+    ]
+
+
+def test_acronym_at_sentence_end_followed_by_new_sentence():
+    assert texts("Japan trusts the U.S. The alliance holds.") == ["Japan trusts the U.S.", "The alliance holds."]
+
+
+def test_decimals_and_curly_apostrophes():
+    assert texts("Trade grew 3.5 percent in China’s ports. It’s 1.25 times more.") == [
+        "Trade grew 3.5 percent in China’s ports.",
+        "It’s 1.25 times more.",
+    ]
+
+
+def test_paragraph_breaks_end_sentences_even_without_punctuation():
+    text = "# Heading\nFirst paragraph has no stop\n\nSecond one does. Yes!\n- a list item\n- another"
+    assert texts(text) == [
+        "# Heading",
+        "First paragraph has no stop",
+        "Second one does.",
+        "Yes!",
+        "- a list item",
+        "- another",
+    ]
+
+
+def test_quotes_and_questions():
+    assert texts('He said "Stop." Then he left? Sure.') == ['He said "Stop."', "Then he left?", "Sure."]
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.lists(st.sampled_from(list("ab .?!\n\t’'\"US3,…)#-") + ["\n\n", "# ", "- ", "e.g.", "U.S."]), max_size=80).map(
+        "".join
+    )
+)
+def test_spans_are_ordered_disjoint_and_only_whitespace_between(text):
+    spans = split_sentences(text)
+    cursor = 0
+    for start, end in spans:
+        assert cursor <= start < end <= len(text)
+        assert text[cursor:start].strip() == ""
+        assert text[start:end] == text[start:end].strip()
+        cursor = end
+    assert text[cursor:].strip() == ""
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=300))
+def test_any_unicode_text_splits_into_exact_ordered_spans(text):
+    cursor = 0
+    for start, end in split_sentences(text):
+        assert text[cursor:start].strip() == "" and start < end
+        cursor = end
+    assert text[cursor:].strip() == ""
