@@ -199,6 +199,10 @@ def test_a_collection_chosen_in_the_menu_answers_from_its_own_documents(browser,
         page.locator("#qa-collection input").click()
         page.get_by_role("option", name="city-notes").click()
         expect(page.locator("#qa-collection input")).to_have_value("city-notes")
+        # the page speaks of the chosen collection: its name as the title, no essay examples
+        expect(page.locator("#qa-heading")).to_contain_text("city-notes")
+        expect(page.locator("#qa-heading")).not_to_contain_text("Japan")
+        expect(page.locator("#qa-examples")).to_be_hidden()
         ask(page, "Which city keeps the old temples?")
         answer = wait_for_answer(page, 1, "[1]")
         assert "Kyoto" in answer

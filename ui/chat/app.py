@@ -79,7 +79,7 @@ def build_ui(library: Library | Pipeline) -> gr.Blocks:
         text = text_of(name)
         return (
             heading(text),
-            gr.Textbox(placeholder=text.placeholder, value=""),
+            gr.Textbox(placeholder=text.placeholder),  # what was typed stays: it may be meant for this collection
             gr.Dataset(samples=[[e] for e in text.examples], visible=bool(text.examples)),
         )
 
