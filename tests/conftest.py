@@ -1,4 +1,6 @@
-"""Shared fixtures: real embeddings and a real Chroma store of the essay, loaded once per session."""
+"""Shared fixtures. Logic tests run on the shipped fakes: the essay in a real Chroma store embedded by
+``HashEmbeddings`` (bag-of-words vectors), and the scripted chat model. End-to-end tests take the real models:
+``embeddings`` (all-MiniLM-L6-v2) and ``real_essay_store``."""
 
 from __future__ import annotations
 
@@ -15,7 +17,7 @@ from rag.llm.fake import ScriptedChatModel  # noqa: E402
 from rag.service import open_store  # noqa: E402
 from rag.settings import Settings  # noqa: E402
 from rag.store.chroma import Store  # noqa: E402
-from rag.store.embeddings import load_embeddings  # noqa: E402
+from rag.store.embeddings import HashEmbeddings, load_embeddings  # noqa: E402
 from tests.samples import ROOT  # noqa: E402
 
 
@@ -32,8 +34,17 @@ def essay_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
 
 
 @pytest.fixture(scope="session")
-def essay_store(essay_settings: Settings, embeddings) -> Store:
-    """A real persistent Chroma store holding the essay, with real embeddings."""
+def essay_store(tmp_path_factory: pytest.TempPathFactory) -> Store:
+    """A real persistent Chroma store holding the essay, embedded by the hashing fake: deterministic and quick."""
+    settings = Settings(data_dir=ROOT / "data", state_dir=tmp_path_factory.mktemp("fake-state"))
+    store = open_store(settings, HashEmbeddings())
+    ingest_default(settings, store, progress=False)
+    return store
+
+
+@pytest.fixture(scope="session")
+def real_essay_store(essay_settings: Settings, embeddings) -> Store:
+    """A real persistent Chroma store holding the essay, with the real embedding model."""
     store = open_store(essay_settings, embeddings)
     ingest_default(essay_settings, store, progress=False)
     return store

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 
 from rag.answer import Pipeline
@@ -14,11 +16,12 @@ ESSAY = essay_text()
 
 
 @pytest.fixture(scope="module")
-def real_pipeline(essay_store, essay_settings) -> Pipeline:
-    pipeline = load_pipeline(essay_settings, essay_store)
+def real_pipeline(real_essay_store, essay_settings) -> Iterator[Pipeline]:
+    pipeline = load_pipeline(essay_settings, real_essay_store)
     assert pipeline.chat_model is not None, pipeline.llm_problem
     pipeline.warm()
-    return pipeline
+    yield pipeline
+    pipeline.chat_model.engine.close()
 
 
 def assert_cited_exactly(answer) -> None:

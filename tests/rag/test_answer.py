@@ -108,7 +108,8 @@ def test_a_judgement_above_the_threshold_keeps_the_answer(pipeline, scripted):
 
 
 def test_weak_evidence_is_refused_without_calling_the_model(pipeline, scripted):
-    answer = pipeline.answer("How do I reverse a linked list in Python?")
+    pipeline.settings = pipeline.settings.model_copy(update={"refusal_threshold": 0.3})
+    answer = pipeline.answer("How do I reverse a linked list in Python?")  # best hashed similarity 0.24
     assert answer.refused and answer.citations == [] and answer.mode == "refusal"
     assert "doesn't cover" in answer.answer
     assert scripted.calls == []
@@ -189,8 +190,8 @@ def test_capable_backend_rewrites_the_follow_up(essay_store, essay_settings, scr
         "What hurdles does the Japan-US alliance face?",
     ]
     assert "Last question: What hurdles does it face?" in scripted.calls[0][-1].content
-    answer = remote.answer("What hurdles does it face?", HISTORY)
-    assert any("pose hurdles" in c.text for c in answer.citations)
+    hits = remote.retrieve(remote.queries("What hurdles does it face?", HISTORY))
+    assert any("pose hurdles" in h.sentence.text for h in hits[:3])
 
 
 PAST = (

@@ -50,7 +50,7 @@ def test_history_is_accepted(client, scripted):
 
 
 def test_unanswerable_is_refused_with_no_citations(client, scripted):
-    body = client.post("/api/answer", json={"question": "How do I make miso soup?"}).json()
+    body = client.post("/api/answer", json={"question": "Zebras yodel quasars?"}).json()
     assert body["refused"] is True and body["citations"] == []
     assert scripted.calls == []
 
@@ -119,7 +119,7 @@ def test_stream_sends_tokens_then_the_same_final_json(client, scripted):
 
 
 def test_stream_of_a_refusal_has_no_tokens(client):
-    events = parse_sse(client.post("/api/answer/stream", json={"question": "How do I make miso soup?"}).text)
+    events = parse_sse(client.post("/api/answer/stream", json={"question": "Zebras yodel quasars?"}).text)
     assert [e for e, _ in events] == ["final"] and events[0][1]["refused"] is True
 
 

@@ -57,7 +57,7 @@ def test_streaming_sends_the_grounded_text_only(client, scripted):
 
 def test_refusal_and_errors(client):
     completion = client.chat.completions.create(
-        model="alliance-qa", messages=[{"role": "user", "content": "How do I make miso soup?"}]
+        model="alliance-qa", messages=[{"role": "user", "content": "Zebras yodel quasars?"}]
     )
     assert completion.model_extra["alliance_qa"]["refused"] is True
     with pytest.raises(openai.UnprocessableEntityError) as error:

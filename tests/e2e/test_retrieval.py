@@ -2,6 +2,8 @@
 
 import pytest
 
+from rag.answer import Pipeline
+
 CASES = [
     ("Which new areas do Japan and the US work on together?", "Cybersecurity, space exploration, and AI"),
     ("What hurdles does the alliance face?", "Domestic pressures, economic dependencies"),
@@ -11,7 +13,7 @@ CASES = [
 
 
 @pytest.mark.parametrize("question,expected", CASES)
-def test_question_retrieves_the_sentence_that_answers_it(pipeline, question, expected):
-    hits = pipeline.retrieve(question)
+def test_question_retrieves_the_sentence_that_answers_it(real_essay_store, essay_settings, question, expected):
+    hits = Pipeline(real_essay_store, None, essay_settings).retrieve(question)
     assert any(h.sentence.text.startswith(expected) for h in hits[:3]), [h.sentence.text[:40] for h in hits[:3]]
     assert hits == sorted(hits, key=lambda h: h.rank, reverse=True)
