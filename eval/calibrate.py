@@ -26,7 +26,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 from eval.gold import MUST_REFUSE, gold_ids, load_gold  # noqa: E402
 from eval.metrics import ItemResult, score  # noqa: E402
 from ingest.sync import ingest_default  # noqa: E402
-from rag.answer import retrieval_query  # noqa: E402
+from rag.answer.pipeline import retrieval_query  # noqa: E402
 from rag.retrieval.retrieve import retrieve  # noqa: E402
 from rag.service import open_store  # noqa: E402
 from rag.settings import Settings  # noqa: E402
