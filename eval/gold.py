@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 from rag.types import Sentence, Turn
 
 QUESTIONS = Path(__file__).with_name("questions.jsonl")
-ANSWERABLE = ("answerable", "multi-sentence", "paraphrase", "follow-up")
+ANSWERABLE = ("answerable", "multi-sentence", "paraphrase", "code", "follow-up")
 MUST_REFUSE = ("unanswerable", "false-premise", "injection")
 
 

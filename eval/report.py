@@ -106,6 +106,19 @@ def write_report(
     (out / "report.md").write_text("\n".join(md), encoding="utf-8")
 
 
+def write_summary(out: Path, scope: str, corpora: dict[str, dict[str, dict[str, Any]]], misses: list[str]) -> None:
+    """report.md and report.json over every corpus: one column per corpus and configuration, side by side; each
+    corpus's own report is in ``<out>/<corpus>/``."""
+    out.mkdir(parents=True, exist_ok=True)
+    columns = {f"{corpus}: {config}": m for corpus, metrics in corpora.items() for config, m in metrics.items()}
+    payload = {"scope": scope, "corpora": corpora, "threshold_misses": misses}
+    (out / "report.json").write_text(json.dumps(payload, indent=1, ensure_ascii=False), encoding="utf-8")
+    md = [f"# Eval report ({scope}), {len(corpora)} corpora", "", table(columns), ""]
+    md += [f"- [{corpus}]({corpus}/report.md): per kind, per item, charts" for corpus in corpora] + [""]
+    md += ["## Threshold check", ""] + ([f"- MISSED: {m}" for m in misses] or ["- all thresholds met"]) + [""]
+    (out / "report.md").write_text("\n".join(md), encoding="utf-8")
+
+
 def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
     """Seconds taken by ``fn()`` and its result."""
     began = time.perf_counter()

@@ -1,4 +1,4 @@
-"""``alliance-qa eval``: run configurations side by side over the gold set, report, and check thresholds."""
+"""``alliance-qa eval``: run configurations side by side over each corpus's gold set, report, check thresholds."""
 
 from __future__ import annotations
 
@@ -13,9 +13,10 @@ from pydantic import BaseModel, Field
 from tqdm import tqdm
 
 from eval.baseline import BaselineRAG
+from eval.corpora import CORPORA, EvalCorpus
 from eval.gold import GoldItem, gold_ids, load_gold, stratified
 from eval.metrics import ItemResult, by_kind, score, unsupported_share
-from eval.report import print_table, write_report
+from eval.report import print_table, write_report, write_summary
 from ingest.sync import ingest_default
 from rag.answer import Pipeline
 from rag.answer.prompt import DOCUMENT_SYSTEM, SYSTEM
@@ -155,37 +156,61 @@ def check_thresholds(metrics: dict[str, dict[str, Any]], thresholds: dict[str, A
 
 
 def main(argv: list[str] | None = None, settings: Settings | None = None) -> int:
-    """Run the eval; returns 1 when a configuration misses a threshold."""
-    parser = argparse.ArgumentParser(prog="alliance-qa eval", description="Score configurations on the gold set.")
+    """Run the eval on every corpus; returns 1 when a configuration misses a threshold."""
+    parser = argparse.ArgumentParser(prog="alliance-qa eval", description="Score configurations on the gold sets.")
     parser.add_argument("--quick", action="store_true", help=f"{QUICK_PER_KIND} items of each kind, quick configs")
     parser.add_argument("--per-kind", type=int, help="only the first N items of each kind")
     parser.add_argument("--configs", type=Path, help="JSON list of configurations (default: eval/configs*.json)")
     parser.add_argument("--thresholds", type=Path, default=HERE / "thresholds.json")
-    parser.add_argument("--questions", type=Path, default=HERE / "questions.jsonl")
+    parser.add_argument(
+        "--corpus", action="append", choices=[c.name for c in CORPORA], help="only this corpus (repeatable)"
+    )
+    parser.add_argument("--questions", type=Path, help="gold file to use instead of the corpus's own (one corpus)")
     parser.add_argument("--out", type=Path, default=HERE / "reports", help="reports go in <out>/<timestamp>/")
     args = parser.parse_args(argv)
 
     settings = settings or Settings()
-    items = load_gold(args.questions)
-    if args.quick or args.per_kind:
-        items = stratified(items, args.per_kind or QUICK_PER_KIND)
+    chosen = [c for c in CORPORA if not args.corpus or c.name in args.corpus]
+    if args.questions:
+        if len(chosen) != 1:
+            parser.error("--questions needs exactly one --corpus")
+        chosen = [EvalCorpus(chosen[0].name, args.questions, chosen[0].folder)]
     configs = load_configs(args.configs or HERE / ("configs-quick.json" if args.quick else "configs.json"))
-    store = open_store(settings)
-    ingest_default(settings, store, progress=False)
-    evaluator = Evaluator(settings, store, items)
-
-    results = {c.name: evaluator.run(c) for c in configs}
-    metrics = {name: score(r) for name, r in results.items()}
-    kinds = {name: by_kind(r) for name, r in results.items()}
     scope = "quick" if args.quick else "subset" if args.per_kind else "full"
-    misses = check_thresholds(metrics, json.loads(args.thresholds.read_text()).get(scope, {}))
+    bounds = json.loads(args.thresholds.read_text()).get(scope, {})
     out = args.out / datetime.now().strftime("%Y%m%d-%H%M%S")
-    write_report(out, scope, configs, settings, results, metrics, kinds, misses)
-    print_table(metrics)
+
+    runs: dict[str, CorpusRun] = {}
+    for corpus in chosen:
+        items = load_gold(corpus.questions)
+        if args.quick or args.per_kind:
+            items = stratified(items, args.per_kind or QUICK_PER_KIND)
+        corpus_settings = corpus.settings(settings)
+        store = open_store(corpus_settings)
+        ingest_default(corpus_settings, store, progress=False)
+        evaluator = Evaluator(corpus_settings, store, items)
+        results = {c.name: evaluator.run(c) for c in configs}
+        metrics = {name: score(r) for name, r in results.items()}
+        kinds = {name: by_kind(r) for name, r in results.items()}
+        misses = [f"{corpus.name}: {m}" for m in check_thresholds(metrics, bounds.get(corpus.name, {}))]
+        write_report(out / corpus.name, scope, configs, corpus_settings, results, metrics, kinds, misses)
+        runs[corpus.name] = CorpusRun(metrics=metrics, misses=misses)
+        print(f"\n{corpus.name} ({len(items)} questions)")
+        print_table(metrics)
+
+    misses = [m for run in runs.values() for m in run.misses]
+    write_summary(out, scope, {name: run.metrics for name, run in runs.items()}, misses)
     print(f"report: {out / 'report.md'}")
     for miss in misses:
         print(f"THRESHOLD MISSED: {miss}")
     return 1 if misses else 0
+
+
+class CorpusRun(BaseModel):
+    """One corpus's metrics per configuration and its missed thresholds."""
+
+    metrics: dict[str, dict[str, Any]]
+    misses: list[str]
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ingest.loaders import PageSpan, page_at
+from ingest.markup import SECTION_SEPARATOR, Block
 from rag.text.sentences import split_sentences
 from rag.types import Sentence
 
@@ -21,9 +22,12 @@ def file_sha(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def sentences_of(source: str, text: str, sha: str, pages: Sequence[PageSpan] = ()) -> list[Sentence]:
+def sentences_of(
+    source: str, text: str, sha: str, pages: Sequence[PageSpan] = (), blocks: Sequence[Block] = ()
+) -> list[Sentence]:
     """Every sentence of ``text`` with its exact offsets and content-derived id; with PDF ``pages``, the page its
-    start is on."""
+    start is on. With ``blocks`` (Markdown, HTML) sentences come from blocks: headings give none but name the
+    section of those below them, and a code block is one unit."""
     return [
         Sentence(
             id=record_id("sentence", source, sha, i),
@@ -33,9 +37,25 @@ def sentences_of(source: str, text: str, sha: str, pages: Sequence[PageSpan] = (
             end=e,
             index=i,
             page=page_at(pages, s),
+            section=section,
+            code=code,
         )
-        for i, (s, e) in enumerate(split_sentences(text))
+        for i, (s, e, section, code) in enumerate(_units(text, blocks))
     ]
+
+
+def _units(text: str, blocks: Sequence[Block]) -> list[tuple[int, int, str | None, bool]]:
+    if not blocks:
+        return [(s, e, None, False) for s, e in split_sentences(text)]
+    units = []
+    for block in blocks:
+        section = SECTION_SEPARATOR.join(block.section) or None
+        if block.kind == "code":
+            units.append((block.start, block.end, section, True))
+        elif block.kind != "heading":
+            body = text[block.start : block.end]
+            units.extend((block.start + s, block.start + e, section, False) for s, e in split_sentences(body))
+    return units
 
 
 @dataclass(frozen=True)

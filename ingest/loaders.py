@@ -1,8 +1,9 @@
 """Finding corpus files and extracting their text, with a clear reason when a file cannot be used.
 
-Supported: plain text and Markdown (``.txt``, ``.md``), PDF (``.pdf``, text per page), HTML (``.html``, ``.htm``,
-visible text only) and Word (``.docx``, paragraphs). The extracted text is what citation offsets index into; for
-a PDF the loader also says which character range each page occupies in it.
+Supported: plain text (``.txt``), Markdown (``.md``) and HTML (``.html``, ``.htm``) read as structure (see
+``ingest.markup``), PDF (``.pdf``, text per page) and Word (``.docx``, paragraphs). The extracted text is what
+citation offsets index into; the loader also says which character range each PDF page occupies in it, and which
+blocks a Markdown or HTML text is made of.
 """
 
 from __future__ import annotations
@@ -14,15 +15,16 @@ import re
 import zipfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from html.parser import HTMLParser
 from pathlib import Path
 from typing import NamedTuple
 
-TEXT_SUFFIXES = (".txt", ".md")
+from ingest.markup import BREAK, Block, read_html, read_markdown
+
+TEXT_SUFFIXES = (".txt",)
 SUFFIXES = (".txt", ".md", ".pdf", ".html", ".htm", ".docx")
-PAGE_BREAK = "\n\n"
-"""What joins the text of two PDF pages (and two paragraphs of HTML or Word)."""
-"""Largest file ingest reads by default, as ``Settings.max_document_bytes``: bigger ones are skipped unread."""
+STRUCTURED_SUFFIXES = (".md", ".html", ".htm")
+PAGE_BREAK = BREAK
+"""What joins the text of two PDF pages (and two paragraphs of Word)."""
 
 
 class LoadError(Exception):
@@ -47,10 +49,12 @@ class PageSpan(NamedTuple):
 
 @dataclass(frozen=True)
 class Loaded:
-    """A file's extracted text and, for a PDF, the span of each page (pages without text have none)."""
+    """A file's extracted text; for a PDF, the span of each page (pages without text have none); for Markdown and
+    HTML, the blocks the text is made of (headings, paragraphs, list items, table rows, code)."""
 
     text: str
     pages: tuple[PageSpan, ...] = ()
+    blocks: tuple[Block, ...] = ()
 
     def page_at(self, offset: int) -> int | None:
         """The page containing character ``offset`` (or the page before it, in the break between pages)."""
@@ -80,6 +84,11 @@ def discover(paths: list[Path | tuple[Path, str]]) -> list[SourceFile]:
         else:
             raise FileNotFoundError(f"{root}: no such file or folder to ingest")
     return list(found.values())
+
+
+def structured(name: str) -> bool:
+    """Whether a source's extracted text is a layout of blocks (Markdown, HTML) rather than plain text."""
+    return name.lower().endswith(STRUCTURED_SUFFIXES)
 
 
 def _hidden(rel: Path) -> bool:
@@ -193,78 +202,7 @@ def _load_pdf(path: Path, data: bytes) -> Loaded:
     return Loaded("".join(parts), tuple(pages))
 
 
-_BLOCK_TAGS = frozenset(
-    "address article aside blockquote body caption dd details dialog div dl dt fieldset figcaption figure footer "
-    "form h1 h2 h3 h4 h5 h6 header hr html li main nav ol p pre section summary table tbody td tfoot th thead tr "
-    "ul".split()
-)
-_HIDDEN_TAGS = frozenset("script style noscript template head title svg math object iframe".split())
 _CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
-
-
-class _VisibleText(HTMLParser):
-    """Collects the text a browser would show: paragraphs at block elements, nothing from scripts or styles."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.paragraphs: list[str] = []
-        self._current: list[str] = []
-        self._hidden: list[str] = []
-        self._pre = 0
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag == "body":
-            self._hidden.clear()  # a <head> left open ends where the body starts
-        if tag in _HIDDEN_TAGS:
-            self._hidden.append(tag)
-        elif tag == "br":
-            self._current.append("\n")
-        elif tag in _BLOCK_TAGS and not self._hidden:
-            self._break()
-            if tag == "pre":
-                self._pre += 1
-
-    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag == "br":
-            self._current.append("\n")
-        elif tag in _BLOCK_TAGS:
-            self._break()
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in _HIDDEN_TAGS:
-            if tag in self._hidden:
-                while self._hidden and self._hidden.pop() != tag:
-                    pass
-        elif tag in _BLOCK_TAGS and not self._hidden:
-            self._break()
-            if tag == "pre" and self._pre:
-                self._pre -= 1
-
-    def handle_data(self, data: str) -> None:
-        if not self._hidden:
-            self._current.append(data if self._pre else re.sub(r"\s+", " ", data))
-
-    def _break(self) -> None:
-        if self._hidden:
-            return
-        text = "".join(self._current)
-        lines = [line.strip() if not self._pre else line.rstrip() for line in text.split("\n")]
-        paragraph = "\n".join(line for line in lines if line.strip()).strip("\n")
-        if paragraph.strip():
-            self.paragraphs.append(paragraph)
-        self._current = []
-
-    def close(self) -> None:
-        super().close()
-        self._hidden.clear()
-        self._break()
-
-    def parse_marked_section(self, i: int, report: int = 1) -> int:
-        try:
-            return super().parse_marked_section(i, report)
-        except AssertionError:  # the stdlib asserts on an odd ``<![name[``; a browser skips it up to the next ">"
-            end = self.rawdata.find(">", i)
-            return -1 if end < 0 else end + 1
 
 
 def _load_html(path: Path, data: bytes) -> Loaded:
@@ -276,13 +214,16 @@ def _load_html(path: Path, data: bytes) -> Loaded:
             "".encode(encoding)
         except LookupError as exc:
             raise LoadError(f"the page declares an unknown character set {encoding!r}: save it as UTF-8") from exc
-    parser = _VisibleText()
     try:
-        parser.feed(_decode(data, encoding))
-        parser.close()
+        layout = read_html(_decode(data, encoding))
     except AssertionError as exc:  # html.parser's way of rejecting markup it cannot follow
         raise LoadError(f"the HTML cannot be parsed ({exc})") from exc
-    return Loaded(PAGE_BREAK.join(parser.paragraphs))
+    return Loaded(layout.text, blocks=tuple(layout.blocks))
+
+
+def _load_markdown(path: Path, data: bytes) -> Loaded:
+    layout = read_markdown(_decode(data))
+    return Loaded(layout.text, blocks=tuple(layout.blocks))
 
 
 def _load_docx(path: Path, data: bytes) -> Loaded:
@@ -309,7 +250,7 @@ def _load_docx(path: Path, data: bytes) -> Loaded:
 
 _LOADERS: dict[str, Callable[[Path, bytes], Loaded]] = {
     ".txt": _load_text,
-    ".md": _load_text,
+    ".md": _load_markdown,
     ".pdf": _load_pdf,
     ".html": _load_html,
     ".htm": _load_html,

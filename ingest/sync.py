@@ -14,7 +14,7 @@ from ingest.chunks import Chunk, chunks_of, file_sha, record_id, sentences_of
 from ingest.loaders import LoadError, discover, load
 from rag.library import Library
 from rag.settings import MAX_DOCUMENT_BYTES, UPLOADS, Settings
-from rag.store.chroma import CHUNK, FILE, SENTENCE, Store
+from rag.store.chroma import CHUNK, FILE, SENTENCE, Store, stored_text
 from rag.store.texts import keep_text, prune_texts
 from rag.types import Sentence
 
@@ -81,7 +81,7 @@ def ingest(
             continue
         text = loaded.text
         sha = file_sha(text)
-        sentences = sentences_of(source.name, text, sha, loaded.pages)
+        sentences = sentences_of(source.name, text, sha, loaded.pages, loaded.blocks)
         chunks = chunks_of(sentences, text, sha)
         records = [_sentence_record(s, sha) for s in sentences] + [_chunk_record(c, sha) for c in chunks]
         marker = _file_record(source.name, sha, text, len(sentences), len(chunks))
@@ -129,7 +129,11 @@ def _sentence_record(s: Sentence, sha: str) -> Record:
     }
     if s.page is not None:  # Chroma metadata cannot hold None: no key means no page
         meta["page"] = s.page
-    return s.text, meta, s.id
+    if s.code:
+        meta["code"] = True
+    if s.section:
+        meta["section"] = s.section
+    return stored_text(s), meta, s.id
 
 
 def _chunk_record(c: Chunk, sha: str) -> Record:

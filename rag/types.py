@@ -17,6 +17,8 @@ class Sentence(BaseModel):
     end: int
     index: int = Field(description="position of the sentence within its source, from 0")
     page: int | None = Field(None, description="PDF page (from 1) the sentence starts on; None for other files")
+    section: str | None = Field(None, description="the headings above it in a Markdown or HTML file, 'A › B'")
+    code: bool = Field(False, description="a whole code block, cited and shown as one unit")
 
 
 class ScoredSentence(BaseModel):
@@ -38,6 +40,8 @@ class Citation(BaseModel):
     score: float = Field(description="retrieval similarity of the sentence to the question")
     support: float = Field(0.0, description="how well the sentence supports the answer text that cites it, 0..1")
     page: int | None = Field(None, description="PDF page (from 1) the sentence starts on; None for other files")
+    section: str | None = Field(None, description="the headings above it in a Markdown or HTML file, 'A › B'")
+    code: bool = Field(False, description="a whole code block, shown as code")
 
 
 class AnswerSentence(BaseModel):

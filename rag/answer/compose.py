@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
+from dataclasses import replace
 
 from rag.answer.grounding import Claim
 from rag.store.chroma import Store
-from rag.types import Answer, AnswerSentence, Citation, ScoredSentence
+from rag.types import Answer, AnswerSentence, Citation, ScoredSentence, Sentence
 
 
 def compose(claims: list[Claim], scores: dict[str, float], dropped: list[str], mode: str) -> Answer:
@@ -34,6 +36,8 @@ def compose(claims: list[Claim], scores: dict[str, float], dropped: list[str], m
                         score=round(scores.get(source.id, 0.0), 4),
                         support=support,
                         page=source.page,
+                        section=source.section,
+                        code=source.code,
                     )
                 )
             marks.append(number[source.id])
@@ -42,6 +46,21 @@ def compose(claims: list[Claim], scores: dict[str, float], dropped: list[str], m
     return Answer(
         answer=" ".join(parts), refused=False, citations=citations, sentences=sentences, dropped=dropped, mode=mode
     )
+
+
+def with_code(claims: list[Claim], following: Callable[[Sentence], Sentence | None]) -> list[Claim]:
+    """Each cited sentence that introduces a code block ("Install it with pip:") brings that block along, cited
+    with the same support: the command is what the reader came for."""
+    shown = []
+    for claim in claims:
+        sources, support = list(claim.sources), list(claim.source_support)
+        for source, value in zip(claim.sources, claim.source_support):
+            code = following(source) if source.text.rstrip().endswith(":") and not source.code else None
+            if code is not None and code.code and code not in sources:
+                sources.append(code)
+                support.append(value)
+        shown.append(replace(claim, sources=tuple(sources), source_support=tuple(support)))
+    return shown
 
 
 def extractive_claims(drafted: list[Claim], hits: list[ScoredSentence], most: int = 2) -> list[Claim]:

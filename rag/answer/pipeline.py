@@ -13,7 +13,7 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage, SystemMessage
 
 from rag.answer.checks import check_history, check_question, check_top_k
-from rag.answer.compose import compose, extractive_claims, refusal
+from rag.answer.compose import compose, extractive_claims, refusal, with_code
 from rag.answer.gate import Busy, GenerationGate
 from rag.answer.grounding import Claim, ground
 from rag.answer.prompt import (
@@ -144,6 +144,7 @@ class Pipeline:
         if not any(c.supported for c in claims):
             claims, mode = extractive_claims(drafted, hits), "extractive"
         timings["ground"] = _ms(step)
+        claims = with_code(claims, self.store.keywords().following)
         answer = compose(claims, similarity, dropped, mode)
         answer.answerable, answer.declined = answerable, declined
         problem = failure or (self.llm_problem if self.chat_model is None else None)

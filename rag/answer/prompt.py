@@ -55,15 +55,21 @@ def read_reply(reply: str) -> Reply:
 
 def numbered(sentences: Sequence[Sentence]) -> str:
     """The sentences as ``[n] text`` lines numbered from 1, under a ``Document: <source>`` line when several
-    sources are listed."""
+    sources are listed and a ``Section: <path>`` line where the section changes; code keeps its lines."""
     several = len({s.source for s in sentences}) > 1
     lines: list[str] = []
-    source = None
+    source = section = None
     for n, sentence in enumerate(sentences, 1):
         if several and sentence.source != source:
-            source = sentence.source
+            source, section = sentence.source, None
             lines.append(f"Document: {source}")
-        lines.append(f"[{n}] {' '.join(sentence.text.split())}")
+        if sentence.section and sentence.section != section:
+            lines.append(f"Section: {sentence.section}")
+        section = sentence.section
+        if sentence.code:
+            lines.append(f"[{n}] code:\n{sentence.text}\n[end of code {n}]")
+        else:
+            lines.append(f"[{n}] {' '.join(sentence.text.split())}")
     return "\n".join(lines)
 
 

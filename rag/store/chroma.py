@@ -59,7 +59,19 @@ def open_chroma(
     )
 
 
+SECTION_BREAK = "\n"
+"""Between a sentence's section path and its text in the stored document, so that both are embedded."""
+
+
+def stored_text(sentence: Sentence) -> str:
+    """What the store embeds and keeps for a sentence: its section path, if it has one, then its text."""
+    return f"{sentence.section}{SECTION_BREAK}{sentence.text}" if sentence.section else sentence.text
+
+
 def _sentence(record_id: str, text: str, meta: dict[str, Any]) -> Sentence:
+    section = meta.get("section")
+    if section and text.startswith(section + SECTION_BREAK):
+        text = text[len(section) + len(SECTION_BREAK) :]
     return Sentence(
         id=record_id,
         source=meta["source"],
@@ -68,6 +80,8 @@ def _sentence(record_id: str, text: str, meta: dict[str, Any]) -> Sentence:
         end=meta["end"],
         index=meta["index"],
         page=meta.get("page"),
+        section=section,
+        code=bool(meta.get("code")),
     )
 
 

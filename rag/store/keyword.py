@@ -34,7 +34,7 @@ def tokens(text: str) -> list[str]:
 
 def _bm25(sentences: list[Sentence]) -> bm25s.BM25 | None:
     """The BM25 index of the sentences; None when no sentence has a single term (nothing could ever match)."""
-    corpus = [tokens(s.text) for s in sentences]
+    corpus = [tokens(f"{s.section or ''} {s.text}") for s in sentences]  # a section's words find its sentences
     if not any(corpus):
         return None
     index = bm25s.BM25(k1=K1, b=B, method="lucene")
@@ -49,7 +49,11 @@ class KeywordIndex:
         self.sentences = sorted(sentences, key=lambda s: (s.source, s.index))
         self.by_id = {s.id: s for s in self.sentences}
         self._position = {(s.source, s.index): s for s in self.sentences}
-        self.openings = [s for s in self.sentences if s.index == 0]  # each document's first sentence
+        first: dict[str, Sentence] = {}
+        for s in self.sentences:
+            if not s.code:
+                first.setdefault(s.source, s)
+        self.openings = list(first.values())  # each document's first sentence that is not code
         self.fingerprint = fingerprint(list(self.by_id))
         self._bm25 = bm25 if bm25 is not None else _bm25(self.sentences)
 
@@ -70,6 +74,10 @@ class KeywordIndex:
         best = np.argpartition(-scores, k - 1)[:k]
         ranked = sorted((i for i in best.tolist() if scores[i] > 0), key=lambda i: (-scores[i], i))
         return [(self.sentences[i], float(scores[i])) for i in ranked]
+
+    def following(self, sentence: Sentence) -> Sentence | None:
+        """The next sentence (or code block) of the same document, if there is one."""
+        return self._position.get((sentence.source, sentence.index + 1))
 
     def neighbours(self, sentence: Sentence, width: int = 1) -> list[Sentence]:
         """The sentence with up to ``width`` sentences either side of it, in order."""

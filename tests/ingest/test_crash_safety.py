@@ -26,7 +26,7 @@ from ingest.loaders import load
 from ingest.sync import ingest
 from rag.answer import Pipeline
 from rag.settings import Settings
-from rag.store.chroma import CHUNK, FILE, SENTENCE, Store
+from rag.store.chroma import CHUNK, FILE, SENTENCE, Store, stored_text
 from rag.store.keyword import KeywordIndex
 from rag.store.texts import kept_text
 from rag.text.sentences import split_sentences
@@ -107,7 +107,7 @@ def assert_consistent(store: Store, texts: Path, corpus: Path) -> None:
         assert [s.index for s in sentences] == list(range(len(sentences)))
         assert all(text[s.start : s.end] == s.text for s in sentences)
         # The vector index answers, not only the metadata: the first sentence finds itself.
-        best = store.search(store.embeddings.embed_query(sentences[0].text), k=1)
+        best = store.search(store.embeddings.embed_query(stored_text(sentences[0])), k=1)
         assert best and best[0].sentence.text == sentences[0].text and best[0].score > 0.999
 
     everything = store.ids()

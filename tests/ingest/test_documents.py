@@ -73,12 +73,20 @@ def test_pdf_text_is_joined_by_blank_lines_with_a_span_per_page(corpus):
     assert page_at([], 5) is None and page_at([PageSpan(3, 0, 4)], 10) == 3
 
 
-def test_html_gives_visible_text_with_blocks_as_paragraphs(corpus):
-    text = load(corpus / "page.html").text
+def test_html_gives_visible_text_as_blocks_under_its_headings(corpus):
+    loaded = load(corpus / "page.html")
+    text = loaded.text
     assert text == (
-        "Harbour notes\n\nNagoya ships cars abroad.\nKobe ships beef.\n\nSendai grows rice & soy.\n\n"
-        "Fukuoka faces Korea.\n\nSapporo hosts snow festivals."
+        "# Harbour notes\n\nNagoya ships cars abroad. Kobe ships beef.\n\nSendai grows rice & soy.\n\n"
+        "- Fukuoka faces Korea.\n\n- Sapporo hosts snow festivals."
     )
+    assert [(b.kind, text[b.start : b.end], b.section) for b in loaded.blocks] == [
+        ("heading", "Harbour notes", ("Harbour notes",)),
+        ("text", "Nagoya ships cars abroad. Kobe ships beef.", ("Harbour notes",)),
+        ("text", "Sendai grows rice & soy.", ("Harbour notes",)),
+        ("item", "Fukuoka faces Korea.", ("Harbour notes",)),
+        ("item", "Sapporo hosts snow festivals.", ("Harbour notes",)),
+    ]
     for hidden in ("Not shown", "color", "script text", "no script"):
         assert hidden not in text
 

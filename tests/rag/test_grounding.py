@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from rag.answer import Pipeline
+from rag.answer.compose import with_code
+from rag.answer.grounding import Claim
 from rag.retrieval.retrieve import diversify, with_context
 from rag.store.keyword import KeywordIndex
 from rag.types import ScoredSentence, Sentence
@@ -60,3 +62,25 @@ def test_a_context_window_gives_each_source_its_neighbours_once_in_document_orde
     chosen = [ScoredSentence(sentence=s[3], score=0.9), ScoredSentence(sentence=s[1], score=0.5)]
     assert [x.id for x in with_context(chosen, index, window=1)] == ["s2", "s3", "s4", "s0", "s1"]
     assert [x.id for x in with_context(chosen, index, window=0)] == ["s3", "s1"]
+
+
+def test_a_cited_sentence_that_introduces_code_brings_the_code_along():
+    def unit(i: int, text: str, code: bool = False) -> Sentence:
+        return Sentence(id=f"u{i}", source="README.md", text=text, start=i, end=i + 1, index=i, code=code)
+
+    document = [unit(0, "Install it with pip:"), unit(1, "pip install tern", code=True), unit(2, "Then run it:"),
+                unit(3, "It listens on a port."), unit(4, "Done.")]  # fmt: skip
+
+    def following(s: Sentence) -> Sentence | None:
+        return document[s.index + 1] if s.index + 1 < len(document) else None
+
+    claims = [
+        Claim("Install it with pip.", (document[0],), 0.9, (0.8,)),
+        Claim("Run it.", (document[2],), 0.9, (0.7,)),  # followed by prose, not code
+        Claim("The command.", (document[0], document[1]), 0.9, (0.8, 0.6)),  # already cites it
+    ]
+    shown = with_code(claims, following)
+    assert [c.text for c in shown[0].sources] == ["Install it with pip:", "pip install tern"]
+    assert shown[0].source_support == (0.8, 0.8)
+    assert shown[1].sources == (document[2],)
+    assert shown[2].sources == (document[0], document[1])

@@ -14,6 +14,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
+from ingest.markup import read_markdown
 from ingest.sync import ingest_default
 from rag.answer import InvalidQuestion, Pipeline
 from rag.llm.fake import ScriptedChatModel
@@ -515,3 +516,37 @@ def test_blocks_mount_into_fastapi(pipeline):
     assert response.status_code == 200 and "alliance-qa" in response.text
     ids = {c.get("props", {}).get("elem_id") for c in config["components"]}
     assert {"qa-chat", "qa-sources", "qa-source-view", "qa-dropped", "qa-question", "qa-new-chat"} <= ids
+
+
+STRUCTURED = read_markdown(
+    "# Tern\n\n## Install\n\nInstall it with &lt;cargo&gt;:\n\n"
+    "```\ncargo install tern && echo '<ok>'\n```\n\n- One item.\n"
+).text
+
+
+def test_source_view_of_a_markdown_document_shows_headings_items_and_code_escaped():
+    intro, code = "Install it with <cargo>:", "cargo install tern && echo '<ok>'"
+    answer = Answer(
+        answer="a [1]",
+        refused=False,
+        citations=[cite(1, STRUCTURED, intro, source="README.md"), cite(2, STRUCTURED, code, source="README.md")],
+    )
+    answer.citations[1].code = True
+    view = render_source_view(answer, {"README.md": STRUCTURED})
+    assert '<h4 class="qa-doc-heading">Tern</h4>' in view and '<h5 class="qa-doc-heading">Install</h5>' in view
+    assert '<pre class="qa-doc-code"><code><mark id="cite-2"' in view
+    assert '<p class="qa-doc-item">- One item.</p>' in view
+    assert marked(view) == {1: intro, 2: code}
+    assert "<cargo>" not in view and "&lt;cargo&gt;" in view and "&lt;ok&gt;" in view
+    assert "```" not in view and "# Tern" not in view  # the layout's own markup is not shown
+
+
+def test_a_cited_code_block_is_shown_as_code_in_the_answer_and_the_sources_panel():
+    code = Citation(id="c", source="README.md", text="pip install ``x``\n</code><b>", start=0, end=1, score=0.5,
+                    support=0.8, code=True, section="Tern › Install")  # fmt: skip
+    answer = Answer(answer="Install it with pip: [1]", refused=False, citations=[code])
+    bubble = render_answer(answer)
+    assert bubble.endswith("[1]\n```\npip install ``x``\n</code><b>\n```")  # a fence shows its content literally
+    panel = render_sources(answer)
+    assert '<pre class="qa-code"><code>pip install ``x``\n&lt;/code&gt;&lt;b&gt;</code></pre>' in panel
+    assert "§ Tern › Install" in panel

@@ -6,11 +6,14 @@ All document and user text is HTML-escaped before it goes into HTML or into the 
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 import gradio as gr
 
+from ingest.loaders import structured
+from ingest.markup import layout_blocks
 from rag.answer import InvalidQuestion
 from rag.answer.gate import Busy
 from rag.types import Answer, Citation, Turn
@@ -36,10 +39,30 @@ def escape_chat(text: object) -> str:
 
 
 def render_answer(answer: Answer) -> str:
-    """The chat bubble for an answer: its text with the [n] markers, escaped for the chat's Markdown, and below it
-    the notice when the answer is not what it would normally be (the model unavailable)."""
-    text = escape_chat(answer.answer)
-    return f"{text}\n\n*{escape_chat(answer.notice)}*" if answer.notice else text
+    """The chat bubble for an answer: its text with the [n] markers, escaped for the chat's Markdown; the code
+    blocks it cites, as code; and the notice when the answer is not what it would normally be (no model)."""
+    parts = [escape_chat(answer.answer)]
+    parts += [f"[{n}]\n{code_fence(c.text)}" for n, c in enumerate(answer.citations, start=1) if c.code]
+    if answer.notice:
+        parts.append(f"*{escape_chat(answer.notice)}*")
+    return "\n\n".join(parts)
+
+
+def code_fence(code: str) -> str:
+    """A Markdown code block showing ``code`` literally: its fence is longer than any run of backticks in it."""
+    longest = max((len(run) for run in re.findall(r"`+", code)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return f"{fence}\n{code}\n{fence}"
+
+
+def _quote(text: str, code: bool) -> str:
+    """A cited sentence in quotes, or a cited code block as code, escaped."""
+    return f'<pre class="qa-code"><code>{escape_html(text)}</code></pre>' if code else f"“{escape_html(text)}”"
+
+
+def _where(source: str, page: int | None, section: str | None) -> str:
+    """``source · page n · § section``: where a sentence is, as far as it is known."""
+    return escape_html(source) + _page(page) + (f" · § {escape_html(section)}" if section else "")
 
 
 def render_draft(text: str) -> str:
@@ -60,8 +83,8 @@ def render_sources(answer: Answer | None) -> str:
         if not answer.suggestions:
             return f"<h3>{SUGGESTIONS_HEADING}</h3><p><em>No passage of the document came close.</em></p>"
         items = "".join(
-            f"<li>“{escape_html(s.text)}”<br><small><code>{escape_html(s.id)}</code> · "
-            f"{escape_html(s.source)}{_page(s.page)} · characters {s.start}–{s.end}</small></li>"
+            f"<li>{_quote(s.text, s.code)}<br><small><code>{escape_html(s.id)}</code> · "
+            f"{_where(s.source, s.page, s.section)} · characters {s.start}–{s.end}</small></li>"
             for s in answer.suggestions
         )
         return (
@@ -73,8 +96,8 @@ def render_sources(answer: Answer | None) -> str:
     if not answer.citations:
         return f"<h3>{SOURCES_HEADING}</h3><p><em>No source sentence was cited.</em></p>"
     items = "".join(
-        f'<li value="{n}">{_cite_link(n)} “{escape_html(c.text)}”<br><small><code>{escape_html(c.id)}</code> · '
-        f"{escape_html(c.source)}{_page(c.page)} · characters {c.start}–{c.end} · score {c.score:.2f} · "
+        f'<li value="{n}">{_cite_link(n)} {_quote(c.text, c.code)}<br><small><code>{escape_html(c.id)}</code> · '
+        f"{_where(c.source, c.page, c.section)} · characters {c.start}–{c.end} · score {c.score:.2f} · "
         f"support {c.support:.2f}</small></li>"
         for n, c in enumerate(answer.citations, start=1)
     )
@@ -105,14 +128,16 @@ def _locate(document: str, citation: Citation) -> tuple[int, int] | None:
     return (at, at + len(citation.text)) if at >= 0 else None
 
 
-def render_document(source: str, document: str, marks: Iterable[tuple[int, Citation]]) -> str:
-    """One whole document, escaped, paragraphs kept, with each cited sentence in ``<mark id="cite-n">``."""
-    spans = sorted(
-        ((span, n, c) for n, c in marks if (span := _locate(document, c)) is not None), key=lambda item: item[0]
-    )
+Span = tuple[tuple[int, int], int, Citation]
+
+
+def _marked(document: str, spans: list[Span], begin: int, finish: int) -> str:
+    """``document[begin:finish]`` escaped, with the cited sentences inside it in ``<mark id="cite-n">``."""
     parts: list[str] = []
-    cursor = 0
+    cursor = begin
     for (start, end), n, c in spans:
+        if start < begin or end > finish:
+            continue
         start = max(start, cursor)  # sentences do not overlap; if they ever do, the earlier one keeps the text
         end = max(end, start)
         parts.append(escape_html(document[cursor:start]))
@@ -122,11 +147,43 @@ def render_document(source: str, document: str, marks: Iterable[tuple[int, Citat
             f'<sup class="qa-cite-tag">[{n}] {c.support:.2f}</sup>'
         )
         cursor = end
-    parts.append(escape_html(document[cursor:]))
-    return (
-        f'<section class="qa-doc"><h4>{escape_html(source)}</h4>'
-        f'<div class="qa-doc-text" style="white-space: pre-wrap">{"".join(parts)}</div></section>'
+    parts.append(escape_html(document[cursor:finish]))
+    return "".join(parts)
+
+
+def _structured(document: str, spans: list[Span]) -> str:
+    """A Markdown or HTML document's text as headings, paragraphs, list items, table rows and code."""
+    parts = []
+    for block in layout_blocks(document):
+        body = _marked(document, spans, block.start, block.end)
+        if block.kind == "heading":
+            level = min(len(document[: block.start].rsplit("\n", 1)[-1].strip()) + 3, 6)  # "## " → h5
+            parts.append(f'<h{level} class="qa-doc-heading">{body}</h{level}>')
+        elif block.kind == "code":
+            parts.append(f'<pre class="qa-doc-code"><code>{body}</code></pre>')
+        elif block.kind == "item":
+            marker = document[: block.start].rsplit("\n", 1)[-1]
+            parts.append(f'<p class="qa-doc-item">{escape_html(marker)}{body}</p>')
+        elif block.kind == "row":
+            parts.append(f'<p class="qa-doc-row">{body}</p>')
+        else:
+            parts.append(f"<p>{body}</p>")
+    return "".join(parts)
+
+
+def render_document(source: str, document: str, marks: Iterable[tuple[int, Citation]]) -> str:
+    """One whole document, escaped, with each cited sentence in ``<mark id="cite-n">``: a Markdown or HTML
+    document with its headings, list items and code blocks; any other with its line breaks kept."""
+    spans = sorted(
+        ((span, n, c) for n, c in marks if (span := _locate(document, c)) is not None), key=lambda item: item[0]
     )
+    if structured(source):
+        body = f'<div class="qa-doc-text">{_structured(document, spans)}</div>'
+    else:
+        body = (
+            f'<div class="qa-doc-text" style="white-space: pre-wrap">{_marked(document, spans, 0, len(document))}</div>'
+        )
+    return f'<section class="qa-doc"><h4>{escape_html(source)}</h4>{body}</section>'
 
 
 def render_source_view(answer: Answer | None, documents: Mapping[str, str]) -> str:

@@ -1,0 +1,328 @@
+"""Markdown and HTML read as structure: headings, paragraphs, list items, tables and code blocks.
+
+Both readers write a plain, Markdown-like text (``# heading``, ``- item``, fenced code) that is kept and shown in
+the source view, and the blocks it is made of. Headings are not citable: they become the section path of the
+blocks under them. A code block is one citable unit. Inline HTML, images, badges and link-reference definitions
+are dropped; link text is kept.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from html.parser import HTMLParser
+from typing import Literal
+
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
+
+BREAK = "\n\n"
+"""What joins two blocks (and two PDF pages) in the extracted text."""
+SECTION_SEPARATOR = " › "
+
+BlockKind = Literal["heading", "text", "item", "row", "code"]
+
+
+@dataclass(frozen=True)
+class Block:
+    """One block of a structured document: ``text[start:end]`` is its content, without the markup around it."""
+
+    kind: BlockKind
+    start: int
+    end: int
+    section: tuple[str, ...] = ()
+    """The headings above the block, outermost first (a heading's own path ends with itself)."""
+
+
+class Layout:
+    """Writes blocks one after another and remembers where each one's content is."""
+
+    def __init__(self) -> None:
+        self._parts: list[str] = []
+        self._cursor = 0
+        self._headings: list[tuple[int, str]] = []
+        self._lists: list[list[int]] = []  # per open list: [next number] when ordered, [] for bullets
+        self._item_first = False
+        self.blocks: list[Block] = []
+
+    @property
+    def text(self) -> str:
+        return "".join(self._parts)
+
+    def heading(self, level: int, title: str) -> None:
+        title = " ".join(title.replace("¶", " ").split())  # "¶": the permalink glyph documentation generators add
+        if not title:
+            return
+        while self._headings and self._headings[-1][0] >= level:
+            self._headings.pop()
+        self._headings.append((level, title))
+        self._write("heading", "#" * level + " ", title)
+
+    def open_list(self, ordered: bool, start: int = 1) -> None:
+        self._lists.append([start] if ordered else [])
+
+    def close_list(self) -> None:
+        if self._lists:
+            self._lists.pop()
+
+    def open_item(self) -> None:
+        self._item_first = True
+
+    def paragraph(self, text: str) -> None:
+        """A paragraph: the first one of a list item is the item, with its bullet or number."""
+        text = " ".join(text.split())
+        if not text:
+            return
+        indent = "  " * (len(self._lists) - 1) if self._lists else ""
+        if self._lists and self._item_first:
+            counter = self._lists[-1]
+            marker = f"{counter[0]}. " if counter else "- "
+            if counter:
+                counter[0] += 1
+            self._item_first = False
+            self._write("item", indent + marker, text)
+        else:
+            self._write("text", indent + ("  " if self._lists else ""), text)
+
+    def row(self, cells: list[str]) -> None:
+        cells = [" ".join(c.split()) for c in cells]
+        if any(cells):
+            self._write("row", "| ", " | ".join(cells), " |")
+
+    def code(self, code: str) -> None:
+        lines = [line.rstrip() for line in code.replace("\r\n", "\n").split("\n")]
+        self._write("code", "```\n", "\n".join(lines).strip("\n"), "\n```")
+
+    def _write(self, kind: BlockKind, prefix: str, body: str, suffix: str = "") -> None:
+        if not body.strip():
+            return
+        if self._parts:
+            self._add(BREAK)
+        self._add(prefix)
+        start = self._cursor
+        self._add(body)
+        section = tuple(title for _, title in self._headings)
+        self.blocks.append(Block(kind, start, self._cursor, section))
+        self._add(suffix)
+
+    def _add(self, piece: str) -> None:
+        self._parts.append(piece)
+        self._cursor += len(piece)
+
+
+_OPENING = re.compile(r"(#{1,6} |\s*(?:- |\d+\. )|\| |\s+)")
+
+
+def layout_blocks(text: str) -> list[Block]:
+    """The blocks of a text that ``Layout`` wrote, read back from it (to show it with its structure); their
+    sections are not known and left empty."""
+    blocks: list[Block] = []
+    at = 0
+    while at < len(text):
+        if text.startswith("```\n", at):
+            close = text.find("\n```", at + 4)
+            close = len(text) if close < 0 else close
+            blocks.append(Block("code", at + 4, close))
+            end = close + 4
+        else:
+            end = text.find(BREAK, at)
+            end = len(text) if end < 0 else end
+            opening = _OPENING.match(text, at, end)
+            mark = opening.group() if opening else ""
+            kind: BlockKind = (
+                "heading" if mark.startswith("#") else "row" if mark == "| " else "item" if mark.strip() else "text"
+            )
+            close = end - 2 if kind == "row" and text.endswith(" |", at, end) else end
+            if at + len(mark) < close:
+                blocks.append(Block(kind, at + len(mark), close))
+        at = end + len(BREAK)
+    return blocks
+
+
+# ---- Markdown ------------------------------------------------------------------------------------------------------
+
+
+def read_markdown(source: str) -> Layout:
+    """The blocks of a Markdown document (CommonMark with tables); raw HTML blocks are read as HTML."""
+    layout = Layout()
+    tokens = MarkdownIt("commonmark").enable("table").parse(source)
+    cells: list[str] = []
+    for i, token in enumerate(tokens):
+        kind = token.type
+        if kind == "heading_open":
+            layout.heading(int(token.tag[1]), _inline(tokens[i + 1]))
+        elif kind in ("bullet_list_open", "ordered_list_open"):
+            layout.open_list(kind == "ordered_list_open", int(token.attrGet("start") or 1))
+        elif kind in ("bullet_list_close", "ordered_list_close"):
+            layout.close_list()
+        elif kind == "list_item_open":
+            layout.open_item()
+        elif kind == "paragraph_open":
+            layout.paragraph(_inline(tokens[i + 1]))
+        elif kind in ("fence", "code_block"):
+            layout.code(token.content)
+        elif kind == "html_block":
+            _HtmlReader(layout, whole_page=False).read(token.content)
+        elif kind == "tr_open":
+            cells = []
+        elif kind in ("th_open", "td_open"):
+            cells.append(_inline(tokens[i + 1]))
+        elif kind == "tr_close":
+            layout.row(cells)
+    return layout
+
+
+def _inline(token: Token) -> str:
+    """The readable text of an inline token: link text kept, images, inline HTML and markup dropped."""
+    if token.type != "inline":
+        return ""
+    parts = []
+    for child in token.children or []:
+        if child.type in ("text", "code_inline"):
+            parts.append(child.content)
+        elif child.type in ("softbreak", "hardbreak"):
+            parts.append(" ")
+    return "".join(parts).strip()
+
+
+# ---- HTML ----------------------------------------------------------------------------------------------------------
+
+_HEADINGS = {f"h{n}": n for n in range(1, 7)}
+_BLOCK_TAGS = frozenset(
+    "address article aside blockquote body caption dd details dialog div dl dt fieldset figcaption figure footer "
+    "form header hr html main ol p section summary table tbody tfoot thead ul".split()
+)
+_HIDDEN_TAGS = frozenset("script style noscript template head title svg math object iframe nav".split())
+_VOID = frozenset("area base br col embed hr img input link meta source track wbr".split())
+_MAIN = re.compile(r"""<main[\s>]|\srole\s*=\s*["']?main\b""", re.IGNORECASE)
+
+
+def read_html(page: str) -> Layout:
+    """The blocks of an HTML page. When the page marks its main content (``<main>`` or ``role="main"``), only
+    that is read, so navigation, sidebars and footers stay out; a page whose main part is empty is read whole."""
+    if _MAIN.search(page):
+        layout = _HtmlReader(Layout(), whole_page=False, main_only=True).read(page)
+        if layout.blocks:
+            return layout
+    return _HtmlReader(Layout(), whole_page=True).read(page)
+
+
+class _HtmlReader(HTMLParser):
+    """Collects what a browser would show, block by block, into a ``Layout``."""
+
+    def __init__(self, layout: Layout, whole_page: bool, main_only: bool = False) -> None:
+        super().__init__(convert_charrefs=True)
+        self.layout = layout
+        self._whole_page = whole_page
+        self._main_only = main_only
+        self._main_depth = 0  # tags open inside the main element; 0 when outside it
+        self._hidden: list[str] = []
+        self._text: list[str] = []
+        self._heading = 0
+        self._pre = 0
+        self._cells: list[str] | None = None
+
+    def read(self, page: str) -> Layout:
+        self.feed(page)
+        self.close()
+        return self.layout
+
+    @property
+    def _visible(self) -> bool:
+        return not self._hidden and (not self._main_only or self._main_depth > 0)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if self._main_only and tag not in _VOID:
+            if self._main_depth:
+                self._main_depth += 1
+            elif tag == "main" or dict(attrs).get("role") == "main":
+                self._main_depth = 1
+        if tag == "body" and self._whole_page:
+            self._hidden.clear()  # a <head> left open ends where the body starts
+        if tag in _HIDDEN_TAGS:
+            self._hidden.append(tag)
+        elif not self._visible:
+            return
+        elif tag == "br":
+            self._text.append("\n" if self._pre else " ")
+        elif tag in _HEADINGS:
+            self._flush()
+            self._heading = _HEADINGS[tag]
+        elif tag == "pre":
+            self._flush()
+            self._pre += 1
+        elif tag in ("ul", "ol"):
+            self._flush()
+            self.layout.open_list(tag == "ol", int(dict(attrs).get("start") or 1))
+        elif tag == "li":
+            self._flush()
+            self.layout.open_item()
+        elif tag == "tr":
+            self._flush()
+            self._cells = []
+        elif tag in ("td", "th"):
+            self._cell()
+        elif tag in _BLOCK_TAGS:
+            self._flush()
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "br" and self._visible:
+            self._text.append("\n" if self._pre else " ")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in _HIDDEN_TAGS:
+            if tag in self._hidden:
+                while self._hidden and self._hidden.pop() != tag:
+                    pass
+        elif self._visible:
+            if tag in _HEADINGS and self._heading:
+                self.layout.heading(self._heading, "".join(self._text))
+                self._text, self._heading = [], 0
+            elif tag == "pre" and self._pre:
+                self._pre -= 1
+                if not self._pre:
+                    self.layout.code("".join(self._text))
+                    self._text = []
+            elif tag in ("ul", "ol"):
+                self._flush()
+                self.layout.close_list()
+            elif tag in ("td", "th"):
+                self._cell()
+            elif tag == "tr" and self._cells is not None:
+                self._cell()
+                self.layout.row(self._cells)
+                self._cells = None
+            elif tag in _BLOCK_TAGS or tag == "li":
+                self._flush()
+        if self._main_only and self._main_depth and tag not in _VOID:
+            self._main_depth -= 1
+
+    def handle_data(self, data: str) -> None:
+        if self._visible:
+            self._text.append(data)
+
+    def _cell(self) -> None:
+        if self._cells is not None and self._text:
+            self._cells.append("".join(self._text))
+        self._text = []
+
+    def _flush(self) -> None:
+        """Write the text collected since the last block boundary as a paragraph or list item."""
+        if self._pre or self._heading or self._cells is not None:
+            return
+        text, self._text = "".join(self._text), []
+        self.layout.paragraph(text)
+
+    def close(self) -> None:
+        super().close()
+        self._hidden.clear()
+        self._pre = self._heading = 0
+        self._cells = None
+        self._flush()
+
+    def parse_marked_section(self, i: int, report: int = 1) -> int:
+        try:
+            return super().parse_marked_section(i, report)
+        except AssertionError:  # the stdlib asserts on an odd ``<![name[``; a browser skips it up to the next ">"
+            end = self.rawdata.find(">", i)
+            return -1 if end < 0 else end + 1

@@ -1,0 +1,137 @@
+"""Markdown and HTML read as structure: what is kept, what is dropped, and what becomes a citable unit."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ingest.chunks import sentences_of
+from ingest.loaders import load
+from ingest.markup import layout_blocks, read_html, read_markdown
+from ingest.sync import ingest
+from rag.store.chroma import Store, open_chroma
+from rag.store.embeddings import HashEmbeddings
+
+README = """<p align="center"><img src="logo.png" alt="Tern logo"></p>
+
+[![Build](https://ci.example/badge.svg)](https://ci.example) ![Coverage](https://cov.example/c.svg)
+
+# Tern
+
+Tern is a **small** HTTP server for [static sites][docs]. It is written in Rust.
+
+**Documentation**: [https://tern.example/docs](https://tern.example/docs)
+
+## Install
+
+Install Tern with cargo:
+
+```sh
+cargo install tern
+```
+
+## Servers
+
+### Alternative servers
+
+- Granian, written in Rust.
+- Hypercorn, which supports HTTP/2.
+  It also supports HTTP/3.
+
+| option | default |
+| --- | --- |
+| port | 8000 |
+
+[docs]: https://tern.example/docs "Docs"
+"""
+
+
+def test_markdown_keeps_link_text_and_drops_images_badges_html_and_reference_definitions():
+    text = read_markdown(README).text
+    assert "Tern is a small HTTP server for static sites." in text
+    assert "Documentation: https://tern.example/docs" in text
+    for dropped in ("<p", "<img", "logo.png", "Tern logo", "badge.svg", "Build", "Coverage", "[docs]:", '"Docs"'):
+        assert dropped not in text
+
+
+def test_markdown_headings_become_section_paths_not_sentences():
+    loaded = read_markdown(README)
+    sentences = sentences_of("README.md", loaded.text, "sha", blocks=loaded.blocks)
+    by_text = {s.text: s for s in sentences}
+    assert "Tern" not in by_text and "Install" not in by_text and "Alternative servers" not in by_text
+    assert by_text["Granian, written in Rust."].section == "Tern › Servers › Alternative servers"
+    assert by_text["It is written in Rust."].section == "Tern"
+    assert by_text["| option | default |"[2:-2]].section == "Tern › Servers › Alternative servers"
+
+
+def test_a_code_block_is_one_unit_shown_verbatim():
+    loaded = read_markdown(README)
+    sentences = sentences_of("README.md", loaded.text, "sha", blocks=loaded.blocks)
+    code = [s for s in sentences if s.code]
+    assert [(s.text, s.section) for s in code] == [("cargo install tern", "Tern › Install")]
+    intro = next(s for s in sentences if s.text == "Install Tern with cargo:")
+    assert intro.index + 1 == code[0].index and not intro.code
+    assert "```\ncargo install tern\n```" in loaded.text
+
+
+def test_list_items_keep_their_continuation_lines_and_markers():
+    text = read_markdown(README).text
+    assert "- Granian, written in Rust.\n\n- Hypercorn, which supports HTTP/2. It also supports HTTP/3." in text
+    assert read_markdown("1. one\n2. two\n").text == "1. one\n\n2. two"
+
+
+def test_html_reads_only_the_main_part_when_the_page_marks_it():
+    page = (
+        "<html><body><div class='related' role='navigation'>Previous | Next</div>"
+        "<div class='body' role='main'><h1>Guide¶</h1><h2>Setup<a class='headerlink' href='#s'>¶</a></h2>"
+        "<p>Run the <code>setup</code> script first.</p><div class='highlight'><pre><span>$ ./setup</span>\n"
+        "<span>$ ./run --port 80</span>\n</pre></div></div>"
+        "<div class='sphinxsidebar'>Quick search</div><footer>© Someone</footer></body></html>"
+    )
+    layout = read_html(page)
+    assert layout.text == "# Guide\n\n## Setup\n\nRun the setup script first.\n\n```\n$ ./setup\n$ ./run --port 80\n```"
+    code = layout.blocks[-1]
+    assert code.kind == "code" and code.section == ("Guide", "Setup")
+
+
+def test_html_without_a_main_part_is_read_whole_and_a_page_with_an_empty_one_too():
+    assert read_html("<p>Alpha.</p><nav>Menu</nav><p>Beta.</p>").text == "Alpha.\n\nBeta."
+    assert read_html("<main></main><p>Outside.</p>").text == "Outside."
+
+
+def test_structured_files_reingest_idempotently_with_exact_offsets(tmp_path: Path):
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    (folder / "README.md").write_text(README, encoding="utf-8")
+    store = Store(open_chroma(tmp_path / "chroma", "markup", HashEmbeddings()), tmp_path / "kw.json")
+    first = ingest([folder], store, tmp_path / "texts", progress=False)
+    again = ingest([folder], store, tmp_path / "texts", progress=False)
+    assert first.added > 0 and again.added == 0 and again.removed == 0
+    text = load(folder / "README.md").text
+    stored = store.sentences("README.md")
+    assert stored and all(text[s.start : s.end] == s.text for s in stored)
+    assert any(s.code and s.text == "cargo install tern" for s in stored)
+    assert {s.section for s in stored} >= {"Tern", "Tern › Install"}
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.sampled_from([*"ab #-*`>|\n[]()!<>/", "```", "\n\n", "1. ", "<p>"]), max_size=80).map("".join))
+def test_any_markdown_gives_blocks_that_slice_the_text_exactly(source: str):
+    layout = read_markdown(source)
+    text = layout.text
+    for block in layout.blocks:
+        assert 0 <= block.start < block.end <= len(text) and text[block.start : block.end].strip()
+    for sentence in sentences_of("x.md", text, "sha", blocks=layout.blocks):
+        assert text[sentence.start : sentence.end] == sentence.text
+    for block in layout_blocks(text):  # read back for the source view: within the text, never empty
+        assert 0 <= block.start < block.end <= len(text)
+
+
+def test_a_layout_is_read_back_into_the_blocks_it_was_written_from():
+    page = (Path(__file__).parents[2] / "eval/corpora/python-venv/corpus/venv.html").read_text(encoding="utf-8")
+    for layout in (read_markdown(README), read_html(page)):
+        assert [(b.kind, b.start, b.end) for b in layout_blocks(layout.text)] == [
+            (b.kind, b.start, b.end) for b in layout.blocks
+        ]
