@@ -7,9 +7,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ingest.loaders import PageSpan, page_at
-from ingest.markup import SECTION_SEPARATOR, Block
+from ingest.markup import Block
 from rag.text.sentences import split_sentences
-from rag.types import Sentence
+from rag.types import SECTION_SEPARATOR, Sentence
 
 
 def record_id(kind: str, source: str, file_sha: str, index: int) -> str:

@@ -18,7 +18,6 @@ from markdown_it.token import Token
 
 BREAK = "\n\n"
 """What joins two blocks (and two PDF pages) in the extracted text."""
-SECTION_SEPARATOR = " › "
 
 BlockKind = Literal["heading", "text", "item", "row", "code"]
 

@@ -6,6 +6,9 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+SECTION_SEPARATOR = " › "
+"""Between the headings of a section path: "Alternative servers › Granian"."""
+
 
 class Sentence(BaseModel):
     """One source sentence: ``text == <extracted text of source>[start:end]``."""

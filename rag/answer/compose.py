@@ -8,7 +8,7 @@ from dataclasses import replace
 
 from rag.answer.grounding import Claim
 from rag.store.chroma import Store
-from rag.types import Answer, AnswerSentence, Citation, ScoredSentence, Sentence
+from rag.types import SECTION_SEPARATOR, Answer, AnswerSentence, Citation, ScoredSentence, Sentence
 
 
 def compose(claims: list[Claim], scores: dict[str, float], dropped: list[str], mode: str) -> Answer:
@@ -72,6 +72,20 @@ def extractive_claims(drafted: list[Claim], hits: list[ScoredSentence], most: in
     return [Claim(text=s.text, sources=(s,), support=1.0, source_support=(1.0,)) for s in sources]
 
 
+def _covers(store: Store, documents: int = 3, sections: int = 6) -> list[str]:
+    """What the documents are about: a structured document's section titles, or any other's first sentence."""
+    index = store.keywords()
+    lines = []
+    for opening in index.openings[:documents]:
+        titles = [path.split(SECTION_SEPARATOR)[-1] for path in index.sections.get(opening.source, [])]
+        if titles:
+            more = ", …" if len(titles) > sections else ""
+            lines.append(f"{opening.source}: sections " + ", ".join(f"“{t}”" for t in titles[:sections]) + more + ".")
+        else:
+            lines.append(f"{opening.source}: “{opening.text}”")
+    return lines
+
+
 def refusal(
     reason: str,
     hits: list[ScoredSentence],
@@ -83,8 +97,7 @@ def refusal(
 ) -> Answer:
     """Says the documents don't cover the question, why, and what they do cover; the closest passages are offered
     as suggestions, never as citations."""
-    openings = store.keywords().openings[:3]
-    covers = " ".join(f"{s.source}: “{s.text}”" for s in openings) or "no documents have been ingested yet."
+    covers = " ".join(_covers(store)) or "no documents have been ingested yet."
     text = f"The document doesn't cover this: {reason}. What it does cover: {covers}"
     timings["total"] = round((time.perf_counter() - began) * 1000, 1)
     suggestions = [h.sentence for h in hits[:3]]

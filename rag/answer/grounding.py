@@ -40,11 +40,16 @@ _COMPLETE = re.compile(r"[.!?…][\"'”’)\]]*$")
 
 
 def claims_of(answer: str) -> list[str]:
-    """The answer's sentences, markers removed, blanks dropped; a final sentence cut off mid-way is dropped too."""
-    plain = strip_markers(answer)
-    texts = [plain[s:e] for s, e in split_sentences(plain) if content_words(plain[s:e])]
-    if texts and not _COMPLETE.search(texts[-1]):
-        texts.pop()
+    """The answer's sentences, markers removed, blanks dropped; a final sentence cut off mid-way is dropped too.
+
+    Every line is a sentence of its own: a model puts a command it quotes on a line of its own, often with no
+    blank line around it."""
+    lines = [line.strip() for line in strip_markers(answer).replace("```", "\n").split("\n") if line.strip()]
+    texts = [line[s:e].strip("`").strip() for line in lines for s, e in split_sentences(line)]
+    texts = [t for t in texts if content_words(t)]
+    introduced = len(lines) > 1 and lines[-2].endswith(":") and texts and texts[-1] == lines[-1].strip("`").strip()
+    if texts and not _COMPLETE.search(texts[-1]) and not introduced and not answer.rstrip().endswith("]"):
+        texts.pop()  # cut off where the model ran out of tokens; a command introduced by a colon line is whole
     return texts
 
 
@@ -80,6 +85,7 @@ def ground(
     min_support: float,
     min_coverage: float = 0.8,
     given: Set[str] = frozenset(),
+    restated: Set[str] = frozenset(),
 ) -> list[Claim]:
     """Align each answer sentence to its best sources; returns every claim, in order, marked supported or not.
 
@@ -87,8 +93,12 @@ def ground(
     or a name that its sources lack. A claim is kept when its support reaches ``min_support`` and at least
     ``min_coverage`` of its content words appear in the sentences it cites. ``given`` are the names the claim may
     take from the question without a source (the question's subject, which the documents mention): "The Japan-US
-    alliance is cemented by…" may cite "This enduring alliance is cemented by…".
+    alliance is cemented by…" may cite "This enduring alliance is cemented by…". ``restated`` are the question's
+    content words: sources are ranked by what they cover themselves, but the words a claim restates from its question
+    count as covered when it is judged (they may not bring a name or number): "The directory name commonly used is
+    .venv" restates its question and cites "A common directory location … is .venv".
     """
+    covered_anyway = set(given) | set(restated)
     texts = claims_of(answer)
     if not texts or not candidates:
         return [Claim(text=t, sources=(), support=0.0, source_support=(), supported=False) for t in texts]
@@ -118,7 +128,7 @@ def ground(
             if merged > coverage(text, [s.text for s in chosen], given) + 0.15 and score >= min_support:
                 chosen.append(source)
         cited = [s.text for s in chosen]
-        covered = coverage(text, cited, given)
+        covered = coverage(text, cited, covered_anyway)
         missing = foreign(text, cited, given)
         support = 0.0 if missing else 0.5 * best_similarity + 0.5 * covered
         per_source = tuple(round(next(sc for sc, _, s in scored if s is c), 4) for c in chosen)

@@ -54,6 +54,10 @@ class KeywordIndex:
             if not s.code:
                 first.setdefault(s.source, s)
         self.openings = list(first.values())  # each document's first sentence that is not code
+        self.sections: dict[str, list[str]] = {}  # each structured document's section paths, in order
+        for s in self.sentences:
+            if s.section and s.section not in self.sections.setdefault(s.source, []):
+                self.sections[s.source].append(s.section)
         self.fingerprint = fingerprint(list(self.by_id))
         self._bm25 = bm25 if bm25 is not None else _bm25(self.sentences)
 

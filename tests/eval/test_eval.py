@@ -7,11 +7,16 @@ from pathlib import Path
 
 import pytest
 
+from eval.corpora import CORPORA
+from eval.corpora import corpus as corpus_named
 from eval.gold import MUST_REFUSE, gold_ids, load_gold, stratified
 from eval.metrics import ItemResult, score, unsupported_share
 from eval.runner import check_thresholds, leaked, main
+from ingest.sync import ingest_default
 from rag.answer.prompt import SYSTEM
+from rag.service import open_store
 from rag.settings import Settings
+from rag.store.embeddings import HashEmbeddings
 from tests.samples import ROOT
 
 
@@ -80,10 +85,25 @@ def test_gold_set_is_complete_and_tied_to_the_sentences(essay_store):
 
 
 def test_quick_eval_meets_committed_thresholds(essay_settings: Settings, tmp_path: Path):
-    """The real embedded models on a stratified subset; fails the build when a committed threshold is missed."""
+    """The real embedded models on a stratified subset of every corpus; fails the build when a committed threshold
+    is missed."""
     code = main(["--quick", "--out", str(tmp_path)], essay_settings)
     report = json.loads(next(tmp_path.glob("*/report.json")).read_text())
     assert report["threshold_misses"] == [] and code == 0, report["threshold_misses"]
-    assert set(report["metrics"]) == {"qwen-1.5b (default)", "extractive only"}
-    assert (next(tmp_path.glob("*/metrics.png"))).stat().st_size > 0
+    assert set(report["corpora"]) == {"essay", "python-venv"}  # side by side, each with both configurations
+    for metrics in report["corpora"].values():
+        assert set(metrics) == {"qwen-1.5b (default)", "extractive only"}
+    assert (next(tmp_path.glob("*/python-venv/metrics.png"))).stat().st_size > 0
     assert (ROOT / "eval" / "thresholds.json").exists()
+
+
+def test_every_corpus_gold_set_resolves_to_its_own_sentences(tmp_path: Path):
+    for corpus in CORPORA:
+        settings = corpus.settings(Settings(data_dir=ROOT / "data", state_dir=tmp_path / corpus.name))
+        store = open_store(settings, HashEmbeddings())
+        ingest_default(settings, store, progress=False)
+        items = load_gold(corpus.questions)
+        gold_ids(items, store.sentences())  # raises if a gold text is not exactly one sentence or code block
+        assert len(items) >= 40 and {i.kind for i in items} >= {"answerable", "paraphrase", "unanswerable"}
+    venv = load_gold(corpus_named("python-venv").questions)
+    assert sum(i.kind == "code" for i in venv) >= 5 and sum(i.kind == "unanswerable" for i in venv) >= 8

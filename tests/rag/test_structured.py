@@ -1,0 +1,58 @@
+"""The answer pipeline over a Markdown document, on the shipped fakes: sections, code units and refusals."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ingest.sync import ingest_default
+from rag.answer import Pipeline
+from rag.llm.fake import ScriptedChatModel
+from rag.service import open_store
+from rag.settings import Settings
+from rag.store.embeddings import HashEmbeddings
+from tests.ingest.test_markup import README
+
+
+@pytest.fixture
+def readme(tmp_path: Path) -> tuple[Pipeline, ScriptedChatModel]:
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    (folder / "README.md").write_text(README, encoding="utf-8")
+    settings = Settings(data_dir=folder, state_dir=tmp_path / "state", collection="readme")
+    store = open_store(settings, HashEmbeddings())
+    ingest_default(settings, store, progress=False)
+    scripted = ScriptedChatModel()
+    return Pipeline(store, scripted, settings), scripted
+
+
+def test_the_model_sees_sections_and_code_but_no_markup(readme):
+    pipeline, scripted = readme
+    scripted.enqueue("Install Tern with cargo: [3]")
+    pipeline.answer("How do I install Tern?")
+    prompt = scripted.calls[0][0].content
+    assert "Section: Tern › Install" in prompt and "code:\ncargo install tern\n" in prompt
+    for markup in ("<img", "badge.svg", "```", "# Tern", "[docs]:"):
+        assert markup not in prompt
+
+
+def test_an_answer_citing_the_sentence_before_a_code_block_shows_the_command(readme):
+    pipeline, scripted = readme
+    scripted.enqueue("Install Tern with cargo. [1]")
+    answer = pipeline.answer("How do I install Tern?")
+    assert not answer.refused
+    assert [(c.text, c.code, c.section) for c in answer.citations] == [
+        ("Install Tern with cargo:", False, "Tern › Install"),
+        ("cargo install tern", True, "Tern › Install"),
+    ]
+    assert answer.sentences[0].citations == [1, 2]
+
+
+def test_a_refusal_names_the_sections_the_document_covers(readme):
+    pipeline, scripted = readme
+    pipeline.settings = pipeline.settings.model_copy(update={"refusal_threshold": 0.99})
+    answer = pipeline.answer("What port does it listen on by default?")
+    assert answer.refused
+    assert "README.md: sections “Tern”, “Install”, “Alternative servers”." in answer.answer  # the ones with text
+    assert "<" not in answer.answer
