@@ -70,6 +70,10 @@ class CollectionInfo(CollectionText):
     default: bool = Field(description="whether questions without a collection go here")
     documents: int = Field(description="documents ingested into it")
     folder: str = Field(description="its corpus folder: ingest and uploads sync the collection with it")
+    refusal_levels: dict[str, float] = Field(
+        default_factory=dict,
+        description="the similarity levels its refusals use, derived from it unless set: {similarity, quote}",
+    )
 
 
 def check_name(name: str) -> str:
@@ -156,12 +160,14 @@ class Library:
     def info(self, name: str) -> CollectionInfo:
         pipeline = self.pipeline(name)
         text = collection_text(name, self.folder(name))
+        levels = pipeline.levels()
         return CollectionInfo(
             **text.model_dump(),
             name=name,
             default=name == self.default,
             documents=len(pipeline.store.files()),
             folder=str(self.folder(name)),
+            refusal_levels={"similarity": levels.similarity, "quote": levels.quote},
         )
 
     def warm(self, names: list[str] | None = None) -> None:

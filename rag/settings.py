@@ -91,19 +91,19 @@ class Settings(BaseSettings):
         "that leans on it, such as 'This…')",
     )
     candidates: int = Field(12, ge=1, le=100, description="sentences retrieved before the top_k are chosen")
-    refusal_threshold: float = Field(
-        0.14,
+    refusal_threshold: float | None = Field(
+        None,
         ge=-1,
         le=1,
-        description="refuse without calling the model when the best sentence's similarity is below this (calibrated "
-        "with the two below: python -m eval.calibrate refusal)",
+        description="refuse without calling the model when the best sentence's similarity is below this (unset: "
+        "derived per collection from probe questions, see rag/answer/levels.py)",
     )
-    quote_threshold: float = Field(
-        0.20,
+    quote_threshold: float | None = Field(
+        None,
         ge=-1,
         le=1,
         description="when the model replies that the documents do not answer, refuse if the best sentence's "
-        "similarity is below this, else quote the best sentences (calibrated: python -m eval.calibrate)",
+        "similarity is below this, else quote the best sentences (unset: derived per collection)",
     )
     judge_threshold: float | None = Field(
         0.40,

@@ -92,8 +92,8 @@ def ground(
     Support mixes embedding similarity with content-word coverage, and is zero when the claim carries a number
     or a name that its sources lack. A claim is kept when its support reaches ``min_support`` and at least
     ``min_coverage`` of its content words appear in the sentences it cites. ``given`` are the names the claim may
-    take from the question without a source (the question's subject, which the documents mention): "The Japan-US
-    alliance is cemented by…" may cite "This enduring alliance is cemented by…". ``restated`` are the question's
+    take from the question without a source (the question's subject, which the documents mention): "The Acme
+    merger is driven by…" may cite "This merger is driven by…". ``restated`` are the question's
     content words: sources are ranked by what they cover themselves, but the words a claim restates from its question
     count as covered when it is judged (they may not bring a name or number): "The directory name commonly used is
     .venv" restates its question and cites "A common directory location … is .venv".

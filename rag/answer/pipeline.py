@@ -16,6 +16,7 @@ from rag.answer.checks import check_history, check_question, check_top_k
 from rag.answer.compose import compose, extractive_claims, refusal, with_code
 from rag.answer.gate import Busy, GenerationGate
 from rag.answer.grounding import Claim, ground
+from rag.answer.levels import RefusalLevels, derive_levels
 from rag.answer.prompt import (
     NO,
     YES,
@@ -76,6 +77,7 @@ class Pipeline:
         self.gate = gate or GenerationGate(settings.generation_queue, settings.generation_timeout)
         self._collection: Collection | None = None
         self._collection_lock = threading.Lock()
+        self._levels: tuple[str, RefusalLevels] | None = None
 
     def answer(
         self,
@@ -100,7 +102,8 @@ class Pipeline:
         query_vectors = embed_queries(self.store.embeddings, queries)
         hits = self.retrieve(queries, at_least=top_k, vectors=query_vectors)
         timings["retrieve"] = _ms(began)
-        if not hits or max(h.score for h in hits) < self.settings.refusal_threshold:
+        levels = self.levels()
+        if not hits or max(h.score for h in hits) < levels.similarity:
             return refusal("nothing in the documents is close to this question", hits, self.store, timings, began)
 
         vectors = self.store.vectors(h.sentence.id for h in hits)
@@ -115,7 +118,7 @@ class Pipeline:
             return refusal(reason, hits, self.store, timings, began, answerable=answerable, declined=declined)
 
         if declined:  # believed only when the evidence is weak too; otherwise the best sentences are quoted
-            if max(h.score for h in hits) < self.settings.quote_threshold:
+            if max(h.score for h in hits) < levels.quote:
                 return refuse("the model found no answer to it in the documents")
             draft = ""
         threshold = self.settings.judge_threshold
@@ -180,6 +183,21 @@ class Pipeline:
             self._collection = Collection(index.fingerprint, index.sentences, prefix, self._fits(prefix.text))
             return self._collection
 
+    def levels(self) -> RefusalLevels:
+        """The similarity levels for refusing: the settings' where set, else derived from this collection (cached
+        until the keyword index changes)."""
+        fingerprint = self.store.keywords().fingerprint
+        with self._collection_lock:
+            if self._levels is None or self._levels[0] != fingerprint:
+                self._levels = (fingerprint, derive_levels(self.store))
+            derived = self._levels[1]
+        similarity, quote = self.settings.refusal_threshold, self.settings.quote_threshold
+        return replace(
+            derived,
+            similarity=derived.similarity if similarity is None else similarity,
+            quote=derived.quote if quote is None else quote,
+        )
+
     def _fits(self, prefix: str) -> bool:
         """Whether a prompt starting with ``prefix`` leaves room in the context window for a question and answer."""
         model = self.chat_model
@@ -206,6 +224,7 @@ class Pipeline:
 
         Returns how (``cached``, ``loaded`` or ``computed``), or None when there is nothing to warm.
         """
+        self.levels()
         warm = getattr(self.chat_model, "warm", None)
         if warm is None or not self.uses_document_prompt():
             return None

@@ -72,7 +72,7 @@ def _ends_sentence(text: str, match: re.Match[str], block_end: int) -> bool:
     after = match.end()
     if after >= block_end:
         return True
-    if not text[after].isspace():  # "3.5", "U.S.-Japan", "e.g.,"
+    if not text[after].isspace():  # "3.5", "U.S.-based", "e.g.,"
         return False
     nxt = after
     while nxt < block_end and text[nxt].isspace():

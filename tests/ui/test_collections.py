@@ -55,6 +55,8 @@ def test_a_new_collection_answers_only_from_its_own_documents(client, library, s
     listed = client.get("/api/collections").json()
     assert [(c["name"], c["default"], c["documents"]) for c in listed] == [("alliance", True, 1), ("notes", False, 1)]
     assert Path(listed[1]["folder"]) == settings.collections_dir / "notes"
+    for listing in listed:  # the similarity level is set (-1: never refuse on it); the quote level is derived
+        assert listing["refusal_levels"]["similarity"] == -1.0 and -1 < listing["refusal_levels"]["quote"] < 1
 
     notes = client.post("/api/answer", json={"question": "Where are the temples?", "collection": "notes"}).json()
     assert {c["source"] for c in notes["citations"]} == {"uploads/notes.txt"}
