@@ -85,7 +85,6 @@ def ground(
     min_support: float,
     min_coverage: float = 0.8,
     given: Set[str] = frozenset(),
-    restated: Set[str] = frozenset(),
 ) -> list[Claim]:
     """Align each answer sentence to its best sources; returns every claim, in order, marked supported or not.
 
@@ -93,12 +92,8 @@ def ground(
     or a name that its sources lack. A claim is kept when its support reaches ``min_support`` and at least
     ``min_coverage`` of its content words appear in the sentences it cites. ``given`` are the names the claim may
     take from the question without a source (the question's subject, which the documents mention): "The Acme
-    merger is driven by…" may cite "This merger is driven by…". ``restated`` are the question's
-    content words: sources are ranked by what they cover themselves, but the words a claim restates from its question
-    count as covered when it is judged (they may not bring a name or number): "The directory name commonly used is
-    .venv" restates its question and cites "A common directory location … is .venv".
+    merger is driven by…" may cite "This merger is driven by…".
     """
-    covered_anyway = set(given) | set(restated)
     texts = claims_of(answer)
     if not texts or not candidates:
         return [Claim(text=t, sources=(), support=0.0, source_support=(), supported=False) for t in texts]
@@ -128,7 +123,7 @@ def ground(
             if merged > coverage(text, [s.text for s in chosen], given) + 0.15 and score >= min_support:
                 chosen.append(source)
         cited = [s.text for s in chosen]
-        covered = coverage(text, cited, covered_anyway)
+        covered = coverage(text, cited, given)
         missing = foreign(text, cited, given)
         support = 0.0 if missing else 0.5 * best_similarity + 0.5 * covered
         per_source = tuple(round(next(sc for sc, _, s in scored if s is c), 4) for c in chosen)

@@ -32,7 +32,7 @@ from rag.retrieval.retrieve import diversify, embed_queries, retrieve, with_cont
 from rag.settings import Settings
 from rag.store.chroma import Store
 from rag.store.texts import kept_text
-from rag.text.words import NUMBER_WORDS, content_words, numbers, stem, words
+from rag.text.words import NUMBER_WORDS, numbers, stem, words
 from rag.types import Answer, ScoredSentence, Sentence, Turn
 
 log = logging.getLogger(__name__)
@@ -137,7 +137,6 @@ class Pipeline:
             vectors,
             self.settings.support_threshold,
             given=given,
-            restated=content_words(question),
         )
         claims = off_topic_dropped(claims, similarity, self.settings.relevance_margin)
         dropped = [c.text for c in claims if not c.supported]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rag.answer import Pipeline
 from rag.answer.compose import with_code
-from rag.answer.grounding import Claim
+from rag.answer.grounding import Claim, claims_of
 from rag.retrieval.retrieve import diversify, with_context
 from rag.store.keyword import KeywordIndex
 from rag.types import ScoredSentence, Sentence
@@ -84,3 +84,10 @@ def test_a_cited_sentence_that_introduces_code_brings_the_code_along():
     assert shown[0].source_support == (0.8, 0.8)
     assert shown[1].sources == (document[2],)
     assert shown[2].sources == (document[0], document[1])
+
+
+def test_every_line_of_a_draft_is_a_sentence_and_a_command_after_a_colon_is_whole():
+    draft = "To create one, run:\n```\npython3 -m venv tutorial-env\n```\nThis makes the folder. It also cop"
+    assert claims_of(draft) == ["To create one, run:", "python3 -m venv tutorial-env", "This makes the folder."]
+    assert claims_of("Run:\n`python3 -m venv env`") == ["Run:", "python3 -m venv env"]  # ends the draft, complete
+    assert claims_of("The alliance persists because of shared") == []  # cut off where the tokens ran out
