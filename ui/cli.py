@@ -192,7 +192,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(run=_serve)
     # eval and bench parse their own options; these entries only list them in --help.
-    sub.add_parser("eval", help="score configurations on the gold set (alliance-qa eval --help)", add_help=False)
+    sub.add_parser(
+        "eval", help="score configurations on every corpus's gold set (alliance-qa eval --help)", add_help=False
+    )
     sub.add_parser("bench", help="benchmarks with side-by-side ratios (alliance-qa bench --help)", add_help=False)
     return parser
 
