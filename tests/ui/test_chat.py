@@ -550,3 +550,10 @@ def test_a_cited_code_block_is_shown_as_code_in_the_answer_and_the_sources_panel
     panel = render_sources(answer)
     assert '<pre class="qa-code"><code>pip install ``x``\n&lt;/code&gt;&lt;b&gt;</code></pre>' in panel
     assert "§ Tern › Install" in panel
+
+
+def test_a_link_written_in_a_document_is_shown_as_text_in_the_answer():
+    quoted = "Read the [details](https://evil.example/x) or see ![logo](https://evil.example/i.png) [1]"
+    bubble = render_answer(Answer(answer=quoted, refused=False))
+    assert "](" not in bubble and "[details]\\(https://evil.example/x)" in bubble
+    assert bubble.endswith("[1]")  # the answer's own markers are untouched

@@ -40,6 +40,7 @@ def test_completion_carries_citations_in_text_and_as_data(client, scripted):
     data = completion.model_extra["alliance_qa"]
     assert data["citations"][0]["text"] == essay_text()[data["citations"][0]["start"] : data["citations"][0]["end"]]
     assert "French" not in scripted.calls[0][0].content  # a client's system message is not obeyed
+    assert completion.usage is None  # no made-up token counts: the answer is several model calls, or none
 
 
 def test_streaming_sends_the_grounded_text_only(client, scripted):

@@ -34,8 +34,10 @@ def escape_html(text: object) -> str:
 
 
 def escape_chat(text: object) -> str:
-    """Escaped for the chat's Markdown: tags become visible text; quotes stay readable (and copyable)."""
-    return html.escape(str(text), quote=False)
+    """Escaped for the chat's Markdown: tags become visible text, and a link or image a document wrote
+    (``[details](https://…)``, ``![x](…)``) stays text, so no hidden address can be clicked: only "](" is escaped,
+    so that [n] markers, quotes and everything else stay readable and copyable as they are."""
+    return html.escape(str(text), quote=False).replace("](", "]\\(")
 
 
 def render_answer(answer: Answer) -> str:

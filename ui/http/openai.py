@@ -128,12 +128,8 @@ def router(library: Library) -> APIRouter:
             "message": {"role": "assistant", "content": message_text(answer)},
             "finish_reason": "stop",
         }
-        usage = {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0}
-        return {
-            **_envelope("chat.completion", request.model),
-            "choices": [choice],
-            "usage": usage,
-            "alliance_qa": answer.model_dump(),
-        }
+        # No "usage": an answer is several model calls (draft, judgement) or none (extractive, refusal), and zeros
+        # would mislead cost trackers; OpenAI's clients and LangChain accept its absence.
+        return {**_envelope("chat.completion", request.model), "choices": [choice], "alliance_qa": answer.model_dump()}
 
     return api
