@@ -13,7 +13,8 @@ from rag.text.sentences import split_sentences
 from rag.text.words import content_words, names, numbers
 from rag.types import Sentence
 
-_MARKER = re.compile(r"\s*\[\s*\d+(?:\s*[,;]\s*\d+)*\s*\]")
+_ONE_MARKER = r"\[\s*\d+(?:\s*[,;]\s*\d+)*\s*\]"
+_MARKER = re.compile(rf"\s*{_ONE_MARKER}(?:\s*[,;]?\s*{_ONE_MARKER})*")  # "[3]", "[2][7]", "[16], [22], [2]"
 
 
 @dataclass(frozen=True)

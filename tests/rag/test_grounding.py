@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rag.answer import Pipeline
 from rag.answer.compose import with_code
-from rag.answer.grounding import Claim, claims_of
+from rag.answer.grounding import Claim, claims_of, strip_markers
 from rag.retrieval.retrieve import diversify, with_context
 from rag.store.keyword import KeywordIndex
 from rag.types import ScoredSentence, Sentence
@@ -91,3 +91,8 @@ def test_every_line_of_a_draft_is_a_sentence_and_a_command_after_a_colon_is_whol
     assert claims_of(draft) == ["To create one, run:", "python3 -m venv tutorial-env", "This makes the folder."]
     assert claims_of("Run:\n`python3 -m venv env`") == ["Run:", "python3 -m venv env"]  # ends the draft, complete
     assert claims_of("The alliance persists because of shared") == []  # cut off where the tokens ran out
+
+
+def test_a_list_of_markers_leaves_no_commas_behind():
+    assert strip_markers("It is deep and adaptable. [16], [22], [2]") == "It is deep and adaptable."
+    assert strip_markers("One [1]. Two [2][3]; three [4, 5].") == "One. Two; three."
