@@ -71,11 +71,17 @@ def coverage(claim: str, sources: list[str], given: Set[str] = frozenset()) -> f
     return len(words & (pool | given)) / len(words)
 
 
+_CODE_SPAN = re.compile(r"`([^`\n]+)`")
+
+
 def foreign(claim: str, sources: list[str], given: Set[str] = frozenset()) -> frozenset[str]:
-    """The numbers and names in the claim found neither in the sources nor among the ``given`` words."""
+    """The numbers and names in the claim found neither in the sources nor among the ``given`` words, and the code
+    it quotes in backticks that no source contains as written: a command is quoted exactly or not at all."""
     joined = " ".join(sources)
     missing_names = names(claim) - content_words(joined) - names(joined) - given
-    return frozenset((numbers(claim) - numbers(joined) - given) | missing_names)
+    flat = " ".join(joined.split())
+    missing_code = {f"`{code}`" for code in _CODE_SPAN.findall(claim) if " ".join(code.split()) not in flat}
+    return frozenset((numbers(claim) - numbers(joined) - given) | missing_names | missing_code)
 
 
 def ground(

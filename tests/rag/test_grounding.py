@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rag.answer import Pipeline
 from rag.answer.compose import with_code
-from rag.answer.grounding import Claim, claims_of, strip_markers
+from rag.answer.grounding import Claim, claims_of, foreign, strip_markers
 from rag.retrieval.retrieve import diversify, with_context
 from rag.store.keyword import KeywordIndex
 from rag.types import ScoredSentence, Sentence
@@ -96,3 +96,11 @@ def test_every_line_of_a_draft_is_a_sentence_and_a_command_after_a_colon_is_whol
 def test_a_list_of_markers_leaves_no_commas_behind():
     assert strip_markers("It is deep and adaptable. [16], [22], [2]") == "It is deep and adaptable."
     assert strip_markers("One [1]. Two [2][3]; three [4, 5].") == "One. Two; three."
+
+
+def test_code_quoted_in_backticks_must_be_in_a_source_as_written():
+    sources = ["(env) $ python -m pip install requests==2.6.0", "(env) $ python -m pip show requests\nVersion: 2.7.0"]
+    assert foreign("Run `python -m pip install requests==2.6.0`.", sources) == frozenset()
+    assert foreign("Use `pip show requests` to see it.", sources) == frozenset()
+    composed = foreign("Run `python -m pip install requests==2.7.0`.", sources)  # each piece is there, not the whole
+    assert composed == {"`python -m pip install requests==2.7.0`"}
