@@ -129,11 +129,18 @@ def ground(
             merged = coverage(text, [s.text for s in chosen] + [source.text], given)
             if merged > coverage(text, [s.text for s in chosen], given) + 0.15 and score >= min_support:
                 chosen.append(source)
+        # Code the claim quotes is cited where it is written, when the candidates hold it.
+        for code in _CODE_SPAN.findall(text):
+            flat = " ".join(code.split())
+            holder = next((s for s in candidates if flat in " ".join(s.text.split())), None)
+            if holder is not None and holder not in chosen:
+                chosen.append(holder)
         cited = [s.text for s in chosen]
         covered = coverage(text, cited, given)
         missing = foreign(text, cited, given)
         support = 0.0 if missing else 0.5 * best_similarity + 0.5 * covered
         per_source = tuple(round(next(sc for sc, _, s in scored if s is c), 4) for c in chosen)
+
         claims.append(
             Claim(
                 text=text,

@@ -144,7 +144,13 @@ class Pipeline:
         if not any(c.supported for c in claims):
             # The model could only answer with facts the documents never state: they do not answer the question.
             # Spelled-out numbers are left out: "three new domains" counts what a sentence lists.
-            unknown = {fact for c in claims for fact in c.foreign if fact not in vocabulary | NUMBER_WORDS}
+            # Misquoted code ("`...`") sinks only its sentence: the command may still be in the documents.
+            unknown = {
+                fact
+                for c in claims
+                for fact in c.foreign
+                if fact not in vocabulary | NUMBER_WORDS and not fact.startswith("`")
+            }
             if unknown:
                 named = [w for c in claims for w in words(c.text) if w in unknown or stem(w) in unknown]
                 return refuse(f"an answer would need what they never mention: {', '.join(dict.fromkeys(named))}")

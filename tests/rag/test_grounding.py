@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from rag.answer import Pipeline
 from rag.answer.compose import with_code
-from rag.answer.grounding import Claim, claims_of, foreign, strip_markers
+from rag.answer.grounding import Claim, claims_of, foreign, ground, strip_markers
 from rag.retrieval.retrieve import diversify, with_context
+from rag.store.embeddings import HashEmbeddings
 from rag.store.keyword import KeywordIndex
 from rag.types import ScoredSentence, Sentence
 from tests.samples import DOMAINS
@@ -104,3 +105,20 @@ def test_code_quoted_in_backticks_must_be_in_a_source_as_written():
     assert foreign("Use `pip show requests` to see it.", sources) == frozenset()
     composed = foreign("Run `python -m pip install requests==2.7.0`.", sources)  # each piece is there, not the whole
     assert composed == {"`python -m pip install requests==2.7.0`"}
+
+
+def test_quoted_code_is_cited_where_it_is_written():
+    def unit(i: int, text: str, code: bool = False) -> Sentence:
+        return Sentence(id=f"c{i}", source="venv.html", text=text, start=i, end=i + 1, index=i, code=code)
+
+    intro = unit(0, "You can run python -m pip install --upgrade to upgrade the package to the latest version:")
+    block = unit(1, "(env) $ python -m pip install --upgrade requests\nCollecting requests", code=True)
+    other = unit(2, "Python applications will often use packages and modules.")
+    embeddings = HashEmbeddings()
+    candidates = [intro, other, block]
+    vectors = dict(zip([s.id for s in candidates], embeddings.embed_documents([s.text for s in candidates])))
+    draft = "To upgrade it to the latest version, run `python -m pip install --upgrade requests`."
+    (claim,) = ground(draft, candidates, embeddings, vectors, min_support=0.3)
+    assert block in claim.sources and claim.foreign == frozenset() and claim.supported
+    (wrong,) = ground(draft.replace("requests", "numpy"), candidates, embeddings, vectors, min_support=0.3)
+    assert wrong.foreign == {"`python -m pip install --upgrade numpy`"} and not wrong.supported

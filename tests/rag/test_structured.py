@@ -56,3 +56,11 @@ def test_a_refusal_names_the_sections_the_document_covers(readme):
     assert answer.refused
     assert "README.md: sections “Tern”, “Install”, “Alternative servers”." in answer.answer  # the ones with text
     assert "<" not in answer.answer
+
+
+def test_a_misquoted_command_sinks_its_sentence_not_the_answer(readme):
+    pipeline, scripted = readme
+    scripted.enqueue("Install Tern with `cargo install tern --force`.")
+    answer = pipeline.answer("How do I install Tern?")
+    assert not answer.refused and answer.mode == "extractive"  # the sources are quoted instead
+    assert answer.dropped == ["Install Tern with `cargo install tern --force`."]
