@@ -89,8 +89,9 @@ class Layout:
             self._write("row", "| ", " | ".join(cells), " |")
 
     def code(self, code: str) -> None:
-        lines = [line.rstrip() for line in code.replace("\r\n", "\n").split("\n")]
-        self._write("code", "```\n", "\n".join(lines).strip("\n"), "\n```")
+        body = "\n".join(line.rstrip() for line in code.replace("\r\n", "\n").split("\n")).strip("\n")
+        fence = "`" * max(3, max((len(run) for run in re.findall(r"`+", body)), default=0) + 1)  # longer than any run
+        self._write("code", f"{fence}\n", body, f"\n{fence}")
 
     def _write(self, kind: BlockKind, prefix: str, body: str, suffix: str = "") -> None:
         if not body.strip():
@@ -109,6 +110,7 @@ class Layout:
         self._cursor += len(piece)
 
 
+_FENCE = re.compile(r"(`{3,})\n")
 _OPENING = re.compile(r"(#{1,6} |\s*(?:- |\d+\. )|\| |\s+)")
 
 
@@ -118,11 +120,12 @@ def layout_blocks(text: str) -> list[Block]:
     blocks: list[Block] = []
     at = 0
     while at < len(text):
-        if text.startswith("```\n", at):
-            close = text.find("\n```", at + 4)
+        if fenced := _FENCE.match(text, at):
+            fence = fenced.group(1)  # longer than any run of backticks inside, so the first one again closes it
+            close = text.find(f"\n{fence}", fenced.end())
             close = len(text) if close < 0 else close
-            blocks.append(Block("code", at + 4, close))
-            end = close + 4
+            blocks.append(Block("code", fenced.end(), close))
+            end = close + 1 + len(fence)
         else:
             end = text.find(BREAK, at)
             end = len(text) if end < 0 else end

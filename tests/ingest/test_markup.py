@@ -76,6 +76,17 @@ def test_a_code_block_is_one_unit_shown_verbatim():
     assert "```\ncargo install tern\n```" in loaded.text
 
 
+def test_a_code_block_holding_a_fence_is_fenced_longer_and_read_back_whole():
+    source = "Example:\n\n~~~\n```python\nprint(1)\n```\n~~~\n\nAfter."
+    layout = read_markdown(source)
+    assert "````\n```python\nprint(1)\n```\n````" in layout.text
+    assert [(b.kind, layout.text[b.start : b.end]) for b in layout_blocks(layout.text)] == [
+        ("text", "Example:"),
+        ("code", "```python\nprint(1)\n```"),
+        ("text", "After."),
+    ]
+
+
 def test_list_items_keep_their_continuation_lines_and_markers():
     text = read_markdown(README).text
     assert "- Granian, written in Rust.\n\n- Hypercorn, which supports HTTP/2. It also supports HTTP/3." in text
