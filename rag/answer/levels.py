@@ -58,7 +58,7 @@ OFF_TOPIC_PROBES = (
     "What is the difference between a violin and a viola?",
 )
 FALLBACK_SIMILARITY, FALLBACK_QUOTE = 0.14, 0.20
-"""For a collection too small to probe: the levels calibrated on the default corpus's gold set (python -m eval.calibrate)."""
+"""For a collection too small to probe: the levels the default corpus's gold set calibrated (eval.calibrate)."""
 ON_TOPIC_SAMPLE = 60
 """Most sentences turned into on-topic probes (spread evenly over the collection)."""
 
