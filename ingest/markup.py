@@ -33,6 +33,11 @@ class Block:
     """The headings above the block, outermost first (a heading's own path ends with itself)."""
 
 
+def fence_for(code: str) -> str:
+    """A Markdown code fence longer than any run of backticks in ``code``, so the code cannot close it."""
+    return "`" * max(3, max((len(run) for run in re.findall(r"`+", code)), default=0) + 1)
+
+
 class Layout:
     """Writes blocks one after another and remembers where each one's content is."""
 
@@ -90,7 +95,7 @@ class Layout:
 
     def code(self, code: str) -> None:
         body = "\n".join(line.rstrip() for line in code.replace("\r\n", "\n").split("\n")).strip("\n")
-        fence = "`" * max(3, max((len(run) for run in re.findall(r"`+", body)), default=0) + 1)  # longer than any run
+        fence = fence_for(body)
         self._write("code", f"{fence}\n", body, f"\n{fence}")
 
     def _write(self, kind: BlockKind, prefix: str, body: str, suffix: str = "") -> None:
@@ -164,7 +169,7 @@ def read_markdown(source: str) -> Layout:
         elif kind in ("fence", "code_block"):
             layout.code(token.content)
         elif kind == "html_block":
-            _HtmlReader(layout, whole_page=False).read(token.content)
+            _HtmlReader(layout).read(token.content)
         elif kind == "tr_open":
             cells = []
         elif kind in ("th_open", "td_open"):
@@ -203,19 +208,18 @@ def read_html(page: str) -> Layout:
     """The blocks of an HTML page. When the page marks its main content (``<main>`` or ``role="main"``), only
     that is read, so navigation, sidebars and footers stay out; a page whose main part is empty is read whole."""
     if _MAIN.search(page):
-        layout = _HtmlReader(Layout(), whole_page=False, main_only=True).read(page)
+        layout = _HtmlReader(Layout(), main_only=True).read(page)
         if layout.blocks:
             return layout
-    return _HtmlReader(Layout(), whole_page=True).read(page)
+    return _HtmlReader(Layout()).read(page)
 
 
 class _HtmlReader(HTMLParser):
     """Collects what a browser would show, block by block, into a ``Layout``."""
 
-    def __init__(self, layout: Layout, whole_page: bool, main_only: bool = False) -> None:
+    def __init__(self, layout: Layout, main_only: bool = False) -> None:
         super().__init__(convert_charrefs=True)
         self.layout = layout
-        self._whole_page = whole_page
         self._main_only = main_only
         self._main_depth = 0  # tags open inside the main element; 0 when outside it
         self._hidden: list[str] = []
@@ -239,7 +243,7 @@ class _HtmlReader(HTMLParser):
                 self._main_depth += 1
             elif tag == "main" or dict(attrs).get("role") == "main":
                 self._main_depth = 1
-        if tag == "body" and self._whole_page:
+        if tag == "body":
             self._hidden.clear()  # a <head> left open ends where the body starts
         if tag in _HIDDEN_TAGS:
             self._hidden.append(tag)

@@ -6,14 +6,13 @@ All document and user text is HTML-escaped before it goes into HTML or into the 
 from __future__ import annotations
 
 import html
-import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 import gradio as gr
 
 from ingest.loaders import structured
-from ingest.markup import layout_blocks
+from ingest.markup import fence_for, layout_blocks
 from rag.answer import InvalidQuestion
 from rag.answer.gate import Busy
 from rag.types import Answer, Citation, Turn
@@ -52,8 +51,7 @@ def render_answer(answer: Answer) -> str:
 
 def code_fence(code: str) -> str:
     """A Markdown code block showing ``code`` literally: its fence is longer than any run of backticks in it."""
-    longest = max((len(run) for run in re.findall(r"`+", code)), default=0)
-    fence = "`" * max(3, longest + 1)
+    fence = fence_for(code)
     return f"{fence}\n{code}\n{fence}"
 
 
