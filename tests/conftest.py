@@ -17,8 +17,8 @@ from rag.llm.fake import ScriptedChatModel  # noqa: E402
 from rag.service import open_store  # noqa: E402
 from rag.settings import Settings  # noqa: E402
 from rag.store.chroma import Store  # noqa: E402
-from rag.store.embeddings import HashEmbeddings, load_embeddings  # noqa: E402
-from tests.samples import ROOT  # noqa: E402
+from rag.store.embeddings import load_embeddings  # noqa: E402
+from tests.samples import ROOT, hashed_store  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -37,9 +37,7 @@ def essay_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
 def essay_store(tmp_path_factory: pytest.TempPathFactory) -> Store:
     """A real persistent Chroma store holding the essay, embedded by the hashing fake: deterministic and quick."""
     settings = Settings(data_dir=ROOT / "data", state_dir=tmp_path_factory.mktemp("fake-state"))
-    store = open_store(settings, HashEmbeddings())
-    ingest_default(settings, store, progress=False)
-    return store
+    return hashed_store(settings)
 
 
 @pytest.fixture(scope="session")

@@ -7,6 +7,12 @@ from pathlib import Path
 
 import docx
 
+from ingest.sync import ingest_default
+from rag.service import open_store
+from rag.settings import Settings
+from rag.store.chroma import Store
+from rag.store.embeddings import HashEmbeddings
+
 ROOT = Path(__file__).resolve().parent.parent
 ESSAY = ROOT / "data" / "japan_us_alliance.txt"
 
@@ -62,3 +68,10 @@ def make_docx(paragraphs: list[str]) -> bytes:
     buffer = io.BytesIO()
     document.save(buffer)
     return buffer.getvalue()
+
+
+def hashed_store(settings: Settings) -> Store:
+    """The collection of ``settings`` ingested into a real Chroma store, embedded by the hashing fake."""
+    store = open_store(settings, HashEmbeddings())
+    ingest_default(settings, store, progress=False)
+    return store

@@ -12,12 +12,9 @@ from eval.corpora import corpus as corpus_named
 from eval.gold import MUST_REFUSE, gold_ids, load_gold, stratified
 from eval.metrics import ItemResult, score, unsupported_share
 from eval.runner import check_thresholds, leaked, main
-from ingest.sync import ingest_default
 from rag.answer.prompt import SYSTEM
-from rag.service import open_store
 from rag.settings import Settings
-from rag.store.embeddings import HashEmbeddings
-from tests.samples import ROOT
+from tests.samples import ROOT, hashed_store
 
 
 def result(**overrides) -> ItemResult:
@@ -100,8 +97,7 @@ def test_quick_eval_meets_committed_thresholds(essay_settings: Settings, tmp_pat
 def test_every_corpus_gold_set_resolves_to_its_own_sentences(tmp_path: Path):
     for corpus in CORPORA:
         settings = corpus.settings(Settings(data_dir=ROOT / "data", state_dir=tmp_path / corpus.name))
-        store = open_store(settings, HashEmbeddings())
-        ingest_default(settings, store, progress=False)
+        store = hashed_store(settings)
         items = load_gold(corpus.questions)
         gold_ids(items, store.sentences())  # raises if a gold text is not exactly one sentence or code block
         assert len(items) >= 40 and {i.kind for i in items} >= {"answerable", "paraphrase", "unanswerable"}

@@ -6,13 +6,11 @@ from pathlib import Path
 
 import numpy as np
 
-from ingest.sync import ingest_default
 from rag.answer import Pipeline
 from rag.answer.levels import FALLBACK_QUOTE, FALLBACK_SIMILARITY, OFF_TOPIC_PROBES, derive_levels, on_topic_probe
-from rag.service import open_store
 from rag.settings import Settings
 from rag.store.chroma import Store
-from rag.store.embeddings import HashEmbeddings
+from tests.samples import hashed_store
 
 KITCHEN = (
     "Sourdough bread rises slowly because wild yeast ferments the dough overnight. "
@@ -30,9 +28,7 @@ def store_of(tmp_path: Path, text: str | None) -> Store:
     if text is not None:
         (folder / "notes.txt").write_text(text, encoding="utf-8")
     settings = Settings(data_dir=folder, state_dir=tmp_path / "state", collection="levels")
-    store = open_store(settings, HashEmbeddings())
-    ingest_default(settings, store, progress=False)
-    return store
+    return hashed_store(settings)
 
 
 def test_an_on_topic_probe_asks_about_a_sentences_longest_words_in_order():

@@ -6,13 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from ingest.sync import ingest_default
 from rag.answer import Pipeline
 from rag.llm.fake import ScriptedChatModel
-from rag.service import open_store
 from rag.settings import Settings
-from rag.store.embeddings import HashEmbeddings
 from tests.ingest.test_markup import README
+from tests.samples import hashed_store
 
 
 @pytest.fixture
@@ -21,8 +19,7 @@ def readme(tmp_path: Path) -> tuple[Pipeline, ScriptedChatModel]:
     folder.mkdir()
     (folder / "README.md").write_text(README, encoding="utf-8")
     settings = Settings(data_dir=folder, state_dir=tmp_path / "state", collection="readme")
-    store = open_store(settings, HashEmbeddings())
-    ingest_default(settings, store, progress=False)
+    store = hashed_store(settings)
     scripted = ScriptedChatModel()
     return Pipeline(store, scripted, settings), scripted
 

@@ -15,14 +15,12 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from ingest.markup import read_markdown
-from ingest.sync import ingest_default
 from rag.answer import InvalidQuestion, Pipeline
 from rag.llm.fake import ScriptedChatModel
-from rag.service import load_pipeline, open_store
+from rag.service import load_pipeline
 from rag.settings import Settings
-from rag.store.embeddings import HashEmbeddings
 from rag.types import Answer, Citation, Sentence, Turn
-from tests.samples import ROOT
+from tests.samples import ROOT, hashed_store
 from ui.chat.app import build_ui
 from ui.chat.feedback import read_feedback
 from ui.chat.handlers import ChatUpdate, new_chat, rate, respond, source_documents
@@ -313,8 +311,7 @@ def make_pipeline(tmp_path: Path, reply: str | None, **overrides) -> Pipeline:
     data.mkdir(exist_ok=True)
     (data / "essay.txt").write_text(DOC, encoding="utf-8")
     settings = Settings(state_dir=tmp_path / "state", data_dir=data, llm="fake", **overrides)
-    store = open_store(settings, HashEmbeddings())
-    ingest_default(settings, store, progress=False)
+    store = hashed_store(settings)
     if reply is None:
         return Pipeline(store, None, settings)
     return load_pipeline(settings, store, ScriptedChatModel(replies=[reply]))
