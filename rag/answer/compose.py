@@ -63,11 +63,14 @@ def with_code(claims: list[Claim], following: Callable[[Sentence], Sentence | No
     return shown
 
 
-def extractive_claims(drafted: list[Claim], hits: list[ScoredSentence], most: int = 2) -> list[Claim]:
+def extractive_claims(
+    drafted: list[Claim], hits: list[ScoredSentence], relevant: set[str], most: int = 2
+) -> list[Claim]:
     """Source sentences themselves, quoted: those the model's unverified sentences were drawn from (each one's best
-    aligned source) where retrieval found them too, in the draft's order; else the best-ranked retrieved sentence."""
-    retrieved = {h.sentence.id for h in hits}
-    drawn = {c.sources[0].id: c.sources[0] for c in drafted if c.sources and c.sources[0].id in retrieved}
+    aligned source) where retrieval ranked them among the ``relevant`` sentences too, in the draft's order; else
+    the best-ranked retrieved sentence. A draft that failed verification is weak evidence on its own: a loose
+    paraphrase aligns best to any short sentence that shares its subject."""
+    drawn = {c.sources[0].id: c.sources[0] for c in drafted if c.sources and c.sources[0].id in relevant}
     sources = list(drawn.values())[:most] or [hits[0].sentence]
     return [Claim(text=s.text, sources=(s,), support=1.0, source_support=(1.0,)) for s in sources]
 

@@ -158,7 +158,7 @@ class Pipeline:
             claims = [c for c in claims if c.supported]
         mode = "generated"
         if not any(c.supported for c in claims):
-            claims, mode = extractive_claims(drafted, hits), "extractive"
+            claims, mode = extractive_claims(drafted, hits, {h.sentence.id for h in chosen}), "extractive"
         timings["ground"] = _ms(step)
         claims = with_code(claims, self.store.keywords().following)
         answer = compose(claims, similarity, dropped, mode)

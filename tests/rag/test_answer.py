@@ -220,3 +220,11 @@ def test_a_count_the_documents_do_not_spell_out_quotes_the_listing_sentence(pipe
     scripted.enqueue("Three new domains are named: cybersecurity, space exploration, and AI. [15]")
     answer = pipeline.answer("How many new domains of cooperation are named?")
     assert not answer.refused and answer.mode == "extractive" and [c.text for c in answer.citations] == [DOMAINS]
+
+
+def test_extractive_fallback_ignores_a_draft_drawn_from_a_sentence_retrieval_did_not_rank(pipeline, scripted):
+    # The failed draft loosely paraphrases the Taiwan sentence, which retrieval found but did not rank among the
+    # most relevant: the answer quotes the sentence retrieval ranked first, not the one the draft aligned with.
+    scripted.enqueue("Taiwan stands for the wider trouble with China that drew the two partners together.")
+    answer = pipeline.answer("Which new domains do Japan and the US collaborate in?")
+    assert answer.mode == "extractive" and [c.text for c in answer.citations] == [DOMAINS]
