@@ -122,6 +122,12 @@ class Settings(BaseSettings):
         "strict", description="strict drops answer sentences no source supports; lenient keeps them, marked"
     )
     support_threshold: float = Field(0.5, ge=0, le=1, description="least support an answer sentence needs to be kept")
+    support_coverage: float = Field(
+        0.8,
+        ge=0,
+        le=1,
+        description="least share of an answer sentence's content words that the sentences it cites must contain",
+    )
     relevance_margin: float | None = Field(
         None,
         ge=0,

@@ -136,6 +136,7 @@ class Pipeline:
             self.store.embeddings,
             vectors,
             self.settings.support_threshold,
+            self.settings.support_coverage,
             given=given,
         )
         claims = off_topic_dropped(claims, similarity, self.settings.relevance_margin)

@@ -228,3 +228,16 @@ def test_extractive_fallback_ignores_a_draft_drawn_from_a_sentence_retrieval_did
     scripted.enqueue("Taiwan stands for the wider trouble with China that drew the two partners together.")
     answer = pipeline.answer("Which new domains do Japan and the US collaborate in?")
     assert answer.mode == "extractive" and [c.text for c in answer.citations] == [DOMAINS]
+
+
+def test_support_coverage_sets_how_much_of_a_sentence_its_sources_must_contain(pipeline, scripted):
+    # Seven of the draft's nine content words are in the hurdles sentence (0.78).
+    draft = "Domestic pressures, economic dependencies and differing priorities sometimes create hurdles."
+    hurdles = "Domestic pressures, economic dependencies, and differing national priorities occasionally pose hurdles."
+    scripted.enqueue(draft)
+    assert pipeline.answer("What hurdles does the alliance face?").dropped == [draft]  # default: 0.8
+    pipeline.settings = pipeline.settings.model_copy(update={"support_coverage": 0.75})
+    scripted.enqueue(draft)
+    answer = pipeline.answer("What hurdles does the alliance face?")
+    assert answer.mode == "generated" and [s.text for s in answer.sentences] == [draft]
+    assert [c.text for c in answer.citations] == [hurdles]
