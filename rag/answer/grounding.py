@@ -74,13 +74,17 @@ def coverage(claim: str, sources: list[str], given: Set[str] = frozenset()) -> f
 _CODE_SPAN = re.compile(r"`([^`\n]+)`")
 
 
+def _quotes(text: str, code: str) -> bool:
+    """Whether ``text`` holds ``code`` as written, however either one wraps its lines."""
+    return " ".join(code.split()) in " ".join(text.split())
+
+
 def foreign(claim: str, sources: list[str], given: Set[str] = frozenset()) -> frozenset[str]:
     """The numbers and names in the claim found neither in the sources nor among the ``given`` words, and the code
     it quotes in backticks that no source contains as written: a command is quoted exactly or not at all."""
     joined = " ".join(sources)
     missing_names = names(claim) - content_words(joined) - names(joined) - given
-    flat = " ".join(joined.split())
-    missing_code = {f"`{code}`" for code in _CODE_SPAN.findall(claim) if " ".join(code.split()) not in flat}
+    missing_code = {f"`{code}`" for code in _CODE_SPAN.findall(claim) if not _quotes(joined, code)}
     return frozenset((numbers(claim) - numbers(joined) - given) | missing_names | missing_code)
 
 
@@ -131,8 +135,7 @@ def ground(
                 chosen.append(source)
         # Code the claim quotes is cited where it is written, when the candidates hold it.
         for code in _CODE_SPAN.findall(text):
-            flat = " ".join(code.split())
-            holder = next((s for s in candidates if flat in " ".join(s.text.split())), None)
+            holder = next((s for s in candidates if _quotes(s.text, code)), None)
             if holder is not None and holder not in chosen:
                 chosen.append(holder)
         cited = [s.text for s in chosen]
@@ -140,7 +143,6 @@ def ground(
         missing = foreign(text, cited, given)
         support = 0.0 if missing else 0.5 * best_similarity + 0.5 * covered
         per_source = tuple(round(next(sc for sc, _, s in scored if s is c), 4) for c in chosen)
-
         claims.append(
             Claim(
                 text=text,
