@@ -40,18 +40,45 @@ def strip_markers(text: str) -> str:
 _COMPLETE = re.compile(r"[.!?…][\"'”’)\]]*$")
 
 
+_CODE_OPEN = re.compile(r"code:", re.IGNORECASE)  # the document prompt's own code form,
+_CODE_CLOSE = re.compile(r"\[end of code \d+\]", re.IGNORECASE)  # which a model copies when it quotes code
+_WHOLE_SPAN = re.compile(r"`([^`]+)`")
+
+
+def _lines(answer: str) -> list[tuple[str, bool]]:
+    """The answer's non-blank lines without markers, each with whether it is code: inside a ``` fence, inside the
+    document prompt's "code:" ... "[end of code n]" form, or wholly in backticks."""
+    found: list[tuple[str, bool]] = []
+    for n, segment in enumerate(answer.split("```")):
+        if n % 2:  # fenced: the first line is the language, when more follow
+            rows = segment.split("\n")
+            found += [(row, True) for row in rows[1:]] if len(rows) > 1 else [(segment, True)]
+            continue
+        code = False
+        for line in (strip_markers(line) for line in segment.split("\n")):
+            if _CODE_OPEN.fullmatch(line) or _CODE_CLOSE.fullmatch(line):
+                code = not _CODE_CLOSE.fullmatch(line)
+            elif whole := _WHOLE_SPAN.fullmatch(line):
+                found.append((whole.group(1), True))
+            elif not (line[:1].islower() and found and found[-1][1]):  # not the rest of a sentence around code
+                found.append((line, code))
+    found = [(line.strip().strip("`").strip(), code) for line, code in found]
+    return [(line, code) for line, code in found if line]
+
+
 def claims_of(answer: str) -> list[str]:
     """The answer's sentences, markers removed, blanks dropped; a final sentence cut off mid-way is dropped too.
 
     Every line is a sentence of its own: a model puts a command it quotes on a line of its own, often with no
-    blank line around it."""
-    lines = [line.strip() for line in strip_markers(answer).replace("```", "\n").split("\n") if line.strip()]
-    texts = [line[s:e].strip("`").strip() for line in lines for s, e in split_sentences(line)]
-    texts = [t for t in texts if content_words(t)]
-    introduced = len(lines) > 1 and lines[-2].endswith(":") and texts and texts[-1] == lines[-1].strip("`").strip()
-    if texts and not _COMPLETE.search(texts[-1]) and not introduced and not answer.rstrip().endswith("]"):
-        texts.pop()  # cut off where the model ran out of tokens; a command introduced by a colon line is whole
-    return texts
+    blank line around it. A line of code is one claim, in backticks, so that it must be quoted as written."""
+    lines = _lines(answer)
+    claims = [(f"`{line}`", True) if code else (line[s:e].strip(), False) for line, code in lines
+              for s, e in ([(0, len(line))] if code else split_sentences(line))]  # fmt: skip
+    claims = [(text, code) for text, code in claims if content_words(text)]
+    if claims and not claims[-1][1] and not _COMPLETE.search(claims[-1][0]) and not answer.rstrip().endswith("]"):
+        if not (len(lines) > 1 and lines[-2][0].endswith(":") and lines[-1][0] == claims[-1][0]):
+            claims.pop()  # cut off where the model ran out of tokens; code, or a line after a colon, is whole
+    return [text for text, _ in claims]
 
 
 def _unit_rows(vectors: list[list[float]], dimensions: int) -> np.ndarray:

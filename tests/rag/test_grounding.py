@@ -89,9 +89,31 @@ def test_a_cited_sentence_that_introduces_code_brings_the_code_along():
 
 def test_every_line_of_a_draft_is_a_sentence_and_a_command_after_a_colon_is_whole():
     draft = "To create one, run:\n```\npython3 -m venv tutorial-env\n```\nThis makes the folder. It also cop"
-    assert claims_of(draft) == ["To create one, run:", "python3 -m venv tutorial-env", "This makes the folder."]
-    assert claims_of("Run:\n`python3 -m venv env`") == ["Run:", "python3 -m venv env"]  # ends the draft, complete
+    assert claims_of(draft) == ["To create one, run:", "`python3 -m venv tutorial-env`", "This makes the folder."]
+    assert claims_of("Run:\n`python3 -m venv env`") == ["Run:", "`python3 -m venv env`"]  # ends the draft, complete
+    assert claims_of("Run:\npython3 -m venv env") == ["Run:", "python3 -m venv env"]  # after a colon: whole
     assert claims_of("The alliance persists because of shared") == []  # cut off where the tokens ran out
+
+
+def test_code_written_in_the_document_prompts_own_form_is_read_as_code():
+    # The document prompt shows code as "[n] code:" ... "[end of code n]"; a model copies that form.
+    draft = "For the fish shell, run:\ncode:\nsource env/bin/activate.fish\n[end of code 24]\n[23] in your shell."
+    assert claims_of(draft) == ["For the fish shell, run:", "`source env/bin/activate.fish`"]
+    fenced = "Install them all:\n```bash\npip install -r requirements.txt\n```"  # the language line is not code
+    assert claims_of(fenced) == ["Install them all:", "`pip install -r requirements.txt`"]
+
+
+def test_a_command_the_sources_do_not_hold_as_written_is_not_supported_however_it_is_written():
+    block = Sentence(id="b", source="venv.html", text="$ source env/bin/activate", start=0, end=1, index=0, code=True)
+    note = Sentence(id="n", source="venv.html", text="There is an activate.fish script for the fish shell.",
+                    start=1, end=2, index=1)  # fmt: skip
+    embeddings = HashEmbeddings()
+    vectors = dict(zip("bn", embeddings.embed_documents([block.text, note.text])))
+    for draft in ("code:\nsource env/bin/activate.fish\n[end of code 1]", "```\nsource env/bin/activate.fish\n```"):
+        (claim,) = ground(draft, [block, note], embeddings, vectors, min_support=0.3)
+        assert claim.foreign == {"`source env/bin/activate.fish`"} and not claim.supported
+    (quoted,) = ground("```\nsource env/bin/activate\n```", [block, note], embeddings, vectors, min_support=0.3)
+    assert quoted.supported and quoted.sources[0] == block
 
 
 def test_a_list_of_markers_leaves_no_commas_behind():
