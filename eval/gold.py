@@ -24,6 +24,9 @@ class GoldItem(BaseModel):
     gold: list[str]
     answer: str
     history: list[Turn] = Field(default_factory=list)
+    min_cited: int | None = Field(
+        None, ge=1, description="the answer must cite at least this many of the gold sentences (a many-part answer)"
+    )
 
     @property
     def answerable(self) -> bool:

@@ -36,6 +36,7 @@ class ItemResult(BaseModel):
     best_score: float | None = Field(None, description="cosine similarity of the best retrieved sentence")
     answerable: float | None = Field(None, description="the model's probability that the documents state the answer")
     declined: bool = Field(False, description="the model replied that the documents do not answer")
+    min_cited: int | None = Field(None, description="the gold sentences the answer must cite at least, if set")
 
 
 def unsupported_share(answer: str, cited_texts: Iterable[str]) -> float:
@@ -73,6 +74,7 @@ def score(results: list[ItemResult]) -> dict[str, float | None]:
     )
     metrics["citation_recall"] = _mean([_alce_recall(r) for r in answered])
     metrics["multi_citation_recall"] = _mean([_gold_recall(r) for r in answered if len(r.gold) > 1])
+    metrics["min_cited_met"] = _mean([float(_gold_cited(r) >= r.min_cited) for r in results if r.min_cited])
     metrics["refusal_accuracy"] = _mean([float(refusal_correct(r)) for r in must_refuse])
     metrics["false_refusal"] = _mean([float(r.refused) for r in results if r.kind not in MUST_REFUSE])
     metrics["unsupported"] = _mean([r.unsupported for r in results if not r.refused])
@@ -91,10 +93,14 @@ def _reciprocal_rank(r: ItemResult) -> float:
     return next((1.0 / (i + 1) for i, sid in enumerate(r.retrieved) if sid in r.gold), 0.0)
 
 
+def _gold_cited(r: ItemResult) -> int:
+    """How many of the gold sentences the answer cites."""
+    return len({sid for unit in r.cited for sid in unit} & set(r.gold))
+
+
 def _gold_recall(r: ItemResult) -> float:
     """Share of the gold sentences the answer cites."""
-    cited = {sid for unit in r.cited for sid in unit}
-    return len(cited & set(r.gold)) / len(r.gold)
+    return _gold_cited(r) / len(r.gold)
 
 
 def _alce_recall(r: ItemResult) -> float:

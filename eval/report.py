@@ -20,7 +20,7 @@ QUALITY = ["recall@4", "mrr", "evidence_hit", "citation_precision", "citation_re
 LOWER_IS_BETTER = ["false_refusal", "unsupported"]
 LATENCY = ["latency_p50_ms", "latency_p95_ms", "ttft_p50_ms", "retrieve_p50_ms", "generate_p50_ms", "ground_p50_ms"]
 ROWS = ["recall@1", "recall@4", "recall@12", "mrr", "evidence_hit", "citation_precision", "citation_recall",
-        "multi_citation_recall", "refusal_accuracy", "false_refusal", "unsupported", "leaks", *LATENCY,
+        "multi_citation_recall", "min_cited_met", "refusal_accuracy", "false_refusal", "unsupported", "leaks", *LATENCY,
         "items"]  # fmt: skip
 
 

@@ -130,6 +130,7 @@ class Evaluator:
             best_score=best,
             answerable=answer.answerable,
             declined=answer.declined,
+            min_cited=item.min_cited,
         )
 
 

@@ -48,6 +48,15 @@ def test_false_premise_corrected_with_a_gold_citation_counts_as_handled():
     assert score([corrected])["refusal_accuracy"] == 1.0 and score([uncited])["refusal_accuracy"] == 0.0
 
 
+def test_an_item_naming_min_cited_is_met_only_when_the_answer_cites_that_many_of_its_gold_sentences():
+    gold = ["g1", "g2", "g3", "g4"]
+    two = result(gold=gold, min_cited=3, cited=[["g1"], ["g2"], ["x"]], sentence_citations=[[1], [2], [3]])
+    three = result(gold=gold, min_cited=3, cited=[["g1"], ["g2"], ["g4"]], sentence_citations=[[1, 2, 3]])
+    assert score([two])["min_cited_met"] == 0.0 and score([three])["min_cited_met"] == 1.0
+    assert score([two, three, result()])["min_cited_met"] == 0.5  # items without the demand do not count
+    assert score([result()])["min_cited_met"] is None
+
+
 def test_unsupported_share_counts_content_words_missing_from_citations():
     assert unsupported_share("Japan and China compete.", ["China and Japan compete in Asia."]) == 0.0
     assert unsupported_share("Japan invaded Mars.", ["Japan is an island nation."]) == pytest.approx(2 / 3)
@@ -76,7 +85,9 @@ def test_gold_set_is_complete_and_tied_to_the_sentences(essay_store):
     assert covered == set(essay_store.ids({"kind": "sentence"}))  # every sentence is gold for some question
     for item in items:
         assert bool(item.gold) or item.kind in MUST_REFUSE
-        if item.kind == "multi-sentence":
+        if item.min_cited:  # every sentence giving a part of the answer, of which the answer must cite some
+            assert 2 <= item.min_cited <= len(item.gold)
+        elif item.kind == "multi-sentence":
             assert 2 <= len(item.gold) <= 3
     assert {i.kind for i in stratified(items, 3)} == set(counts)
 
