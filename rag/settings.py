@@ -129,12 +129,12 @@ class Settings(BaseSettings):
         description="least share of an answer sentence's content words that the sentences it cites must contain",
     )
     relevance_margin: float | None = Field(
-        None,
+        0.3,
         ge=0,
         le=2,
         description="drop an answer sentence whose sources are all this much less similar to the question than the "
-        "most similar sentence (unset: no such check; 0.03 suited SmolLM2 but cut evidence hit 0.70 -> 0.50 with "
-        "Qwen over the whole document)",
+        "most similar sentence: a model reading the whole document also recites true sentences that do not answer "
+        "(unset: no such check; calibrated with alliance-qa eval, curve in the README)",
     )
     max_question_chars: int = Field(2000, ge=1, description="longest question accepted, after stripping")
     generation_queue: int = Field(4, ge=0, description="questions that may wait for the model; more get a 503")
