@@ -60,8 +60,10 @@ def _lines(answer: str) -> list[tuple[str, bool]]:
                 code = not _CODE_CLOSE.fullmatch(line)
             elif whole := _WHOLE_SPAN.fullmatch(line):
                 found.append((whole.group(1), True))
+            elif code:
+                found.append((line, True))
             elif not (line[:1].islower() and found and found[-1][1]):  # not the rest of a sentence around code
-                found.append((line, code))
+                found.append((line, False))
     found = [(line.strip().strip("`").strip(), code) for line, code in found]
     return [(line, code) for line, code in found if line]
 
