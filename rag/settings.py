@@ -25,7 +25,7 @@ EmbeddedModel = Literal["qwen2.5-coder-1.5b", "smollm2-135m"]
 class Settings(BaseSettings):
     """Every tunable of the product, with its default. Other modules receive values from here."""
 
-    model_config = SettingsConfigDict(env_prefix="ALLIANCE_QA_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="ALLIANCE_QA_", extra="ignore", env_parse_none_str="none")
 
     data_dir: Path = Field(
         Path("data"), description="corpus folder ingested by default; citation sources are relative to it"
@@ -110,7 +110,7 @@ class Settings(BaseSettings):
         ge=0,
         le=1,
         description="after its draft, the model is asked whether the documents state the answer; refuse when its "
-        "probability of YES is below this (calibrated: python -m eval.calibrate; unset: not asked)",
+        "probability of YES is below this (calibrated: python -m eval.calibrate; none: not asked)",
     )
     rewrite_followups: bool | None = Field(
         None, description="rewrite follow-up questions with the model (default: only for openai:/ollama: backends)"
@@ -134,7 +134,7 @@ class Settings(BaseSettings):
         le=2,
         description="drop an answer sentence whose sources are all this much less similar to the question than the "
         "most similar sentence: a model reading the whole document also recites true sentences that do not answer "
-        "(unset: no such check; calibrated with alliance-qa eval, curve in the README)",
+        "(none: no such check; calibrated with alliance-qa eval, curve in the README)",
     )
     max_question_chars: int = Field(2000, ge=1, description="longest question accepted, after stripping")
     generation_queue: int = Field(4, ge=0, description="questions that may wait for the model; more get a 503")

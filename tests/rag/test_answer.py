@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from rag.answer import InvalidQuestion, Pipeline
+from rag.settings import Settings
 from rag.types import Turn
 from tests.samples import DOMAINS, essay_text
 
@@ -214,6 +215,13 @@ def test_without_a_relevance_margin_a_true_but_off_question_sentence_is_kept(pip
     scripted.enqueue(f"{DOMAINS} [1] {PAST} [2]")
     answer = pipeline.answer("Which new domains do Japan and the US collaborate in?")
     assert [s.text for s in answer.sentences] == [DOMAINS, PAST] and answer.dropped == []
+
+
+def test_none_in_the_environment_turns_an_optional_check_off(monkeypatch):
+    assert Settings().relevance_margin == 0.3 and Settings().judge_threshold is not None
+    monkeypatch.setenv("ALLIANCE_QA_RELEVANCE_MARGIN", "none")
+    monkeypatch.setenv("ALLIANCE_QA_JUDGE_THRESHOLD", "none")
+    assert Settings().relevance_margin is None and Settings().judge_threshold is None
 
 
 def test_a_count_the_documents_do_not_spell_out_quotes_the_listing_sentence(pipeline, scripted):
