@@ -146,11 +146,14 @@ class Pipeline:
             # The model could only answer with facts the documents never state: they do not answer the question.
             # Spelled-out numbers are left out: "three new domains" counts what a sentence lists.
             # Misquoted code ("`...`") sinks only its sentence: the command may still be in the documents.
+            # Names the question itself gives are left out too: a draft restating "Beijing" or "a Southeast Asian
+            # grouping" shows only that the question named it differently from the documents.
+            asked = {stem(w) for w in words(question)} | {w.lower() for w in words(question)}
             unknown = {
                 fact
                 for c in claims
                 for fact in c.foreign
-                if fact not in vocabulary | NUMBER_WORDS and not fact.startswith("`")
+                if fact not in vocabulary | NUMBER_WORDS | asked and not fact.startswith("`")
             }
             if unknown:
                 named = [w for c in claims for w in words(c.text) if w in unknown or stem(w) in unknown]

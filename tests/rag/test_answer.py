@@ -49,6 +49,16 @@ def test_a_name_the_documents_never_mention_sinks_only_its_sentence(pipeline, sc
     assert answer.dropped == ["Canberra hosts the talks."]
 
 
+def test_a_draft_restating_a_name_the_question_gives_is_not_refused_for_it(pipeline, scripted):
+    # The essay says "ASEAN countries", never "Southeast Asian"; the question's wording is no sign it lacks the answer.
+    scripted.enqueue("They court Southeast Asian nations to counterbalance China's ambitions. [21]")
+    answer = pipeline.answer("Why do Japan and the US court Southeast Asian nations?")
+    assert not answer.refused and answer.mode == "extractive"  # the draft's own wording still is not verified
+    scripted.enqueue("They court Southeast Asian nations to counterbalance China's ambitions. [21]")
+    invented = pipeline.answer("Why do Japan and the US court ASEAN countries?")
+    assert invented.refused and "Southeast" in invented.answer  # here the model brought the name in itself
+
+
 def test_names_from_the_question_may_restate_its_subject(pipeline, scripted):
     # The source says "This enduring alliance"; the answer names it as the question does.
     source = (
