@@ -42,7 +42,7 @@ _COMPLETE = re.compile(r"[.!?…][\"'”’)\]]*$")
 
 _CODE_OPEN = re.compile(r"code:", re.IGNORECASE)  # the document prompt's own code form,
 _CODE_CLOSE = re.compile(r"\[end of code \d+\]", re.IGNORECASE)  # which a model copies when it quotes code
-_WHOLE_SPAN = re.compile(r"`([^`]+)`")
+_CODE_SPAN = re.compile(r"`([^`\n]+)`")
 
 
 def _lines(answer: str) -> list[tuple[str, bool]]:
@@ -56,9 +56,11 @@ def _lines(answer: str) -> list[tuple[str, bool]]:
             continue
         code = False
         for line in (strip_markers(line) for line in segment.split("\n")):
-            if _CODE_OPEN.fullmatch(line) or _CODE_CLOSE.fullmatch(line):
-                code = not _CODE_CLOSE.fullmatch(line)
-            elif whole := _WHOLE_SPAN.fullmatch(line):
+            if _CODE_OPEN.fullmatch(line):
+                code = True
+            elif _CODE_CLOSE.fullmatch(line):
+                code = False
+            elif whole := _CODE_SPAN.fullmatch(line):
                 found.append((whole.group(1), True))
             elif code:
                 found.append((line, True))
@@ -98,9 +100,6 @@ def coverage(claim: str, sources: list[str], given: Set[str] = frozenset()) -> f
         return 1.0
     pool = set().union(*(content_words(s) for s in sources)) if sources else set()
     return len(words & (pool | given)) / len(words)
-
-
-_CODE_SPAN = re.compile(r"`([^`\n]+)`")
 
 
 def _quotes(text: str, code: str) -> bool:

@@ -148,7 +148,7 @@ class Pipeline:
             # Misquoted code ("`...`") sinks only its sentence: the command may still be in the documents.
             # Names the question itself gives are left out too: a draft restating "Beijing" or "a Southeast Asian
             # grouping" shows only that the question named it differently from the documents.
-            asked = {stem(w) for w in words(question)} | {w.lower() for w in words(question)}
+            asked = {stem(w) for w in words(question)}
             unknown = {
                 fact
                 for c in claims
