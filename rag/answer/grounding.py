@@ -21,7 +21,9 @@ _MARKER = re.compile(rf"\s*{_ONE_MARKER}(?:\s*[,;]?\s*{_ONE_MARKER})*")  # "[3]"
 class Claim:
     """An answer sentence with its best-aligned sources and support score; ``supported`` if it may be shown.
 
-    ``foreign`` holds the numbers and names in it that its sources lack (any one sinks the claim).
+    ``foreign`` holds the numbers and names in it that its sources lack (any one sinks the claim). ``copied`` holds
+    the code blocks it quotes exactly, each the only candidate holding that code: strong evidence of where the
+    claim came from, even when the claim fails.
     """
 
     text: str
@@ -30,6 +32,7 @@ class Claim:
     source_support: tuple[float, ...]
     supported: bool = True
     foreign: frozenset[str] = frozenset()
+    copied: tuple[Sentence, ...] = ()
 
 
 def strip_markers(text: str) -> str:
@@ -162,10 +165,13 @@ def ground(
             if merged > coverage(text, [s.text for s in chosen], given) + 0.15 and score >= min_support:
                 chosen.append(source)
         # Code the claim quotes is cited where it is written, when the candidates hold it.
+        copied = []
         for code in _CODE_SPAN.findall(text):
-            holder = next((s for s in candidates if _quotes(s.text, code)), None)
-            if holder is not None and holder not in chosen:
-                chosen.append(holder)
+            holders = [s for s in candidates if _quotes(s.text, code)]
+            if holders and holders[0] not in chosen:
+                chosen.append(holders[0])
+            if len(holders) == 1 and holders[0].code:
+                copied.append(holders[0])
         cited = [s.text for s in chosen]
         covered = coverage(text, cited, given)
         missing = foreign(text, cited, given)
@@ -179,6 +185,7 @@ def ground(
                 source_support=per_source,
                 supported=support >= min_support and covered >= min_coverage,
                 foreign=missing,
+                copied=tuple(copied),
             )
         )
     return claims

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from rag.answer import Pipeline
-from rag.answer.compose import with_code
+from rag.answer.compose import extractive_claims, with_code
 from rag.answer.grounding import Claim, claims_of, foreign, ground, strip_markers
 from rag.retrieval.retrieve import diversify, with_context
 from rag.store.embeddings import HashEmbeddings
@@ -114,6 +114,28 @@ def test_a_command_the_sources_do_not_hold_as_written_is_not_supported_however_i
         assert claim.foreign == {"`source env/bin/activate.fish`"} and not claim.supported
     (quoted,) = ground("```\nsource env/bin/activate\n```", [block, note], embeddings, vectors, min_support=0.3)
     assert quoted.supported and quoted.sources[0] == block
+
+
+def test_a_failed_draft_that_copied_one_code_block_exactly_quotes_that_block():
+    # The prose around the command fails verification; the command, copied as written, names the block it came from.
+    why = sentence(0, "Applications sometimes need a specific version of a library.")
+    pin = Sentence(id="c1", source="doc.txt", text="(env) $ python -m pip install requests==2.6.0", start=1, end=2,
+                   index=1, code=True)  # fmt: skip
+    other = Sentence(id="c2", source="doc.txt", text="(env) $ python -m pip install novas", start=2, end=3, index=2,
+                     code=True)  # fmt: skip
+    embeddings = HashEmbeddings()
+    candidates = [why, pin, other]
+    vectors = dict(zip(("s0", "c1", "c2"), embeddings.embed_documents([s.text for s in candidates])))
+    hits = [ScoredSentence(sentence=why, score=0.6)]
+
+    def fallback(draft: str) -> list[str]:
+        drafted = ground(draft, candidates, embeddings, vectors, min_support=0.99)
+        assert not any(c.supported for c in drafted)
+        return [c.sources[0].id for c in extractive_claims(drafted, hits, relevant={"s0"})]
+
+    assert fallback("To get exactly that release, use `python -m pip install requests==2.6.0` right away.") == ["c1"]
+    # Code that several blocks hold names none of them: the usual fallback quotes what retrieval ranked.
+    assert fallback("To get exactly that release, use `python -m pip install` right away.") == ["s0"]
 
 
 def test_a_list_of_markers_leaves_no_commas_behind():
