@@ -127,7 +127,8 @@ class Pipeline:
 
         step = time.perf_counter()
         vectors.update(self.store.vectors(s.id for s in candidates if s.id not in vectors))
-        similarity = _similarity(query_vectors, vectors, hits)
+        per_query = _per_query(query_vectors, vectors)
+        similarity = _similarity(per_query, hits)
         vocabulary = self.store.keywords().vocabulary
         given = ({stem(w) for w in words(question) if w[:1].isupper()} & vocabulary) | numbers(question)
         claims = ground(
@@ -139,7 +140,7 @@ class Pipeline:
             self.settings.support_coverage,
             given=given,
         )
-        claims = off_topic_dropped(claims, similarity, self.settings.relevance_margin)
+        claims = off_topic_dropped(claims, per_query, self.settings.relevance_margin)
         dropped = [c.text for c in claims if not c.supported]
         drafted = claims
         if not any(c.supported for c in claims):
@@ -319,28 +320,32 @@ class Pipeline:
         return reply, answerable, None
 
 
-def _similarity(
-    query_vectors: list[list[float]], vectors: dict[str, list[float]], hits: list[ScoredSentence]
-) -> dict[str, float]:
+def _per_query(query_vectors: list[list[float]], vectors: dict[str, list[float]]) -> dict[str, np.ndarray]:
+    """Cosine similarity of every sentence whose vector is known to each query."""
+    ids = list(vectors)
+    if not ids:
+        return {}
+    return dict(zip(ids, np.asarray([vectors[i] for i in ids]) @ np.asarray(query_vectors).T))
+
+
+def _similarity(per_query: dict[str, np.ndarray], hits: list[ScoredSentence]) -> dict[str, float]:
     """Cosine similarity to the question (the best over its queries) of every sentence whose vector is known;
     retrieval's own scores for its hits."""
-    ids = list(vectors)
-    scores = {h.sentence.id: h.score for h in hits}
-    if ids:
-        best = (np.asarray([vectors[i] for i in ids]) @ np.asarray(query_vectors).T).max(axis=1)
-        scores.update({i: float(s) for i, s in zip(ids, best) if i not in scores})
+    scores = {i: float(row.max()) for i, row in per_query.items()}
+    scores.update({h.sentence.id: h.score for h in hits})
     return scores
 
 
-def off_topic_dropped(claims: list[Claim], similarity: dict[str, float], margin: float | None) -> list[Claim]:
+def off_topic_dropped(claims: list[Claim], similarity: dict[str, np.ndarray], margin: float | None) -> list[Claim]:
     """The claims, those whose sources are all much less similar to the question than the most similar sentence
-    marked unsupported: a sentence can be true to the document and still not answer the question."""
+    marked unsupported: a sentence can be true to the document and still not answer the question. With several
+    queries (a follow-up, and the follow-up after the previous question) a claim need only be close under one."""
     if margin is None or not similarity:
         return claims
-    floor = max(similarity.values()) - margin
+    floor = np.max(np.stack(list(similarity.values())), axis=0) - margin
 
     def on_question(claim: Claim) -> bool:
-        return max((similarity.get(s.id, -1.0) for s in claim.sources), default=-1.0) >= floor
+        return any(bool(np.any(similarity[s.id] >= floor)) for s in claim.sources if s.id in similarity)
 
     return [c if on_question(c) else replace(c, supported=False) for c in claims]
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from rag.answer import InvalidQuestion, Pipeline
+from rag.answer.grounding import Claim
+from rag.answer.pipeline import off_topic_dropped
 from rag.settings import Settings
-from rag.types import Turn
+from rag.types import Sentence, Turn
 from tests.samples import DOMAINS, essay_text
 
 ESSAY = essay_text()
@@ -225,6 +228,23 @@ def test_without_a_relevance_margin_a_true_but_off_question_sentence_is_kept(pip
     scripted.enqueue(f"{DOMAINS} [1] {PAST} [2]")
     answer = pipeline.answer("Which new domains do Japan and the US collaborate in?")
     assert [s.text for s in answer.sentences] == [DOMAINS, PAST] and answer.dropped == []
+
+
+def test_a_follow_up_keeps_a_sentence_close_to_its_own_words_though_far_from_the_earlier_subject():
+    # Queries: the bare follow-up ("Why has it lasted?"), then the follow-up after the previous question. The
+    # previous question's subject is far closer to some sentence than anything is to the bare follow-up.
+    lasting, subject, aside = (sentence_claim(i, text) for i, text in enumerate(("Resilience.", "Origins.", "Aside.")))
+    per_query = {"s0": np.array([0.35, 0.40]), "s1": np.array([0.10, 0.90]), "s2": np.array([0.02, 0.20])}
+    kept = off_topic_dropped([lasting, subject, aside], per_query, margin=0.3)
+    assert [c.supported for c in kept] == [True, True, False]
+    # Under one query alone the same scores drop the follow-up's sentence: it is 0.5 below the best.
+    alone = {i: row[1:] for i, row in per_query.items()}
+    assert [c.supported for c in off_topic_dropped([lasting, subject], alone, margin=0.3)] == [False, True]
+
+
+def sentence_claim(i: int, text: str) -> Claim:
+    source = Sentence(id=f"s{i}", source="doc.txt", text=text, start=i, end=i + 1, index=i)
+    return Claim(text=text, sources=(source,), support=1.0, source_support=(1.0,))
 
 
 def test_none_in_the_environment_turns_an_optional_check_off(monkeypatch):
