@@ -164,11 +164,12 @@ def ground(
             merged = coverage(text, [s.text for s in chosen] + [source.text], given)
             if merged > coverage(text, [s.text for s in chosen], given) + 0.15 and score >= min_support:
                 chosen.append(source)
-        # Code the claim quotes is cited where it is written, when the candidates hold it.
+        # Code the claim quotes is cited where it is written, when the candidates hold it: by a source already
+        # chosen if one does, else by the holder the claim is closest to.
         copied = []
         for code in _CODE_SPAN.findall(text):
-            holders = [s for s in candidates if _quotes(s.text, code)]
-            if holders and holders[0] not in chosen:
+            holders = [s for _, _, s in scored if _quotes(s.text, code)]
+            if holders and not any(s in holders for s in chosen):
                 chosen.append(holders[0])
             if len(holders) == 1 and holders[0].code:
                 copied.append(holders[0])

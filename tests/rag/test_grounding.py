@@ -166,3 +166,7 @@ def test_quoted_code_is_cited_where_it_is_written():
     assert block in claim.sources and claim.foreign == frozenset() and claim.supported
     (wrong,) = ground(draft.replace("requests", "numpy"), candidates, embeddings, vectors, min_support=0.3)
     assert wrong.foreign == {"`python -m pip install --upgrade numpy`"} and not wrong.supported
+    # Code that the chosen source already holds brings no other holder along, wherever that one comes first.
+    (held,) = ground("You can run `python -m pip install --upgrade` to upgrade the package to the latest version.",
+                     [block, intro, other], embeddings, vectors, min_support=0.3)  # fmt: skip
+    assert held.sources == (intro,)
