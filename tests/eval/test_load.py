@@ -44,7 +44,9 @@ def run(server: str, tmp_path_factory: pytest.TempPathFactory) -> tuple[int, flo
 
 def test_the_load_stops_by_itself_within_the_duration_and_grace(run: tuple) -> None:
     code, seconds, _, report = run
-    assert DURATION <= seconds < DURATION + GRACE + 10
+    # The warm-up answer before the load loads the chat model: its time depends on the machine, not on the stop.
+    load_seconds = seconds - report["warmup"]["ms"] / 1000
+    assert DURATION <= load_seconds < DURATION + GRACE + 10
     assert report["loads"]["stopped_after_s"] <= DURATION + GRACE + 5
     assert report["loads"]["clients_still_running"] == 0
     assert code == (0 if report["verdict"]["passed"] else 1)

@@ -230,6 +230,11 @@ def test_without_a_relevance_margin_a_true_but_off_question_sentence_is_kept(pip
     assert [s.text for s in answer.sentences] == [DOMAINS, PAST] and answer.dropped == []
 
 
+def sentence_claim(i: int, text: str) -> Claim:
+    source = Sentence(id=f"s{i}", source="doc.txt", text=text, start=i, end=i + 1, index=i)
+    return Claim(text=text, sources=(source,), support=1.0, source_support=(1.0,))
+
+
 def test_a_follow_up_keeps_a_sentence_close_to_its_own_words_though_far_from_the_earlier_subject():
     # Queries: the bare follow-up ("Why has it lasted?"), then the follow-up after the previous question. The
     # previous question's subject is far closer to some sentence than anything is to the bare follow-up.
@@ -240,11 +245,6 @@ def test_a_follow_up_keeps_a_sentence_close_to_its_own_words_though_far_from_the
     # Under one query alone the same scores drop the follow-up's sentence: it is 0.5 below the best.
     alone = {i: row[1:] for i, row in per_query.items()}
     assert [c.supported for c in off_topic_dropped([lasting, subject], alone, margin=0.3)] == [False, True]
-
-
-def sentence_claim(i: int, text: str) -> Claim:
-    source = Sentence(id=f"s{i}", source="doc.txt", text=text, start=i, end=i + 1, index=i)
-    return Claim(text=text, sources=(source,), support=1.0, source_support=(1.0,))
 
 
 def test_none_in_the_environment_turns_an_optional_check_off(monkeypatch):
