@@ -336,16 +336,17 @@ def _similarity(per_query: dict[str, np.ndarray], hits: list[ScoredSentence]) ->
     return scores
 
 
-def off_topic_dropped(claims: list[Claim], similarity: dict[str, np.ndarray], margin: float | None) -> list[Claim]:
+def off_topic_dropped(claims: list[Claim], per_query: dict[str, np.ndarray], margin: float | None) -> list[Claim]:
     """The claims, those whose sources are all much less similar to the question than the most similar sentence
     marked unsupported: a sentence can be true to the document and still not answer the question. With several
-    queries (a follow-up, and the follow-up after the previous question) a claim need only be close under one."""
-    if margin is None or not similarity:
+    queries (a follow-up, and the follow-up after the previous question) a claim need only be close under one.
+    ``per_query`` holds each sentence's similarity to each query (``_per_query``)."""
+    if margin is None or not per_query:
         return claims
-    floor = np.max(np.stack(list(similarity.values())), axis=0) - margin
+    floor = np.max(np.stack(list(per_query.values())), axis=0) - margin
 
     def on_question(claim: Claim) -> bool:
-        return any(bool(np.any(similarity[s.id] >= floor)) for s in claim.sources if s.id in similarity)
+        return any(bool(np.any(per_query[s.id] >= floor)) for s in claim.sources if s.id in per_query)
 
     return [c if on_question(c) else replace(c, supported=False) for c in claims]
 
