@@ -12,9 +12,12 @@ from rag.text.sentences import split_sentences
 from rag.types import SECTION_SEPARATOR, Sentence
 
 
-def record_id(kind: str, source: str, file_sha: str, index: int) -> str:
-    """A store id derived from content: the same file always yields the same ids."""
-    return hashlib.sha256(f"{kind}\0{source}\0{file_sha}\0{index}".encode()).hexdigest()[:32]
+def record_id(kind: str, source: str, file_sha: str, index: int, *parts: object) -> str:
+    """A store id derived from content: the same file, cut the same way, always yields the same ids. ``parts``
+    (offsets, section, code) are part of it, so that a new version of the splitter that cuts a file differently
+    makes the next ingest rewrite its records instead of keeping the old sentences under the same ids."""
+    key = "\0".join(str(part) for part in (kind, source, file_sha, index, *parts))
+    return hashlib.sha256(key.encode()).hexdigest()[:32]
 
 
 def file_sha(text: str) -> str:
@@ -30,7 +33,7 @@ def sentences_of(
     section of those below them, and a code block is one unit."""
     return [
         Sentence(
-            id=record_id("sentence", source, sha, i),
+            id=record_id("sentence", source, sha, i, s, e, section, code),
             source=source,
             text=text[s:e],
             start=s,
@@ -84,7 +87,7 @@ def chunks_of(sentences: list[Sentence], text: str, sha: str, max_chars: int = 8
         groups.append([sentence])
     return [
         Chunk(
-            id=record_id("chunk", g[0].source, sha, i),
+            id=record_id("chunk", g[0].source, sha, i, g[0].start, g[-1].end),
             source=g[0].source,
             text=text[g[0].start : g[-1].end],
             start=g[0].start,

@@ -103,7 +103,8 @@ def ingest(
             _write(store, [marker])
             bar.update(1)
             report.added += len(records)
-            report.removed += store.delete_source(name, keep_sha=sha)
+            # The old version's records, and those of this version that an older splitter cut differently.
+            report.removed += store.delete_source(name, keep_ids={r[2] for r in records} | {marker[2]})
 
     # Not only files with a marker: a file that vanished while its first ingest was cut short left records too.
     for name in sorted(store.sources_except(present)):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Set
 from pathlib import Path
 from typing import Any
 
@@ -184,14 +184,18 @@ class Store:
         """Embed and write records; ids already present are overwritten, never duplicated."""
         self.chroma.add_texts(texts, metadatas=metadatas, ids=ids)
 
-    def delete_source(self, source: str, keep_sha: str | None = None) -> int:
-        """Remove the records of ``source`` (except those of version ``keep_sha``); returns how many were content."""
+    def delete_source(self, source: str, keep_sha: str | None = None, keep_ids: Set[str] = frozenset()) -> int:
+        """Remove the records of ``source`` except those of version ``keep_sha`` and those in ``keep_ids``; returns
+        how many were content."""
         where: dict[str, Any] = {"source": source}
         if keep_sha is not None:
             where = {"$and": [where, {"file_sha": {"$ne": keep_sha}}]}
         got = self._get(where=where, include=["metadatas"])
         # Markers go last: a delete cut short leaves its marker, and with it the sign that the source is in the store.
-        found = sorted(zip(got["ids"], got["metadatas"]), key=lambda item: item[1]["kind"] == FILE)
+        found = sorted(
+            ((i, m) for i, m in zip(got["ids"], got["metadatas"]) if i not in keep_ids),
+            key=lambda item: item[1]["kind"] == FILE,
+        )
         ids = [i for i, _ in found]
         for i in range(0, len(ids), PAGE):
             self.chroma.delete(ids=ids[i : i + PAGE])

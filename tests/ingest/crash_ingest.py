@@ -75,10 +75,10 @@ def install(point: str, nth: int, store: Store, texts: Path) -> None:
         if point == "add" and not marker and tick():
             die()
 
-    def patched_delete_source(self: Store, source: str, keep_sha: str | None = None) -> int:
-        if point == "vanished" and keep_sha is None and tick():
+    def patched_delete_source(self: Store, source: str, keep_sha: str | None = None, **kwargs: Any) -> int:
+        if point == "vanished" and keep_sha is None and not kwargs and tick():
             die()
-        return delete_source(self, source, keep_sha)
+        return delete_source(self, source, keep_sha, **kwargs)
 
     Store.add = patched_add  # type: ignore[method-assign]
     Store.delete_source = patched_delete_source  # type: ignore[method-assign]

@@ -4,6 +4,7 @@ index) runs on both store modes in test_store_contract.py."""
 from __future__ import annotations
 
 import random
+import re
 import tracemalloc
 from pathlib import Path
 
@@ -40,6 +41,21 @@ def test_ids_come_from_content_not_from_the_run(corpus, tmp_path):
     run(corpus, one, tmp_path)
     run(corpus, two, tmp_path)
     assert snapshot(one) == snapshot(two)
+
+
+def test_a_file_cut_differently_by_a_new_splitter_is_rewritten_on_the_next_ingest(corpus, store, tmp_path, monkeypatch):
+    run(corpus, store, tmp_path)
+    before = {s.text for s in store.sentences()}
+
+    def whole(text):  # a "new version" of the splitter: every paragraph is one sentence
+        return [(m.start(), m.end()) for m in re.finditer(r"\S(?:.*\S)?", text)]
+
+    monkeypatch.setattr("ingest.chunks.split_sentences", whole)
+    report = run(corpus, store, tmp_path)
+    after = {s.text for s in store.sentences()}
+    assert report.added > 0 and after != before
+    assert after == {s.text for s in Pipeline(store, None, Settings()).collection().sentences}
+    assert report.removed > 0 and store.count(SENTENCE) == len(after)
 
 
 def test_bad_files_are_skipped_by_name_and_the_rest_ingested(corpus, store, tmp_path):
