@@ -34,7 +34,8 @@ _INITIAL = re.compile(r"(?:^|[\s(])[A-Z]\.$")
 
 
 def split_sentences(text: str) -> list[Span]:
-    """Return the sentences of ``text`` in order; the text between two spans is only whitespace."""
+    """Return the sentences of ``text`` in order; the text between two spans is only whitespace, and the brackets
+    of a parenthesis around several sentences."""
     spans: list[Span] = []
     for block_start, block_end in _blocks(text):
         seg_start = block_start
@@ -57,14 +58,29 @@ def _blocks(text: str) -> list[tuple[int, int]]:
     return list(zip(points, points[1:]))
 
 
+_CLOSING = {"(": ")", "[": "]"}
+_OPENING = {v: k for k, v in _CLOSING.items()}
+
+
 def _emit(text: str, start: int, end: int, spans: list[Span]) -> None:
-    """Append the whitespace-trimmed span, if anything is left of it."""
+    """Append the whitespace-trimmed span, if anything is left of it. A bracket the span opens and never closes,
+    or closes and never opened, is left out: it belongs to a parenthesis around several sentences."""
+    start, end = _trimmed(text, start, end)
+    if start < end and text[start] in _CLOSING and _CLOSING[text[start]] not in text[start:end]:
+        start, end = _trimmed(text, start + 1, end)
+    if start < end and text[end - 1] in _OPENING and _OPENING[text[end - 1]] not in text[start:end]:
+        start, end = _trimmed(text, start, end - 1)
+    if start < end:
+        spans.append(Span(start, end))
+
+
+def _trimmed(text: str, start: int, end: int) -> tuple[int, int]:
+    """The span without whitespace at either end."""
     while start < end and text[start].isspace():
         start += 1
     while end > start and text[end - 1].isspace():
         end -= 1
-    if start < end:
-        spans.append(Span(start, end))
+    return start, end
 
 
 def _ends_sentence(text: str, match: re.Match[str], block_end: int) -> bool:
