@@ -143,22 +143,25 @@ class Pipeline:
         claims = off_topic_dropped(claims, per_query, self.settings.relevance_margin)
         dropped = [c.text for c in claims if not c.supported]
         drafted = claims
-        if not any(c.supported for c in claims):
-            # The model could only answer with facts the documents never state: they do not answer the question.
-            # Spelled-out numbers are left out: "three new domains" counts what a sentence lists.
-            # Misquoted code ("`...`") sinks only its sentence: the command may still be in the documents.
-            # Names the question itself gives are left out too: a draft restating "Beijing" or "a Southeast Asian
-            # grouping" shows only that the question named it differently from the documents.
-            asked = {stem(w) for w in words(question)}
-            unknown = {
-                fact
-                for c in claims
-                for fact in c.foreign
-                if fact not in vocabulary | NUMBER_WORDS | asked and not fact.startswith("`")
-            }
-            if unknown:
-                named = [w for c in claims for w in words(c.text) if w in unknown or stem(w) in unknown]
-                return refuse(f"an answer would need what they never mention: {', '.join(dict.fromkeys(named))}")
+        # The model could only answer with facts the documents never state: they do not answer the question. That
+        # holds when no sentence of the draft is supported, and when its first sentence (the direct answer) fails
+        # for such a fact: the sentences after it only back up an answer the documents never give ("An environment
+        # takes about 100MB. This is because it contains a copy of the interpreter…").
+        # Spelled-out numbers are left out: "three new domains" counts what a sentence lists.
+        # Misquoted code ("`...`") sinks only its sentence: the command may still be in the documents.
+        # Names the question itself gives are left out too: a draft restating "Beijing" or "a Southeast Asian
+        # grouping" shows only that the question named it differently from the documents.
+        sunk = claims if not any(c.supported for c in claims) else claims[:1]
+        asked = {stem(w) for w in words(question)}
+        unknown = {
+            fact
+            for c in sunk
+            for fact in c.foreign
+            if fact not in vocabulary | NUMBER_WORDS | asked and not fact.startswith("`")
+        }
+        if unknown:
+            named = [w for c in sunk for w in words(c.text) if w in unknown or stem(w) in unknown]
+            return refuse(f"an answer would need what they never mention: {', '.join(dict.fromkeys(named))}")
         if self.settings.grounding == "strict":
             claims = [c for c in claims if c.supported]
         mode = "generated"
