@@ -64,17 +64,27 @@ def with_code(claims: list[Claim], following: Callable[[Sentence], Sentence | No
 
 
 def extractive_claims(
-    drafted: list[Claim], hits: list[ScoredSentence], relevant: set[str], most: int = 2
+    drafted: list[Claim],
+    hits: list[ScoredSentence],
+    relevant: set[str],
+    answered: Sentence | None = None,
+    most: int = 2,
 ) -> list[Claim]:
     """Source sentences themselves, quoted: the code blocks the model's unverified sentences copied exactly; else
-    those they were drawn from (each one's best aligned source) where retrieval ranked them among the ``relevant``
-    sentences too, in the draft's order; else the best-ranked retrieved sentence. A draft that failed verification
-    is weak evidence on its own: a loose paraphrase aligns best to any short sentence that shares its subject.
-    Code copied exactly is not loose: it names its block."""
-    drawn = {s.id: s for c in drafted for s in c.copied} or {
-        c.sources[0].id: c.sources[0] for c in drafted if c.sources and c.sources[0].id in relevant
-    }
-    sources = list(drawn.values())[:most] or [hits[0].sentence]
+    the sentence its first sentence ``answered`` from, when that one failed only narrowly, and those they were
+    drawn from (each one's best aligned source) where retrieval ranked them among the ``relevant`` sentences too,
+    in the draft's order; else the best-ranked retrieved sentence. A draft that failed verification is weak
+    evidence on its own: a loose paraphrase aligns best to any short sentence that shares its subject. Code
+    copied exactly is not loose: it names its block."""
+    copied = {s.id: s for c in drafted for s in c.copied}
+    drawn = {c.sources[0].id: c.sources[0] for c in drafted if c.sources and c.sources[0].id in relevant}
+    if copied:
+        sources = list(copied.values())
+    elif answered is not None:  # with the drawn sentences, else with retrieval's best: two signals, not one
+        sources = [answered] + [s for s in (list(drawn.values()) or [hits[0].sentence]) if s.id != answered.id]
+    else:
+        sources = list(drawn.values()) or [hits[0].sentence]
+    sources = sources[:most]
     return [Claim(text=s.text, sources=(s,), support=1.0, source_support=(1.0,)) for s in sources]
 
 

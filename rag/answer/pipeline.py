@@ -140,33 +140,36 @@ class Pipeline:
             self.settings.support_coverage,
             given=given,
         )
-        claims = off_topic_dropped(claims, per_query, self.settings.relevance_margin)
+        near = near_question(per_query, self.settings.relevance_margin)
+        claims = lead_decides([c if near(c) else replace(c, supported=False) for c in claims])
+        lead = next((c for c in claims if not c.text.rstrip().endswith(":")), None)
+        # The source of a first sentence that failed narrowly (close in meaning and on the question, a word or two
+        # not in it) is where the draft's answer came from: the fallback quotes it first.
+        came_close = lead is not None and lead.sources and lead.support >= self.settings.support_threshold
+        answered = lead.sources[0] if came_close and not lead.supported and near(lead) else None
         dropped = [c.text for c in claims if not c.supported]
         drafted = claims
-        # The model could only answer with facts the documents never state: they do not answer the question. That
-        # holds when no sentence of the draft is supported, and when its first sentence (the direct answer) fails
-        # for such a fact: the sentences after it only back up an answer the documents never give ("An environment
-        # takes about 100MB. This is because it contains a copy of the interpreter…").
-        # Spelled-out numbers are left out: "three new domains" counts what a sentence lists.
-        # Misquoted code ("`...`") sinks only its sentence: the command may still be in the documents.
-        # Names the question itself gives are left out too: a draft restating "Beijing" or "a Southeast Asian
-        # grouping" shows only that the question named it differently from the documents.
-        sunk = claims if not any(c.supported for c in claims) else claims[:1]
-        asked = {stem(w) for w in words(question)}
-        unknown = {
-            fact
-            for c in sunk
-            for fact in c.foreign
-            if fact not in vocabulary | NUMBER_WORDS | asked and not fact.startswith("`")
-        }
-        if unknown:
-            named = [w for c in sunk for w in words(c.text) if w in unknown or stem(w) in unknown]
-            return refuse(f"an answer would need what they never mention: {', '.join(dict.fromkeys(named))}")
+        if not any(c.supported for c in claims):
+            # The model could only answer with facts the documents never state: they do not answer the question.
+            # Spelled-out numbers are left out: "three new domains" counts what a sentence lists.
+            # Misquoted code ("`...`") sinks only its sentence: the command may still be in the documents.
+            # Names the question itself gives are left out too: a draft restating "Beijing" or "a Southeast Asian
+            # grouping" shows only that the question named it differently from the documents.
+            asked = {stem(w) for w in words(question)}
+            unknown = {
+                fact
+                for c in claims
+                for fact in c.foreign
+                if fact not in vocabulary | NUMBER_WORDS | asked and not fact.startswith("`")
+            }
+            if unknown:
+                named = [w for c in claims for w in words(c.text) if w in unknown or stem(w) in unknown]
+                return refuse(f"an answer would need what they never mention: {', '.join(dict.fromkeys(named))}")
         if self.settings.grounding == "strict":
             claims = [c for c in claims if c.supported]
         mode = "generated"
         if not any(c.supported for c in claims):
-            claims, mode = extractive_claims(drafted, hits, {h.sentence.id for h in chosen}), "extractive"
+            claims, mode = extractive_claims(drafted, hits, {h.sentence.id for h in chosen}, answered), "extractive"
         timings["ground"] = _ms(step)
         claims = with_code(claims, self.store.keywords().following)
         answer = compose(claims, similarity, dropped, mode)
@@ -339,19 +342,36 @@ def _similarity(per_query: dict[str, np.ndarray], hits: list[ScoredSentence]) ->
     return scores
 
 
-def off_topic_dropped(claims: list[Claim], per_query: dict[str, np.ndarray], margin: float | None) -> list[Claim]:
-    """The claims, those whose sources are all much less similar to the question than the most similar sentence
-    marked unsupported: a sentence can be true to the document and still not answer the question. With several
-    queries (a follow-up, and the follow-up after the previous question) a claim need only be close under one.
+def near_question(per_query: dict[str, np.ndarray], margin: float | None) -> Callable[[Claim], bool]:
+    """Whether a claim has a source about as similar to the question as the most similar sentence (within
+    ``margin``): a sentence can be true to the document and still not answer the question. With several queries (a
+    follow-up, and the follow-up after the previous question) a claim need only be close under one.
     ``per_query`` holds each sentence's similarity to each query (``_per_query``)."""
     if margin is None or not per_query:
-        return claims
+        return lambda claim: True
     floor = np.max(np.stack(list(per_query.values())), axis=0) - margin
 
-    def on_question(claim: Claim) -> bool:
+    def near(claim: Claim) -> bool:
         return any(bool(np.any(per_query[s.id] >= floor)) for s in claim.sources if s.id in per_query)
 
-    return [c if on_question(c) else replace(c, supported=False) for c in claims]
+    return near
+
+
+def off_topic_dropped(claims: list[Claim], per_query: dict[str, np.ndarray], margin: float | None) -> list[Claim]:
+    """The claims, those not near the question (``near_question``) marked unsupported."""
+    near = near_question(per_query, margin)
+    return [c if near(c) else replace(c, supported=False) for c in claims]
+
+
+def lead_decides(claims: list[Claim]) -> list[Claim]:
+    """The claims, all marked unsupported when the first one fails: the first sentence is the direct answer (a
+    line that introduces the code after it aside), and the sentences after it only elaborate it. Shown without
+    it they answer nothing ("An environment takes about 100MB. This is because it contains a copy of the
+    interpreter…"), and the sources they were drawn from are quoted instead."""
+    lead = next((c for c in claims if not c.text.rstrip().endswith(":")), None)
+    if lead is None or lead.supported:
+        return claims
+    return [replace(c, supported=False) for c in claims]
 
 
 def retrieval_query(question: str, history: Sequence[Turn]) -> list[str]:

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
 from rag.answer import InvalidQuestion, Pipeline
 from rag.answer.grounding import Claim
-from rag.answer.pipeline import off_topic_dropped
+from rag.answer.pipeline import lead_decides, off_topic_dropped
 from rag.settings import Settings
+from rag.text.sentences import split_sentences
 from rag.types import Sentence, Turn
 from tests.samples import DOMAINS, essay_text
 
 ESSAY = essay_text()
+ESSAY_SENTENCES = [ESSAY[a:b] for a, b in split_sentences(ESSAY)]
 
 
 def assert_exact(answer):
@@ -289,3 +293,27 @@ def test_support_coverage_sets_how_much_of_a_sentence_its_sources_must_contain(p
     answer = pipeline.answer("What hurdles does the alliance face?")
     assert answer.mode == "generated" and [s.text for s in answer.sentences] == [draft]
     assert [c.text for c in answer.citations] == [hurdles]
+
+
+def test_when_the_first_sentence_fails_the_true_ones_after_it_are_not_shown_without_it():
+    # "This name keeps the directory hidden" answers nothing once "The usual name is .venv." is gone.
+    lead = replace(sentence_claim(0, "The usual directory name is .venv."), supported=False, support=0.7)
+    after = sentence_claim(1, "This name keeps the directory hidden.")
+    assert [c.supported for c in lead_decides([lead, after])] == [False, False]
+    assert lead_decides([after, lead]) == [after, lead]  # a failed sentence later on sinks only itself
+    # A line that introduces the code after it is not the answer: the code is.
+    intro = replace(sentence_claim(2, "Activate it with:"), supported=False)
+    code = sentence_claim(3, "`source env/bin/activate`")
+    assert [c.supported for c in lead_decides([intro, code])] == [False, True]
+
+
+def test_a_first_sentence_that_failed_narrowly_is_answered_by_quoting_its_source(pipeline, scripted):
+    # The answer is the first sentence, a loose paraphrase; the true sentence after it does not answer on its own.
+    resolve = next(s for s in ESSAY_SENTENCES if s.startswith("However, the shared resolve"))
+    hurdles = next(s for s in ESSAY_SENTENCES if s.startswith("Domestic pressures"))
+    loose = "A shared resolve to keep the Indo-Pacific free and open outweighs such challenges for them."
+    scripted.enqueue(f"{loose} [1] {hurdles} [2]")
+    answer = pipeline.answer("What keeps the alliance going despite its hurdles?")
+    assert answer.mode == "extractive" and answer.citations[0].text == resolve
+    assert loose in answer.dropped
+    assert_exact(answer)

@@ -138,6 +138,22 @@ def test_a_failed_draft_that_copied_one_code_block_exactly_quotes_that_block():
     assert fallback("To get exactly that release, use `python -m pip install` right away.") == ["s0"]
 
 
+def test_the_fallback_quotes_first_the_sentence_a_narrowly_failed_answer_came_from():
+    name, hidden, other = (sentence(i, t) for i, t in enumerate(("A usual name is .venv.", "It stays hidden.", "Pip.")))
+    failed = [
+        Claim(text="The name is .venv.", sources=(name,), support=0.7, source_support=(0.7,), supported=False),
+        Claim(text="It stays hidden.", sources=(hidden,), support=1.0, source_support=(1.0,), supported=False),
+    ]
+    hits = [ScoredSentence(sentence=other, score=0.6)]
+
+    def quoted(relevant: set[str], answered: Sentence | None) -> list[str]:
+        return [c.sources[0].id for c in extractive_claims(failed, hits, relevant, answered)]
+
+    assert quoted({"s1"}, name) == ["s0", "s1"]
+    assert quoted(set(), name) == ["s0", "s2"]  # nothing drawn that retrieval marked: retrieval's best joins it
+    assert quoted({"s1"}, None) == ["s1"] and quoted(set(), None) == ["s2"]
+
+
 def test_a_list_of_markers_leaves_no_commas_behind():
     assert strip_markers("It is deep and adaptable. [16], [22], [2]") == "It is deep and adaptable."
     assert strip_markers("One [1]. Two [2][3]; three [4, 5].") == "One. Two; three."
