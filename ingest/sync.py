@@ -68,7 +68,7 @@ def ingest(
     began = time.perf_counter()
     report = IngestReport()
     known = store.files()
-    pending: list[tuple[str, str, list[Record], Record]] = []
+    pending: list[tuple[str, list[Record], Record]] = []
     present: set[str] = set()
     for source in discover(paths):
         present.add(source.name)
@@ -92,11 +92,11 @@ def ingest(
         if store.source_ids(source.name) == {r[2] for r in records} | {marker[2]}:
             report.unchanged += len(records)
             continue
-        pending.append((source.name, sha, records, marker))
+        pending.append((source.name, records, marker))
 
-    total = sum(len(records) + 1 for _, _, records, _ in pending)
+    total = sum(len(records) + 1 for _, records, _ in pending)
     with tqdm(total=total, desc="embedding", unit="rec", disable=not progress or not total, leave=False) as bar:
-        for name, sha, records, marker in pending:
+        for name, records, marker in pending:
             for i in range(0, len(records), BATCH):
                 _write(store, records[i : i + BATCH])
                 bar.update(len(records[i : i + BATCH]))

@@ -42,9 +42,7 @@ def test_invented_sentence_is_dropped_and_supported_one_kept(pipeline, scripted)
     assert [s.text for s in answer.sentences] == [DOMAINS]
 
 
-def test_a_first_sentence_needing_a_number_the_documents_never_mention_sinks_the_true_ones_after_it(
-    pipeline, scripted
-):
+def test_a_made_up_first_sentence_sinks_the_true_ones_after_it(pipeline, scripted):
     # The direct answer is made up; the true sentence after it only backs it up, and alone it answers nothing.
     scripted.enqueue(f"The two countries spend 600 billion dollars a year on it. [1] {DOMAINS} [2]")
     answer = pipeline.answer("How much do Japan and the US spend on their new domains of cooperation?")
