@@ -140,12 +140,12 @@ class Pipeline:
             self.settings.support_coverage,
             given=given,
         )
-        near = near_question(per_query, self.settings.relevance_margin)
-        claims = lead_decides([c if near(c) else replace(c, supported=False) for c in claims])
-        lead = next((c for c in claims if not c.text.rstrip().endswith(":")), None)
+        claims = lead_decides(off_topic_dropped(claims, per_query, self.settings.relevance_margin))
         # The source of a first sentence that failed narrowly (close in meaning and on the question, a word or two
         # not in it) is where the draft's answer came from: the fallback quotes it first.
+        lead = lead_of(claims)
         came_close = lead is not None and lead.sources and lead.support >= self.settings.support_threshold
+        near = near_question(per_query, self.settings.relevance_margin)
         answered = lead.sources[0] if came_close and not lead.supported and near(lead) else None
         dropped = [c.text for c in claims if not c.supported]
         drafted = claims
@@ -363,12 +363,16 @@ def off_topic_dropped(claims: list[Claim], per_query: dict[str, np.ndarray], mar
     return [c if near(c) else replace(c, supported=False) for c in claims]
 
 
+def lead_of(claims: list[Claim]) -> Claim | None:
+    """The direct answer: the first claim, a line that introduces the code after it ("Activate it with:") aside."""
+    return next((c for c in claims if not c.text.rstrip().endswith(":")), None)
+
+
 def lead_decides(claims: list[Claim]) -> list[Claim]:
-    """The claims, all marked unsupported when the first one fails: the first sentence is the direct answer (a
-    line that introduces the code after it aside), and the sentences after it only elaborate it. Shown without
-    it they answer nothing ("An environment takes about 100MB. This is because it contains a copy of the
-    interpreter…"), and the sources they were drawn from are quoted instead."""
-    lead = next((c for c in claims if not c.text.rstrip().endswith(":")), None)
+    """The claims, all marked unsupported when the direct answer (``lead_of``) fails: the sentences after it only
+    elaborate it. Shown without it they answer nothing ("An environment takes about 100MB. This is because it
+    contains a copy of the interpreter…"), and the sources they were drawn from are quoted instead."""
+    lead = lead_of(claims)
     if lead is None or lead.supported:
         return claims
     return [replace(c, supported=False) for c in claims]
