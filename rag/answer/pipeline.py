@@ -140,13 +140,9 @@ class Pipeline:
             self.settings.support_coverage,
             given=given,
         )
-        claims = lead_decides(off_topic_dropped(claims, per_query, self.settings.relevance_margin))
-        # The source of a first sentence that failed narrowly (close in meaning and on the question, a word or two
-        # not in it) is where the draft's answer came from: the fallback quotes it first.
-        lead = lead_of(claims)
-        came_close = lead is not None and lead.sources and lead.support >= self.settings.support_threshold
         near = near_question(per_query, self.settings.relevance_margin)
-        answered = lead.sources[0] if came_close and not lead.supported and near(lead) else None
+        claims = lead_decides(off_topic_dropped(claims, near))
+        answered = narrowly_missed(claims, near, self.settings.support_threshold)
         dropped = [c.text for c in claims if not c.supported]
         drafted = claims
         if not any(c.supported for c in claims):
@@ -357,9 +353,8 @@ def near_question(per_query: dict[str, np.ndarray], margin: float | None) -> Cal
     return near
 
 
-def off_topic_dropped(claims: list[Claim], per_query: dict[str, np.ndarray], margin: float | None) -> list[Claim]:
-    """The claims, those not near the question (``near_question``) marked unsupported."""
-    near = near_question(per_query, margin)
+def off_topic_dropped(claims: list[Claim], near: Callable[[Claim], bool]) -> list[Claim]:
+    """The claims, those not ``near`` the question (``near_question``) marked unsupported."""
     return [c if near(c) else replace(c, supported=False) for c in claims]
 
 
@@ -376,6 +371,15 @@ def lead_decides(claims: list[Claim]) -> list[Claim]:
     if lead is None or lead.supported:
         return claims
     return [replace(c, supported=False) for c in claims]
+
+
+def narrowly_missed(claims: list[Claim], near: Callable[[Claim], bool], min_support: float) -> Sentence | None:
+    """The source of a direct answer that failed only narrowly (support at least ``min_support``, near the
+    question, a word or two not in its source): where the draft's answer came from, which the fallback quotes."""
+    lead = lead_of(claims)
+    if lead is None or lead.supported or not lead.sources or lead.support < min_support or not near(lead):
+        return None
+    return lead.sources[0]
 
 
 def retrieval_query(question: str, history: Sequence[Turn]) -> list[str]:

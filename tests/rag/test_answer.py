@@ -9,7 +9,7 @@ import pytest
 
 from rag.answer import InvalidQuestion, Pipeline
 from rag.answer.grounding import Claim
-from rag.answer.pipeline import lead_decides, off_topic_dropped
+from rag.answer.pipeline import lead_decides, near_question, off_topic_dropped
 from rag.settings import Settings
 from rag.text.sentences import split_sentences
 from rag.types import Sentence, Turn
@@ -252,11 +252,14 @@ def test_a_follow_up_keeps_a_sentence_close_to_its_own_words_though_far_from_the
     # previous question's subject is far closer to some sentence than anything is to the bare follow-up.
     lasting, subject, aside = (sentence_claim(i, text) for i, text in enumerate(("Resilience.", "Origins.", "Aside.")))
     per_query = {"s0": np.array([0.35, 0.40]), "s1": np.array([0.10, 0.90]), "s2": np.array([0.02, 0.20])}
-    kept = off_topic_dropped([lasting, subject, aside], per_query, margin=0.3)
+    kept = off_topic_dropped([lasting, subject, aside], near_question(per_query, margin=0.3))
     assert [c.supported for c in kept] == [True, True, False]
     # Under one query alone the same scores drop the follow-up's sentence: it is 0.5 below the best.
     alone = {i: row[1:] for i, row in per_query.items()}
-    assert [c.supported for c in off_topic_dropped([lasting, subject], alone, margin=0.3)] == [False, True]
+    assert [c.supported for c in off_topic_dropped([lasting, subject], near_question(alone, margin=0.3))] == [
+        False,
+        True,
+    ]
 
 
 def test_none_in_the_environment_turns_an_optional_check_off(monkeypatch):
