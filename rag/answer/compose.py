@@ -67,21 +67,22 @@ def extractive_claims(
     drafted: list[Claim],
     hits: list[ScoredSentence],
     relevant: set[str],
-    answered: Sentence | None = None,
+    answered: tuple[Sentence, ...] = (),
     most: int = 2,
 ) -> list[Claim]:
     """Source sentences themselves, quoted: the code blocks the model's unverified sentences copied exactly; else
-    the sentence its first sentence ``answered`` from, when that one failed only narrowly, and those they were
-    drawn from (each one's best aligned source) where retrieval ranked them among the ``relevant`` sentences too,
-    in the draft's order; else the best-ranked retrieved sentence. A draft that failed verification is weak
-    evidence on its own: a loose paraphrase aligns best to any short sentence that shares its subject. Code
-    copied exactly is not loose: it names its block."""
+    the sentences its first sentence ``answered`` from (all it was aligned to: one, or two it ran together), when
+    that one failed only narrowly, and those they were drawn from (each one's best aligned source) where retrieval
+    ranked them among the ``relevant`` sentences too, in the draft's order; else the best-ranked retrieved sentence.
+    A draft that failed verification is weak evidence on its own: a loose paraphrase aligns best to any short
+    sentence that shares its subject. Code copied exactly is not loose: it names its block."""
     copied = {s.id: s for c in drafted for s in c.copied}
     drawn = {c.sources[0].id: c.sources[0] for c in drafted if c.sources and c.sources[0].id in relevant}
     if copied:
         sources = list(copied.values())
-    elif answered is not None:  # with the drawn sentences, else with retrieval's best: two signals, not one
-        sources = [answered] + [s for s in (list(drawn.values()) or [hits[0].sentence]) if s.id != answered.id]
+    elif answered:  # with the drawn sentences, else with retrieval's best: two signals, not one
+        known = {s.id for s in answered}
+        sources = [*answered, *(s for s in (list(drawn.values()) or [hits[0].sentence]) if s.id not in known)]
     else:
         sources = list(drawn.values()) or [hits[0].sentence]
     sources = sources[:most]

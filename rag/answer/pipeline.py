@@ -373,13 +373,16 @@ def lead_decides(claims: list[Claim]) -> list[Claim]:
     return [replace(c, supported=False) for c in claims]
 
 
-def narrowly_missed(claims: list[Claim], near: Callable[[Claim], bool], min_support: float) -> Sentence | None:
-    """The source of a direct answer that failed only narrowly (support at least ``min_support``, near the
-    question, a word or two not in its source): where the draft's answer came from, which the fallback quotes."""
+def narrowly_missed(claims: list[Claim], near: Callable[[Claim], bool], min_support: float) -> tuple[Sentence, ...]:
+    """The sources of a direct answer that failed only narrowly (support at least ``min_support``, near the
+    question, a word or two not in its sources): where the draft's answer came from, which the fallback quotes.
+    All of them: a claim aligned to two ran them together ("use `install -r` with the requirements file", from
+    the sentence that names the file and the block that runs the command), and one alone answers half. Empty
+    otherwise."""
     lead = lead_of(claims)
-    if lead is None or lead.supported or not lead.sources or lead.support < min_support or not near(lead):
-        return None
-    return lead.sources[0]
+    if lead is None or lead.supported or lead.support < min_support or not near(lead):
+        return ()
+    return lead.sources
 
 
 def retrieval_query(question: str, history: Sequence[Turn]) -> list[str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from rag.answer import Pipeline
 from rag.answer.compose import extractive_claims, with_code
 from rag.answer.grounding import Claim, claims_of, foreign, ground, strip_markers
+from rag.answer.pipeline import narrowly_missed, near_question
 from rag.retrieval.retrieve import diversify, with_context
 from rag.store.embeddings import HashEmbeddings
 from rag.store.keyword import KeywordIndex
@@ -146,12 +147,28 @@ def test_the_fallback_quotes_first_the_sentence_a_narrowly_failed_answer_came_fr
     ]
     hits = [ScoredSentence(sentence=other, score=0.6)]
 
-    def quoted(relevant: set[str], answered: Sentence | None) -> list[str]:
+    def quoted(relevant: set[str], answered: tuple[Sentence, ...]) -> list[str]:
         return [c.sources[0].id for c in extractive_claims(failed, hits, relevant, answered)]
 
-    assert quoted({"s1"}, name) == ["s0", "s1"]
-    assert quoted(set(), name) == ["s0", "s2"]  # nothing drawn that retrieval marked: retrieval's best joins it
-    assert quoted({"s1"}, None) == ["s1"] and quoted(set(), None) == ["s2"]
+    assert quoted({"s1"}, (name,)) == ["s0", "s1"]
+    assert quoted(set(), (name,)) == ["s0", "s2"]  # nothing drawn that retrieval marked: retrieval's best joins it
+    assert quoted({"s1"}, ()) == ["s1"] and quoted(set(), ()) == ["s2"]
+    assert quoted({"s1"}, (name, other)) == ["s0", "s2"]  # an answer drawn from two sentences quotes both
+
+
+def test_a_narrowly_failed_answer_that_ran_two_sentences_together_is_answered_by_quoting_both():
+    names_file = sentence(0, "A common convention is to put this list in a requirements.txt file:")
+    runs_it = Sentence(id="c1", source="doc.txt", text="(env) $ python -m pip install -r requirements.txt", start=10,
+                       end=15, index=1, code=True)  # fmt: skip
+    elsewhere = sentence(2, "Applications will sometimes need a specific version of a library.")
+    lead = Claim(text="To install them all, use `install -r` with the file.", sources=(names_file, runs_it),
+                 support=0.54, source_support=(0.6, 0.5), supported=False)  # fmt: skip
+    near = near_question({}, None)
+    answered = narrowly_missed([lead], near, min_support=0.5)
+    assert answered == (names_file, runs_it)
+    quoted = extractive_claims([lead], [ScoredSentence(sentence=elsewhere, score=0.6)], set(), answered)
+    assert [c.sources[0].id for c in quoted] == ["s0", "c1"]
+    assert narrowly_missed([lead], near, min_support=0.6) == ()  # not narrow: the usual fallback
 
 
 def test_a_list_of_markers_leaves_no_commas_behind():
