@@ -31,6 +31,8 @@ _SENTENCE_STARTERS = frozenset(
 )
 _ACRONYM = re.compile(r"(?:[A-Za-z]\.){2,}$")
 _INITIAL = re.compile(r"(?:^|[\s(])[A-Z]\.$")
+# A bracketed aside that is all that is left of its block, with any closing quotes, and no sentence of its own.
+_ASIDE = re.compile(r"[\[(][^\[\]()\n.!?…]*[\])][\"'”’]*\s*")
 
 
 def split_sentences(text: str) -> list[Span]:
@@ -97,6 +99,8 @@ def _ends_sentence(text: str, match: re.Match[str], block_end: int) -> bool:
         return True
     following = text[nxt]
     if following.islower() or following in ",;:":
+        return False
+    if _ASIDE.fullmatch(text, nxt, block_end):  # "…predictions. [for Ludwig]": a closing aside, not a sentence
         return False
     if match.group() != ".":
         return True

@@ -68,6 +68,17 @@ def test_a_parenthesis_around_several_sentences_is_left_out_of_both():
     ]
 
 
+def test_a_bracketed_note_closing_a_paragraph_stays_with_its_sentence():
+    # A quotation's attribution or a footnote mark is no sentence: cited alone it says nothing.
+    text = '"We adopted it to serve predictions. [for Ludwig]"\n\nIt is among the fastest. (*)\n\nDone. (See below.)'
+    assert texts(text) == [
+        '"We adopted it to serve predictions. [for Ludwig]"',
+        "It is among the fastest. (*)",
+        "Done.",
+        "(See below.)",  # a sentence of its own stays one
+    ]
+
+
 def test_quotes_and_questions():
     assert texts('He said "Stop." Then he left? Sure.') == ['He said "Stop."', "Then he left?", "Sure."]
 
