@@ -102,6 +102,8 @@ def _ends_sentence(text: str, match: re.Match[str], block_end: int) -> bool:
         return False
     if _ASIDE.fullmatch(text, nxt, block_end):  # "…predictions. [for Ludwig]": a closing aside, not a sentence
         return False
+    if not any(c.isalnum() for c in text[nxt:block_end]):  # "…the FastAPI of CLIs. ⌨️ 🚀": symbols, not a sentence
+        return False
     if match.group() != ".":
         return True
     word = text[max(0, match.start() - 40) : match.end()].split()[-1] if match.start() else "."

@@ -79,6 +79,12 @@ def test_a_bracketed_note_closing_a_paragraph_stays_with_its_sentence():
     ]
 
 
+def test_symbols_closing_a_paragraph_stay_with_their_sentence():
+    # Emoji after a README's last sentence are no sentence: cited alone they say nothing.
+    text = "It is the FastAPI of CLIs. ⌨️ 🚀\n\nFast. --> 100%\n\nDone. → ✓"
+    assert texts(text) == ["It is the FastAPI of CLIs. ⌨️ 🚀", "Fast.", "--> 100%", "Done. → ✓"]
+
+
 def test_quotes_and_questions():
     assert texts('He said "Stop." Then he left? Sure.') == ['He said "Stop."', "Then he left?", "Sure."]
 
