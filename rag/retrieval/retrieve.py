@@ -54,8 +54,21 @@ def retrieve(
     if missing:  # stored vectors are unit length, so the dot product is the cosine
         best = (np.asarray(list(missing.values())) @ np.asarray(vectors).T).max(axis=1)
         similarity.update(zip(missing, best.tolist()))
-    ranked_ids = sorted(fused, key=lambda i: (-fused[i], -similarity.get(i, 0.0)))[:k]
+    ranked_ids = sorted(fused, key=lambda i: (-fused[i], -similarity.get(i, 0.0)))
+    ranked_ids = with_each_first(ranked_ids, [ranked[0].id for _, ranked in rankings if ranked], k)
     return [ScoredSentence(sentence=found[i], score=similarity.get(i, 0.0), rank=fused[i]) for i in ranked_ids]
+
+
+def with_each_first(ranked_ids: list[str], firsts: list[str], k: int) -> list[str]:
+    """The first ``k`` of the fused ``ranked_ids``, each ranking's first among them: fused by weight, one ranking's
+    whole list can outrank another's best sentence (with the keyword weight at 3, a sentence BM25 ranks 12th beats
+    the one the embeddings rank first), and that sentence is often the answer to a question that paraphrases the
+    document. Those fusion left out take the last places, in fused order."""
+    top, firsts_left_out = ranked_ids[:k], set(firsts) - set(ranked_ids[:k])
+    if not firsts_left_out:
+        return top
+    missing = [i for i in ranked_ids if i in firsts_left_out][:k]
+    return top[: k - len(missing)] + missing
 
 
 def diversify(hits: list[ScoredSentence], vectors: dict[str, list[float]], k: int, lam: float) -> list[ScoredSentence]:
