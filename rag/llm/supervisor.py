@@ -301,8 +301,11 @@ class WorkerEngine:
 
     def count_tokens(self, text: str) -> int:
         """Tokens of the text, counted in this process by the model's tokenizer alone (no weights loaded)."""
-        if self._tokenizer is None:
-            from llama_cpp import Llama
+        if self._tokenizer is None:  # the model alone, as ``Llama`` holds it: a context would warn on stderr that
+            import llama_cpp  # a vocabulary-only model has no training context length
+            from llama_cpp._internals import LlamaModel
 
-            self._tokenizer = Llama(model_path=self.model_path, vocab_only=True, verbose=False)
+            params = llama_cpp.llama_model_default_params()
+            params.vocab_only = True
+            self._tokenizer = LlamaModel(path_model=self.model_path, params=params, verbose=False)
         return len(self._tokenizer.tokenize(text.encode("utf-8"), add_bos=False, special=True))

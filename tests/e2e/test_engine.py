@@ -56,3 +56,15 @@ def test_a_prompt_that_leaves_no_room_for_the_answer_is_refused(tmp_path: Path):
 def test_a_choice_is_a_probability_over_the_options(tmp_path: Path):
     probabilities = engine(tmp_path).choice(messages("Is there a harbour 3? Reply YES or NO."), ["YES", "NO"])
     assert set(probabilities) == {"YES", "NO"} and abs(sum(probabilities.values()) - 1) < 1e-6
+
+
+@pytest.mark.slow
+def test_the_worker_counts_tokens_as_the_engine_does_without_loading_weights_or_warning(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str]
+):
+    from rag.llm.supervisor import WorkerEngine
+
+    text = f"<|im_start|>system\n{SYSTEM}<|im_end|>\n"
+    counted = WorkerEngine(str(smollm2_path()), "smollm2-test").count_tokens(text)  # no worker is started for it
+    assert counted == engine(tmp_path).count_tokens(text) > 100
+    assert "n_ctx" not in capfd.readouterr().err
