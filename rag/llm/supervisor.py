@@ -301,8 +301,10 @@ class WorkerEngine:
 
     def count_tokens(self, text: str) -> int:
         """Tokens of the text, counted in this process by the model's tokenizer alone (no weights loaded)."""
-        if self._tokenizer is None:  # the model alone, as ``Llama`` holds it: a context would warn on stderr that
-            import llama_cpp  # a vocabulary-only model has no training context length
+        if self._tokenizer is None:
+            # The model alone, as ``Llama`` holds it: a ``Llama`` makes a context too, and llama.cpp then warns on
+            # stderr that a vocabulary-only model has no training context length.
+            import llama_cpp
             from llama_cpp._internals import LlamaModel
 
             params = llama_cpp.llama_model_default_params()
