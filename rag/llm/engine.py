@@ -49,6 +49,7 @@ class LlamaEngine:
         self.states_dir = states_dir
         self.keep_states = keep_states
         self._llm: Any = None
+        self.build = ""  # llama.cpp's version and CPU features, once loaded: a saved state is only valid for one build
         self._templates: tuple[Any, Any] | None = None
         self._lock = threading.RLock()
         self.on_progress: Callable[[], None] = lambda: None  # called while a long prefix is being computed
@@ -59,6 +60,7 @@ class LlamaEngine:
             if self._llm is not None:
                 return
             try:
+                import llama_cpp
                 from llama_cpp import Llama
                 from llama_cpp.llama_chat_format import Jinja2ChatFormatter
             except ImportError as exc:
@@ -80,6 +82,7 @@ class LlamaEngine:
                 Jinja2ChatFormatter(template=template, eos_token=eos, bos_token=bos, add_generation_prompt=False),
             )
             self._llm = llm
+            self.build = f"{llama_cpp.__version__} {llama_cpp.llama_print_system_info().decode()}"
 
     def tokens(self, text: str) -> list[int]:
         """The text's tokens, special tokens such as ``<|im_start|>`` read as such."""
@@ -177,7 +180,10 @@ class LlamaEngine:
     def _state_path(self, prefix: list[int]) -> Path | None:
         if self.states_dir is None or len(prefix) < 64:  # a short prefix is cheaper to compute than to read
             return None
-        digest = hashlib.sha256(f"{self.model_id}\0{self.n_ctx}\0".encode() + bytes(str(prefix), "ascii")).hexdigest()
+        # Another build (other CPU features) computes the same cache with other rounding: its answers would differ
+        # from this build's own, so its states are not loaded.
+        key = f"{self.model_id}\0{self.n_ctx}\0{self.build}\0".encode()
+        digest = hashlib.sha256(key + bytes(str(prefix), "ascii")).hexdigest()
         return self.states_dir / f"{digest[:32]}.kv"
 
     def _save_state(self, path: Path, prefix: list[int]) -> None:

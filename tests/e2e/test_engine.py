@@ -68,3 +68,13 @@ def test_the_worker_counts_tokens_as_the_engine_does_without_loading_weights_or_
     counted = WorkerEngine(str(smollm2_path()), "smollm2-test").count_tokens(text)  # no worker is started for it
     assert counted == engine(tmp_path).count_tokens(text) > 100
     assert "n_ctx" not in capfd.readouterr().err
+
+
+@pytest.mark.slow
+def test_a_state_saved_by_another_build_of_llama_cpp_is_computed_again(tmp_path: Path):
+    engine(tmp_path).warm(messages("x"))
+    other = engine(tmp_path)
+    other.load()
+    other.build += " AVX512 = 1"  # the same version built with other CPU features rounds differently
+    assert other.warm(messages("x")) == "computed"
+    assert engine(tmp_path).warm(messages("x")) == "loaded"  # the first build's state is still there
