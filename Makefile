@@ -12,18 +12,22 @@ CHROMIUM := /usr/bin/chromium
 
 # llama-cpp-python is built from source with explicit CPU flags, never -march=native: a native build on a host that
 # advertises AMX emits tile instructions that die with SIGILL (llama.cpp asks for AMX permission on one thread only),
-# and a wheel built for one CPU must run on the others. AVX2 is the default: measured here with the default model,
-# AVX-512 read prompts 50% faster (110 vs 72 tokens/s) but wrote no faster (14 tokens/s), and it traps on the many
-# x86-64 hosts without it; `make setup LLAMA_CPU=avx512` builds it for hosts that have it. The wheel is kept under a
-# name derived from the flags, because pip's own cache keys it by the sdist alone and would silently bring back a
-# wheel built with other flags.
+# and a wheel built for one CPU must run on the others. AVX2 is the default. `make setup LLAMA_CPU=avx512` builds
+# AVX-512 instead, with its VBMI, VNNI and BF16 parts each only where /proc/cpuinfo advertises them: measured here
+# with the default model, it reads prompts 50% faster (110 vs 72 tokens/s) and writes no faster (14 tokens/s), but
+# its different rounding changes some answers (see eval/EXPERIMENTS.md). The wheel is kept under a name derived from
+# the flags, because pip's own cache keys it by the sdist alone and would silently bring back a wheel built with
+# other flags.
 LLAMA_VERSION := 0.3.36
+CPU_FLAGS     := $(shell grep -m1 '^flags' /proc/cpuinfo 2>/dev/null)
+has_cpu        = $(if $(filter $(1),$(CPU_FLAGS)),ON,OFF)
 LLAMA_CPU     ?= avx2
 ifeq ($(shell uname -m),x86_64)
 LLAMA_CMAKE := -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON \
 	-DGGML_AMX_TILE=OFF -DGGML_AMX_INT8=OFF -DGGML_AMX_BF16=OFF
 ifeq ($(LLAMA_CPU),avx512)
-LLAMA_CMAKE += -DGGML_AVX512=ON -DGGML_AVX512_VBMI=ON -DGGML_AVX512_VNNI=ON -DGGML_AVX512_BF16=ON
+LLAMA_CMAKE += -DGGML_AVX512=ON -DGGML_AVX512_VBMI=$(call has_cpu,avx512vbmi) \
+	-DGGML_AVX512_VNNI=$(call has_cpu,avx512_vnni) -DGGML_AVX512_BF16=$(call has_cpu,avx512_bf16)
 else
 LLAMA_CMAKE += -DGGML_AVX512=OFF -DGGML_AVX512_VBMI=OFF -DGGML_AVX512_VNNI=OFF -DGGML_AVX512_BF16=OFF
 endif
