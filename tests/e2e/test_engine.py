@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from rag.llm.engine import LlamaEngine, PromptTooLong
+from rag.llm.supervisor import WorkerEngine
 from rag.llm.weights import smollm2_path
 
 SYSTEM = "You answer questions about the list below, briefly.\n" + "\n".join(
@@ -62,8 +63,6 @@ def test_a_choice_is_a_probability_over_the_options(tmp_path: Path):
 def test_the_worker_counts_tokens_as_the_engine_does_without_loading_weights_or_warning(
     tmp_path: Path, capfd: pytest.CaptureFixture[str]
 ):
-    from rag.llm.supervisor import WorkerEngine
-
     text = f"<|im_start|>system\n{SYSTEM}<|im_end|>\n"
     counted = WorkerEngine(str(smollm2_path()), "smollm2-test").count_tokens(text)  # no worker is started for it
     assert counted == engine(tmp_path).count_tokens(text) > 100
