@@ -19,7 +19,7 @@ from pathlib import Path
 from pydantic import BaseModel, Field
 
 from ingest.loaders import SUFFIXES, LoadError, load
-from ingest.sync import IngestReport, ingest_default
+from ingest.sync import IngestReport, citable, ingest_default
 from rag.errors import Conflict, InvalidRequest, NotFound, TooLarge
 from rag.settings import UPLOADS, Settings
 from rag.store.chroma import Store
@@ -167,7 +167,7 @@ def add_documents(settings: Settings, store: Store, files: Sequence[tuple[str, b
             tmp = folder / f".upload-{uuid.uuid4().hex}{Path(name).suffix.lower()}"
             try:
                 tmp.write_bytes(data)
-                load(tmp)
+                citable(name, load(tmp))
                 os.replace(tmp, folder / name)
             except LoadError as exc:
                 rejected.append(Skipped(name=name, reason=str(exc)))

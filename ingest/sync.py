@@ -11,7 +11,7 @@ from typing import Any
 from tqdm import tqdm
 
 from ingest.chunks import Chunk, chunks_of, file_sha, record_id, sentences_of
-from ingest.loaders import LoadError, discover, load
+from ingest.loaders import Loaded, LoadError, discover, load
 from rag.library import Library
 from rag.settings import MAX_DOCUMENT_BYTES, UPLOADS, Settings
 from rag.store.chroma import CHUNK, FILE, SENTENCE, Store, stored_text
@@ -74,14 +74,14 @@ def ingest(
         present.add(source.name)
         try:
             loaded = load(source.path, max_bytes)
+            text = loaded.text
+            sha = file_sha(text)
+            sentences = citable(source.name, loaded, sha)
         except LoadError as exc:
             report.skipped.append((source.name, str(exc)))
             # Keep the last complete version an earlier, readable file left (nothing is lost); drop any other.
             report.removed += store.delete_source(source.name, keep_sha=known.get(source.name))
             continue
-        text = loaded.text
-        sha = file_sha(text)
-        sentences = sentences_of(source.name, text, sha, loaded.pages, loaded.blocks)
         chunks = chunks_of(sentences, text, sha)
         records = [_sentence_record(s, sha) for s in sentences] + [_chunk_record(c, sha) for c in chunks]
         marker = _file_record(source.name, sha, text, len(sentences), len(chunks))
@@ -113,6 +113,15 @@ def ingest(
     store.sync_keywords()
     report.seconds = time.perf_counter() - began
     return report
+
+
+def citable(name: str, loaded: Loaded, sha: str | None = None) -> list[Sentence]:
+    """The sentences of a loaded file; ``LoadError`` when it has text but nothing to cite (only headings, say):
+    ingested, it would be a document no answer can ever quote."""
+    sentences = sentences_of(name, loaded.text, sha or file_sha(loaded.text), loaded.pages, loaded.blocks)
+    if not sentences:
+        raise LoadError("it holds no sentence to cite (headings alone are not cited)")
+    return sentences
 
 
 def _write(store: Store, records: list[Record]) -> None:

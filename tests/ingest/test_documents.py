@@ -308,6 +308,7 @@ def test_path_traversal_names_stay_in_the_uploads_folder(client, settings, tmp_p
         ([("tool.exe", b"MZ")], 422, "unsupported file type '.exe'"),
         ([("a.txt", b"One."), ("A.TXT", b"Two.")], 422, "two files are named"),
         ([("broken.pdf", b"%PDF-1.4 truncated")], 422, "no document could be read"),
+        ([("title.md", b"# Only a title\n")], 422, "no sentence to cite"),
     ],
 )
 def test_bad_uploads_get_a_json_4xx_saying_what_is_allowed(client, settings, files, status, message):

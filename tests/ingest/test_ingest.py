@@ -69,6 +69,18 @@ def test_bad_files_are_skipped_by_name_and_the_rest_ingested(corpus, store, tmp_
     assert set(store.files()) == {"a.txt", "b.md"}
 
 
+def test_a_file_with_only_headings_is_skipped_and_keeps_its_last_version(corpus, store, tmp_path):
+    # Found by the ingest fuzz: a heading is no citable sentence, so such a file was ingested with nothing in it.
+    (corpus / "c.md").write_text("# Notes\n\nA sentence to cite.\n", encoding="utf-8")
+    run(corpus, store, tmp_path)
+    (corpus / "c.md").write_text("# Notes\n\n## Later\n", encoding="utf-8")
+    (corpus / "d.html").write_text("<html><body><h1>Title</h1></body></html>", encoding="utf-8")
+    skipped = dict(run(corpus, store, tmp_path).skipped)
+    assert set(skipped) == {"c.md", "d.html"} and "no sentence to cite" in skipped["d.html"]
+    assert [s.text for s in store.sentences("c.md")] == ["A sentence to cite."]
+    assert "d.html" not in store.files()
+
+
 def test_offsets_slice_the_kept_text(corpus, store, tmp_path):
     run(corpus, store, tmp_path)
     for source, sha in store.files().items():
