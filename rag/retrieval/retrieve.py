@@ -28,7 +28,8 @@ def retrieve(
     keyword_weight: float = 1.0,
     vectors: list[list[float]] | None = None,
 ) -> list[ScoredSentence]:
-    """Up to ``k`` sentences ordered by fused rank over every query's rankings.
+    """Up to ``k`` sentences ordered by fused rank over every query's rankings, each ranking's first among them
+    (``with_each_first``).
 
     Each sentence carries its best cosine similarity to any of the queries (whose ``vectors`` may be given).
     """
