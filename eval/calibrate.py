@@ -8,6 +8,11 @@
   off and records the signals; every combination is then scored on it by replaying the refusals it would add. The
   chosen one refuses at most 5% of the answerable questions (the product's target) and, within that, the most of
   those it should refuse; the report draws the trade-off curves.
+- ``python -m eval.calibrate judge [--report DIR --config NAME]``: the threshold of the second judgement (whether
+  the draft gives what was asked, asked when the first is unsure), on every eval corpus at once, everything else
+  as the product runs. One open run per corpus (both judgements asked, the second never refusing) is replayed at
+  each threshold; the chosen one misses the fewest refusals (averaged over the corpora) while every corpus stays
+  within its committed false-refusal target (``thresholds.json``, full gold set).
 """
 
 from __future__ import annotations
@@ -41,6 +46,7 @@ MRR_NOISE = 0.005
 # and within that the thresholds refuse as much as they can.
 FALSE_REFUSAL_BUDGET = 0.05
 OPEN = {"refusal_threshold": -1.0, "quote_threshold": -1.0, "judge_threshold": 0.0}
+OPEN_JUDGE = {"draft_judge_threshold": 0.0}
 
 
 def weight_sweep(settings: Settings, store: Store) -> list[dict[str, float]]:
@@ -119,15 +125,102 @@ def choose(points: list[dict[str, float]], budget: float = FALSE_REFUSAL_BUDGET)
     )
 
 
-def open_run(settings: Settings, out: Path) -> list[ItemResult]:
-    """Every gold question through the default configuration with both refusal checks off."""
+def open_run(
+    settings: Settings, out: Path, questions: Path | None = None, overrides: dict | None = None, name: str = "open-run"
+) -> list[ItemResult]:
+    """Every gold question through the default configuration with the refusal checks in ``overrides`` (default:
+    all three) off; written to ``out/<name>.json``."""
     from eval.runner import Config, Evaluator
 
     store = open_store(settings)
     ingest_default(settings, store, progress=False)
-    results = Evaluator(settings, store, load_gold()).run(Config(name="open", settings=OPEN))
-    (out / "open-run.json").write_text(json.dumps([r.model_dump() for r in results], indent=1))
+    items = load_gold(questions) if questions else load_gold()
+    results = Evaluator(settings, store, items).run(Config(name="open", settings=overrides or OPEN))
+    (out / f"{name}.json").write_text(json.dumps([r.model_dump() for r in results], indent=1))
     return results
+
+
+def judged(results: list[ItemResult], threshold: float) -> list[ItemResult]:
+    """An open run's results as they would be with this draft judgement threshold: a draft judged twice is refused
+    when the mean of the two judgements is below it."""
+    out = []
+    for r in results:
+        if not r.refused and r.answerable is not None and r.on_point is not None:
+            if (r.answerable + r.on_point) / 2 < threshold:
+                r = r.model_copy(update={"refused": True, "cited": [], "cited_texts": [], "sentence_citations": []})
+        out.append(r)
+    return out
+
+
+def judge_curve(runs: dict[str, list[ItemResult]]) -> list[dict[str, float]]:
+    """For each draft judgement threshold: every corpus's false and missed refusal rates and evidence hit, and the
+    mean missed rate (each corpus counts the same, whatever its size)."""
+    points = []
+    for threshold in JUDGE:
+        point: dict[str, float] = {"judge": threshold}
+        for name, results in runs.items():
+            replayed = judged(results, threshold)
+            point[f"{name}_false_refusal"] = fmean(r.refused for r in replayed if r.kind not in MUST_REFUSE)
+            point[f"{name}_missed_refusal"] = fmean(
+                not r.refused for r in replayed if r.kind in MUST_REFUSE and r.kind != "false-premise"
+            )
+            point[f"{name}_evidence_hit"] = score(replayed)["evidence_hit"] or 0.0
+        point["missed_refusal"] = fmean(point[f"{name}_missed_refusal"] for name in runs)
+        points.append(point)
+    return points
+
+
+def choose_judge(points: list[dict[str, float]], budgets: dict[str, float]) -> dict[str, float]:
+    """The threshold missing the fewest refusals (mean over the corpora) while every corpus refuses at most its
+    budget of answerable questions (ties: the lower threshold); with none within budget, the lowest."""
+    within = [p for p in points if all(p[f"{name}_false_refusal"] <= b + 1e-9 for name, b in budgets.items())]
+    return min(within, key=lambda p: (p["missed_refusal"], p["judge"])) if within else points[0]
+
+
+def false_refusal_budgets(names: list[str]) -> dict[str, float]:
+    """Each corpus's committed false-refusal target (the full gold set's bound for its default), else 5%."""
+    full = json.loads((HERE / "thresholds.json").read_text())["full"]
+    budgets = {}
+    for name in names:
+        bounds = next(iter(full.get(name, {}).values()), {})
+        budgets[name] = bounds.get("false_refusal", {}).get("max", FALSE_REFUSAL_BUDGET)
+    return budgets
+
+
+def calibrate_judge(settings: Settings, out: Path, report: Path | None, config: str | None) -> dict[str, float]:
+    from eval.corpora import CORPORA
+
+    runs = {}
+    for corpus in CORPORA:
+        if report is None:
+            runs[corpus.name] = open_run(corpus.settings(settings), out, corpus.questions, OPEN_JUDGE, corpus.name)
+        else:
+            items = json.loads((report / corpus.name / "report.json").read_text())["items"]
+            runs[corpus.name] = [ItemResult(**r) for r in items[config or next(iter(items))]]
+    points = judge_curve(runs)
+    budgets = false_refusal_budgets(list(runs))
+    best = choose_judge(points, budgets)
+    (out / "judge.json").write_text(json.dumps({"chosen": best, "budgets": budgets, "curve": points}, indent=1))
+    fig, ax = plt.subplots(figsize=(7.5, 5))
+    for name in runs:
+        ax.plot([p[f"{name}_false_refusal"] for p in points], [p[f"{name}_missed_refusal"] for p in points],
+                marker=".", label=f"{name} (false refusals at most {budgets[name]})")  # fmt: skip
+        for p in points[::2]:
+            ax.annotate(f"{p['judge']}", (p[f"{name}_false_refusal"], p[f"{name}_missed_refusal"]), fontsize=7)
+    ax.set_xlabel("false refusals (answerable questions refused)")
+    ax.set_ylabel("missed refusals (unanswerable or injected questions answered)")
+    ax.set_title(f"Draft judgement threshold (labels); chosen {best['judge']}")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(out / "judge.png", dpi=110)
+    plt.close(fig)
+    for p in points:
+        print(f"draft judgement {p['judge']:.2f}  " + "  ".join(
+            f"{name}: false {p[f'{name}_false_refusal']:.3f} missed {p[f'{name}_missed_refusal']:.3f} "
+            f"evidence {p[f'{name}_evidence_hit']:.3f}" for name in runs))  # fmt: skip
+    print(f"chosen: ALLIANCE_QA_DRAFT_JUDGE_THRESHOLD={best['judge']} (mean missed refusals "
+          f"{best['missed_refusal']:.3f}; false-refusal budgets {budgets}) -> {out}")  # fmt: skip
+    return best
 
 
 def plot(out: Path, points: list[dict[str, float]], best: dict[str, float]) -> None:
@@ -190,9 +283,14 @@ def calibrate_weights(settings: Settings, out: Path) -> dict[str, float]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m eval.calibrate", description=__doc__.splitlines()[0])
-    parser.add_argument("what", choices=["weights", "refusal"])
-    parser.add_argument("--report", type=Path, help="refusal: score an open run's report.json instead of running")
-    parser.add_argument("--config", help="refusal: the configuration of that report to use (default: its first)")
+    parser.add_argument("what", choices=["weights", "refusal", "judge"])
+    parser.add_argument(
+        "--report",
+        type=Path,
+        help="refusal: score an open run's report.json instead of running; judge: an eval report folder (one "
+        "report.json per corpus) of a configuration that never refuses on the judgement",
+    )
+    parser.add_argument("--config", help="the configuration of that report to use (default: its first)")
     parser.add_argument("--out", type=Path, default=HERE / "reports")
     args = parser.parse_args(argv)
     settings = Settings()
@@ -200,6 +298,8 @@ def main(argv: list[str] | None = None) -> int:
     out.mkdir(parents=True, exist_ok=True)
     if args.what == "weights":
         calibrate_weights(settings, out)
+    elif args.what == "judge":
+        calibrate_judge(settings, out, args.report, args.config)
     else:
         calibrate_refusal(settings, out, args.report, args.config)
     return 0

@@ -35,6 +35,7 @@ class ItemResult(BaseModel):
     dropped: int = 0
     best_score: float | None = Field(None, description="cosine similarity of the best retrieved sentence")
     answerable: float | None = Field(None, description="the model's probability that the documents state the answer")
+    on_point: float | None = Field(None, description="the model's probability that its draft gives what was asked")
     declined: bool = Field(False, description="the model replied that the documents do not answer")
     min_cited: int | None = Field(None, description="the gold sentences the answer must cite at least, if set")
 

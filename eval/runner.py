@@ -129,6 +129,7 @@ class Evaluator:
             dropped=len(answer.dropped),
             best_score=best,
             answerable=answer.answerable,
+            on_point=answer.on_point,
             declined=answer.declined,
             min_cited=item.min_cited,
         )

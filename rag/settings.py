@@ -112,6 +112,17 @@ class Settings(BaseSettings):
         description="after its draft, the model is asked whether the documents state the answer; refuse when its "
         "probability of YES is below this (calibrated: python -m eval.calibrate; none: not asked)",
     )
+    draft_judge_threshold: float | None = Field(
+        0.55,
+        ge=0,
+        le=1,
+        description="when the first judgement is unsure (below judge_confident), the model is also asked whether its "
+        "draft gives what the question asks for; refuse when the mean of the two probabilities is below this "
+        "(calibrated: python -m eval.calibrate judge; none: not asked)",
+    )
+    judge_confident: float = Field(
+        0.8, ge=0, le=1, description="a first judgement at or above this is sure enough: the draft is not judged"
+    )
     rewrite_followups: bool | None = Field(
         None, description="rewrite follow-up questions with the model (default: only for openai:/ollama: backends)"
     )

@@ -78,5 +78,10 @@ class Answer(BaseModel):
     answerable: float | None = Field(
         None, description="the model's probability that the documents state the answer (when it was asked)"
     )
+    on_point: float | None = Field(
+        None,
+        description="the model's probability that its draft gives what the question asks for (asked when its "
+        "first judgement, ``answerable``, was unsure)",
+    )
     declined: bool = Field(False, description="the model replied that the documents do not answer the question")
     notice: str | None = Field(None, description="why the answer is not what it would normally be, e.g. no model")

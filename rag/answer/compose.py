@@ -111,6 +111,7 @@ def refusal(
     began: float,
     answerable: float | None = None,
     declined: bool = False,
+    on_point: float | None = None,
 ) -> Answer:
     """Says the documents don't cover the question, why, and what they do cover; the closest passages are offered
     as suggestions, never as citations."""
@@ -126,4 +127,5 @@ def refusal(
         timings_ms=timings,
         answerable=answerable,
         declined=declined,
+        on_point=on_point,
     )

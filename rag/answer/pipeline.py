@@ -7,6 +7,8 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from functools import partial
+from typing import NamedTuple
 
 import numpy as np
 from langchain_core.language_models import BaseChatModel
@@ -23,6 +25,7 @@ from rag.answer.prompt import (
     Reply,
     document_messages,
     document_prefix,
+    draft_judge_messages,
     judge_messages,
     read_reply,
     retrieved_messages,
@@ -42,6 +45,21 @@ PROMPT_TURNS = 4  # the latest turns of a conversation given to the model; retri
 PROMPT_TURN_CHARS = 1000
 RESERVED_TOKENS = 1024  # room kept in the context window for the question, the turns and the hint
 CHARS_PER_TOKEN = 3.5  # to estimate a prompt's size for a model that cannot count its tokens
+
+
+class Judges(NamedTuple):
+    """The model's yes/no judgements after its draft: whether the documents state the answer, and (when that is
+    unsure) whether the draft gives what was asked, which needs the draft to build."""
+
+    answerable: list[BaseMessage]
+    on_point: Callable[[str], list[BaseMessage]] | None
+
+
+class Judgement(NamedTuple):
+    """The probabilities of YES to the two judgements (None when not asked)."""
+
+    answerable: float | None = None
+    on_point: float | None = None
 
 
 @dataclass(frozen=True)
@@ -110,12 +128,14 @@ class Pipeline:
         chosen = diversify(hits, vectors, top_k, self.settings.mmr_lambda)
         messages, candidates, judge = self._prompt(question, history, chosen)
         step = time.perf_counter()
-        reply, answerable, failure = self._generate(messages, judge, on_token)
+        reply, judged, failure = self._generate(messages, judge, on_token)
         timings["generate"] = _ms(step)
-        draft, declined = reply.text, reply.declined
+        draft, declined, answerable = reply.text, reply.declined, judged.answerable
 
         def refuse(reason: str) -> Answer:
-            return refusal(reason, hits, self.store, timings, began, answerable=answerable, declined=declined)
+            return refusal(
+                reason, hits, self.store, timings, began, answerable, declined=declined, on_point=judged.on_point
+            )
 
         if declined:  # believed only when the evidence is weak too; otherwise the best sentences are quoted
             if max(h.score for h in hits) < levels.quote:
@@ -124,6 +144,8 @@ class Pipeline:
         threshold = self.settings.judge_threshold
         if answerable is not None and threshold is not None and answerable < threshold:
             return refuse(f"the model judged that they do not state the answer (confidence {answerable:.2f})")
+        if (mean := _mean_judgement(judged)) is not None and mean < (self.settings.draft_judge_threshold or 0.0):
+            return refuse(f"the model judged that its answer would not give what was asked (confidence {mean:.2f})")
 
         step = time.perf_counter()
         vectors.update(self.store.vectors(s.id for s in candidates if s.id not in vectors))
@@ -169,7 +191,7 @@ class Pipeline:
         timings["ground"] = _ms(step)
         claims = with_code(claims, self.store.keywords().following)
         answer = compose(claims, similarity, dropped, mode)
-        answer.answerable, answer.declined = answerable, declined
+        answer.answerable, answer.on_point, answer.declined = answerable, judged.on_point, declined
         problem = failure or (self.llm_problem if self.chat_model is None else None)
         if problem:
             answer.notice = f"the language model is unavailable ({problem}): this answer quotes the sources"
@@ -245,17 +267,21 @@ class Pipeline:
 
     def _prompt(
         self, question: str, history: Sequence[Turn], chosen: list[ScoredSentence]
-    ) -> tuple[list[BaseMessage], list[Sentence], list[BaseMessage] | None]:
-        """The messages for the model, the sentences its answer is grounded against, and the messages asking it
-        whether the documents answer the question at all (None when that is not asked)."""
+    ) -> tuple[list[BaseMessage], list[Sentence], Judges | None]:
+        """The messages for the model, the sentences its answer is grounded against, and the messages judging its
+        draft (None when it is not judged)."""
         turns = [t.model_copy(update={"content": t.content[:PROMPT_TURN_CHARS]}) for t in history[-PROMPT_TURNS:]]
         if self.uses_document_prompt():
             collection = self.collection()
             number = {s.id: n for n, s in enumerate(collection.sentences, 1)}
             relevant = [number[h.sentence.id] for h in chosen if h.sentence.id in number]
             messages = document_messages(collection.prefix, question, relevant, turns)
-            judged = self.settings.judge_threshold is not None and hasattr(self.chat_model, "choice")
-            judge = judge_messages(collection.prefix, question, turns) if judged else None
+            judge = None
+            if self.settings.judge_threshold is not None and hasattr(self.chat_model, "choice"):
+                on_point = None
+                if self.settings.draft_judge_threshold is not None:
+                    on_point = partial(draft_judge_messages, collection.prefix, question, history=turns)
+                judge = Judges(judge_messages(collection.prefix, question, turns), on_point)
             return messages, collection.sentences, judge
         sources = with_context(chosen, self.store.keywords(), self.settings.context_window)
         return retrieved_messages(question, sources, turns), sources, None
@@ -294,16 +320,16 @@ class Pipeline:
     def _generate(
         self,
         messages: list[BaseMessage],
-        judge: list[BaseMessage] | None,
+        judge: Judges | None,
         on_token: Callable[[str], None] | None,
-    ) -> tuple[Reply, float | None, str | None]:
-        """The model's reply; its probability that the documents answer the question (after a draft that is not a
-        refusal, when ``judge`` is given); and why the model failed, if it did. A failed model leaves the draft
-        empty, so that the extractive answer is used instead."""
+    ) -> tuple[Reply, Judgement, str | None]:
+        """The model's reply; its judgements of a draft that is not a refusal, when ``judge`` is given (the second
+        only when the first is below ``judge_confident``); and why the model failed, if it did. A failed model
+        leaves the draft empty, so that the extractive answer is used instead."""
         if self.chat_model is None:
-            return Reply("", False), None, None
+            return Reply("", False), Judgement(), None
         parts: list[str] = []
-        answerable = None
+        judged = Judgement()
         try:
             with self.gate.slot():
                 for chunk in self.chat_model.stream(messages):
@@ -313,13 +339,29 @@ class Pipeline:
                         on_token(token)
                 reply = read_reply("".join(parts))
                 if judge is not None and reply.text:
-                    answerable = round(self.chat_model.choice(judge, [YES, NO])[YES], 4)
+                    judged = self._judge(judge, reply.text)
         except Busy:
             raise
         except Exception as exc:  # a backend failure must still leave the user an answer
             log.warning("chat model %s failed, answering extractively: %s", type(self.chat_model).__name__, exc)
-            return Reply("", False), None, str(exc) or type(exc).__name__
-        return reply, answerable, None
+            return Reply("", False), Judgement(), str(exc) or type(exc).__name__
+        return reply, judged, None
+
+    def _judge(self, judge: Judges, draft: str) -> Judgement:
+        """Ask the judgements of a draft: the second only when the first is unsure and would not refuse alone."""
+        answerable = round(self.chat_model.choice(judge.answerable, [YES, NO])[YES], 4)
+        s = self.settings
+        unsure = (s.judge_threshold or 0.0) <= answerable < s.judge_confident
+        if judge.on_point is None or not unsure:
+            return Judgement(answerable)
+        return Judgement(answerable, round(self.chat_model.choice(judge.on_point(draft), [YES, NO])[YES], 4))
+
+
+def _mean_judgement(judged: Judgement) -> float | None:
+    """The mean of the two judgements, when both were asked: one alone sways less than both together."""
+    if judged.answerable is None or judged.on_point is None:
+        return None
+    return (judged.answerable + judged.on_point) / 2
 
 
 def _per_query(query_vectors: list[list[float]], vectors: dict[str, list[float]]) -> dict[str, np.ndarray]:

@@ -114,6 +114,21 @@ def judge_messages(prefix: SystemMessage, question: str, history: Sequence[Turn]
     return [prefix, *_history(history), HumanMessage(ask)]
 
 
+def draft_judge_messages(
+    prefix: SystemMessage, question: str, draft: str, history: Sequence[Turn] = ()
+) -> list[BaseMessage]:
+    """Ask whether the model's draft gives what the question asks for, to be read as the probability of a YES
+    reply. The draft is shown without its markers, to be judged by what it says: a draft that circles the subject
+    ("Different applications can then use different environments" for "Can I move an environment?") is true to
+    the document and still no answer."""
+    answer = _MARKERS.sub("", draft).strip()
+    ask = (
+        f"Question: {question}\nProposed answer: {answer}\n"
+        f"Does the proposed answer give what the question asks for? Reply {YES} or {NO}."
+    )
+    return [prefix, *_history(history), HumanMessage(ask)]
+
+
 REWRITE = (
     "Rewrite the user's last question so that it can be understood without the conversation. "
     "Keep its meaning; name what words like 'it' or 'they' refer to. Reply with the question only."

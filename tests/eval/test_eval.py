@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from eval.calibrate import choose_judge, judge_curve
 from eval.corpora import CORPORA
 from eval.corpora import corpus as corpus_named
 from eval.gold import MUST_REFUSE, gold_ids, load_gold, stratified
@@ -55,6 +56,26 @@ def test_an_item_naming_min_cited_is_met_only_when_the_answer_cites_that_many_of
     assert score([two])["min_cited_met"] == 0.0 and score([three])["min_cited_met"] == 1.0
     assert score([two, three, result()])["min_cited_met"] == 0.5  # items without the demand do not count
     assert score([result()])["min_cited_met"] is None
+
+
+def test_the_draft_judgement_threshold_is_chosen_over_every_corpus_within_its_false_refusal_budget():
+    def run(answerable: list[float], unanswerable: list[float]) -> list[ItemResult]:
+        # the first judgement at 0.6, the second as given: the mean decides
+        return [result(id=f"a{n}", answerable=0.6, on_point=p) for n, p in enumerate(answerable)] + [
+            result(id=f"u{n}", kind="unanswerable", gold=[], answerable=0.6, on_point=p)
+            for n, p in enumerate(unanswerable)
+        ]
+
+    runs = {
+        "one": run([0.9] * 20, [0.2, 0.5, 0.75]),  # at 0.7 (second judgement 0.8) all three are refused
+        "two": run([0.75] + [0.9] * 19, [0.3, 0.5]),  # and one answerable question of twenty (5%)
+    }
+    points = {p["judge"]: p for p in judge_curve(runs)}
+    assert points[0.7]["one_missed_refusal"] == 0.0 and points[0.7]["two_false_refusal"] == 0.05
+    assert points[0.6]["one_missed_refusal"] == pytest.approx(1 / 3) and points[0.6]["two_false_refusal"] == 0.0
+    assert points[0.6]["missed_refusal"] == pytest.approx(1 / 6)  # each corpus counts the same
+    assert choose_judge(list(points.values()), {"one": 0.05, "two": 0.0})["judge"] == 0.6
+    assert choose_judge(list(points.values()), {"one": 0.05, "two": 0.05})["judge"] == 0.7
 
 
 def test_unsupported_share_counts_content_words_missing_from_citations():

@@ -133,6 +133,32 @@ def test_a_judgement_above_the_threshold_keeps_the_answer(pipeline, scripted):
     assert not answer.refused and answer.answerable == 0.8 and answer.citations[0].text == DOMAINS
 
 
+def test_an_unsure_judgement_asks_whether_the_draft_gives_what_was_asked(pipeline, scripted):
+    pipeline.settings = pipeline.settings.model_copy(
+        update={"judge_threshold": 0.4, "judge_confident": 0.8, "draft_judge_threshold": 0.55}
+    )
+    scripted.enqueue(f"{DOMAINS} [1]").judge(0.6).judge(0.4)  # mean 0.5
+    answer = pipeline.answer("Which AI research projects do Japan and the US fund?")
+    assert (
+        answer.refused and (answer.answerable, answer.on_point) == (0.6, 0.4) and "(confidence 0.50)" in answer.answer
+    )
+    asked = scripted.judged[1][-1].content  # the draft itself, without its markers, is judged
+    assert f"Proposed answer: {DOMAINS}\n" in asked and "give what the question asks for" in asked
+
+
+def test_a_draft_judged_on_point_keeps_the_answer_and_a_sure_judgement_is_not_asked_again(pipeline, scripted):
+    pipeline.settings = pipeline.settings.model_copy(
+        update={"judge_threshold": 0.4, "judge_confident": 0.8, "draft_judge_threshold": 0.55}
+    )
+    scripted.enqueue(f"{DOMAINS} [1]").judge(0.6).judge(0.7)  # mean 0.65
+    answer = pipeline.answer("Which new domains do Japan and the US collaborate in?")
+    assert not answer.refused and answer.on_point == 0.7 and answer.citations[0].text == DOMAINS
+    scripted.judged.clear()
+    scripted.judge(0.85)
+    answer = pipeline.answer("Which new domains do Japan and the US collaborate in?")
+    assert not answer.refused and answer.on_point is None and len(scripted.judged) == 1
+
+
 def test_weak_evidence_is_refused_without_calling_the_model(pipeline, scripted):
     pipeline.settings = pipeline.settings.model_copy(update={"refusal_threshold": 0.3})
     answer = pipeline.answer("How do I reverse a linked list in Python?")  # best hashed similarity 0.24

@@ -6,6 +6,7 @@ from rag.answer.prompt import (
     NOT_IN_DOCUMENT,
     document_messages,
     document_prefix,
+    draft_judge_messages,
     judge_messages,
     numbered,
     read_reply,
@@ -47,6 +48,14 @@ def test_the_judgement_shares_the_prefix():
     prefix = document_prefix(ONE)
     messages = judge_messages(prefix, "Is beta last?")
     assert messages[0] is prefix and "Reply YES or NO" in messages[-1].content
+
+
+def test_the_draft_is_judged_after_the_prefix_without_its_markers():
+    prefix = document_prefix(ONE)
+    messages = draft_judge_messages(prefix, "Is beta last?", "Beta follows alpha. [2][1]")
+    assert messages[0] is prefix and messages[-1].content.startswith(
+        "Question: Is beta last?\nProposed answer: Beta follows alpha.\nDoes the proposed answer give"
+    )
 
 
 def test_the_retrieved_prompt_carries_the_sentences_with_the_question():
