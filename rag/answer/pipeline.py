@@ -8,7 +8,6 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from functools import partial
-from typing import NamedTuple
 
 import numpy as np
 from langchain_core.language_models import BaseChatModel
@@ -18,10 +17,9 @@ from rag.answer.checks import check_history, check_question, check_top_k
 from rag.answer.compose import compose, extractive_claims, refusal, with_code
 from rag.answer.gate import Busy, GenerationGate
 from rag.answer.grounding import Claim, ground
+from rag.answer.judge import Judgement, Judges, judge
 from rag.answer.levels import RefusalLevels, derive_levels
 from rag.answer.prompt import (
-    NO,
-    YES,
     Reply,
     document_messages,
     document_prefix,
@@ -45,21 +43,6 @@ PROMPT_TURNS = 4  # the latest turns of a conversation given to the model; retri
 PROMPT_TURN_CHARS = 1000
 RESERVED_TOKENS = 1024  # room kept in the context window for the question, the turns and the hint
 CHARS_PER_TOKEN = 3.5  # to estimate a prompt's size for a model that cannot count its tokens
-
-
-class Judges(NamedTuple):
-    """The model's yes/no judgements after its draft: whether the documents state the answer, and (when that is
-    unsure) whether the draft gives what was asked, which needs the draft to build."""
-
-    answerable: list[BaseMessage]
-    on_point: Callable[[str], list[BaseMessage]] | None
-
-
-class Judgement(NamedTuple):
-    """The probabilities of YES to the two judgements (None when not asked)."""
-
-    answerable: float | None = None
-    on_point: float | None = None
 
 
 @dataclass(frozen=True)
@@ -126,9 +109,9 @@ class Pipeline:
 
         vectors = self.store.vectors(h.sentence.id for h in hits)
         chosen = diversify(hits, vectors, top_k, self.settings.mmr_lambda)
-        messages, candidates, judge = self._prompt(question, history, chosen)
+        messages, candidates, judges = self._prompt(question, history, chosen)
         step = time.perf_counter()
-        reply, judged, failure = self._generate(messages, judge, on_token)
+        reply, judged, failure = self._generate(messages, judges, on_token)
         timings["generate"] = _ms(step)
         draft, declined, answerable = reply.text, reply.declined, judged.answerable
 
@@ -141,11 +124,8 @@ class Pipeline:
             if max(h.score for h in hits) < levels.quote:
                 return refuse("the model found no answer to it in the documents")
             draft = ""
-        threshold = self.settings.judge_threshold
-        if answerable is not None and threshold is not None and answerable < threshold:
-            return refuse(f"the model judged that they do not state the answer (confidence {answerable:.2f})")
-        if (mean := _mean_judgement(judged)) is not None and mean < (self.settings.draft_judge_threshold or 0.0):
-            return refuse(f"the model judged that its answer would not give what was asked (confidence {mean:.2f})")
+        if reason := judged.refusal(self.settings):
+            return refuse(reason)
 
         step = time.perf_counter()
         vectors.update(self.store.vectors(s.id for s in candidates if s.id not in vectors))
@@ -276,13 +256,13 @@ class Pipeline:
             number = {s.id: n for n, s in enumerate(collection.sentences, 1)}
             relevant = [number[h.sentence.id] for h in chosen if h.sentence.id in number]
             messages = document_messages(collection.prefix, question, relevant, turns)
-            judge = None
+            judges = None
             if self.settings.judge_threshold is not None and hasattr(self.chat_model, "choice"):
                 on_point = None
                 if self.settings.draft_judge_threshold is not None:
                     on_point = partial(draft_judge_messages, collection.prefix, question, history=turns)
-                judge = Judges(judge_messages(collection.prefix, question, turns), on_point)
-            return messages, collection.sentences, judge
+                judges = Judges(judge_messages(collection.prefix, question, turns), on_point)
+            return messages, collection.sentences, judges
         sources = with_context(chosen, self.store.keywords(), self.settings.context_window)
         return retrieved_messages(question, sources, turns), sources, None
 
@@ -320,10 +300,10 @@ class Pipeline:
     def _generate(
         self,
         messages: list[BaseMessage],
-        judge: Judges | None,
+        judges: Judges | None,
         on_token: Callable[[str], None] | None,
     ) -> tuple[Reply, Judgement, str | None]:
-        """The model's reply; its judgements of a draft that is not a refusal, when ``judge`` is given (the second
+        """The model's reply; its judgements of a draft that is not a refusal, when ``judges`` are given (the second
         only when the first is below ``judge_confident``); and why the model failed, if it did. A failed model
         leaves the draft empty, so that the extractive answer is used instead."""
         if self.chat_model is None:
@@ -338,30 +318,14 @@ class Pipeline:
                     if on_token and token:
                         on_token(token)
                 reply = read_reply("".join(parts))
-                if judge is not None and reply.text:
-                    judged = self._judge(judge, reply.text)
+                if judges is not None and reply.text:
+                    judged = judge(self.chat_model, judges, reply.text, self.settings)
         except Busy:
             raise
         except Exception as exc:  # a backend failure must still leave the user an answer
             log.warning("chat model %s failed, answering extractively: %s", type(self.chat_model).__name__, exc)
             return Reply("", False), Judgement(), str(exc) or type(exc).__name__
         return reply, judged, None
-
-    def _judge(self, judge: Judges, draft: str) -> Judgement:
-        """Ask the judgements of a draft: the second only when the first is unsure and would not refuse alone."""
-        answerable = round(self.chat_model.choice(judge.answerable, [YES, NO])[YES], 4)
-        s = self.settings
-        unsure = (s.judge_threshold or 0.0) <= answerable < s.judge_confident
-        if judge.on_point is None or not unsure:
-            return Judgement(answerable)
-        return Judgement(answerable, round(self.chat_model.choice(judge.on_point(draft), [YES, NO])[YES], 4))
-
-
-def _mean_judgement(judged: Judgement) -> float | None:
-    """The mean of the two judgements, when both were asked: one alone sways less than both together."""
-    if judged.answerable is None or judged.on_point is None:
-        return None
-    return (judged.answerable + judged.on_point) / 2
 
 
 def _per_query(query_vectors: list[list[float]], vectors: dict[str, list[float]]) -> dict[str, np.ndarray]:

@@ -1,0 +1,57 @@
+"""The model's yes/no judgements of its own draft, which decide refusals the evidence alone cannot.
+
+1. Does the document state the answer to the question? Asked after every draft that is not a refusal; below
+   ``judge_threshold`` the question is refused.
+2. Does the draft give what the question asks for? Asked only when the first is unsure (below
+   ``judge_confident``): a draft that circles the subject ("Different applications can then use different
+   environments" for "Can I move an environment?") is true to the document and still no answer. The mean of the
+   two must reach ``draft_judge_threshold``.
+
+Both are read as the probability of YES in one decoding step, after the collection's cached prefix.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import NamedTuple
+
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import BaseMessage
+
+from rag.answer.prompt import NO, YES
+from rag.settings import Settings
+
+
+class Judges(NamedTuple):
+    """The messages of the two judgements; the second is built from the draft (None: not asked)."""
+
+    answerable: list[BaseMessage]
+    on_point: Callable[[str], list[BaseMessage]] | None
+
+
+class Judgement(NamedTuple):
+    """The probabilities of YES to the two judgements (None when not asked)."""
+
+    answerable: float | None = None
+    on_point: float | None = None
+
+    def refusal(self, settings: Settings) -> str | None:
+        """Why the question is refused on these judgements, or None."""
+        first, threshold = self.answerable, settings.judge_threshold
+        if first is not None and threshold is not None and first < threshold:
+            return f"the model judged that they do not state the answer (confidence {first:.2f})"
+        if first is not None and self.on_point is not None and settings.draft_judge_threshold is not None:
+            mean = (first + self.on_point) / 2  # one judgement alone sways less than both together
+            if mean < settings.draft_judge_threshold:
+                return f"the model judged that its answer would not give what was asked (confidence {mean:.2f})"
+        return None
+
+
+def judge(model: BaseChatModel, judges: Judges, draft: str, settings: Settings) -> Judgement:
+    """Ask the judgements of a draft: the second only when the first is unsure and would not refuse alone."""
+    answerable = round(model.choice(judges.answerable, [YES, NO])[YES], 4)
+    unsure = (settings.judge_threshold or 0.0) <= answerable < settings.judge_confident
+    if judges.on_point is None or not unsure:
+        return Judgement(answerable)
+    on_point = model.choice(judges.on_point(draft), [YES, NO])[YES]
+    return Judgement(answerable, round(on_point, 4))
