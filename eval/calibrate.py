@@ -194,13 +194,18 @@ def calibrate_judge(settings: Settings, out: Path, report: Path | None, config: 
     for corpus in CORPORA:
         if report is None:
             runs[corpus.name] = open_run(corpus.settings(settings), out, corpus.questions, OPEN_JUDGE, corpus.name)
+        elif (report / f"{corpus.name}.json").is_file():  # an earlier calibration's open run
+            runs[corpus.name] = [ItemResult(**r) for r in json.loads((report / f"{corpus.name}.json").read_text())]
         else:
             items = json.loads((report / corpus.name / "report.json").read_text())["items"]
             runs[corpus.name] = [ItemResult(**r) for r in items[config or next(iter(items))]]
     points = judge_curve(runs)
     budgets = false_refusal_budgets(list(runs))
     best = choose_judge(points, budgets)
-    (out / "judge.json").write_text(json.dumps({"chosen": best, "budgets": budgets, "curve": points}, indent=1))
+    # What the eval measures at the chosen threshold: the open run's answers, with the refusals it adds.
+    chosen = {name: score(judged(results, best["judge"])) for name, results in runs.items()}
+    summary = {"chosen": best, "budgets": budgets, "metrics_at_chosen": chosen, "curve": points}
+    (out / "judge.json").write_text(json.dumps(summary, indent=1))
     fig, ax = plt.subplots(figsize=(7.5, 5))
     for name in runs:
         ax.plot([p[f"{name}_false_refusal"] for p in points], [p[f"{name}_missed_refusal"] for p in points],
@@ -218,6 +223,8 @@ def calibrate_judge(settings: Settings, out: Path, report: Path | None, config: 
         print(f"draft judgement {p['judge']:.2f}  " + "  ".join(
             f"{name}: false {p[f'{name}_false_refusal']:.3f} missed {p[f'{name}_missed_refusal']:.3f} "
             f"evidence {p[f'{name}_evidence_hit']:.3f}" for name in runs))  # fmt: skip
+    for name, metrics in chosen.items():
+        print(f"{name} at {best['judge']}: " + ", ".join(f"{k} {v}" for k, v in metrics.items() if v is not None))
     print(f"chosen: ALLIANCE_QA_DRAFT_JUDGE_THRESHOLD={best['judge']} (mean missed refusals "
           f"{best['missed_refusal']:.3f}; false-refusal budgets {budgets}) -> {out}")  # fmt: skip
     return best
@@ -287,8 +294,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--report",
         type=Path,
-        help="refusal: score an open run's report.json instead of running; judge: an eval report folder (one "
-        "report.json per corpus) of a configuration that never refuses on the judgement",
+        help="refusal: score an open run's report.json instead of running; judge: an earlier judge calibration's "
+        "folder, or an eval report folder (one report.json per corpus) of a configuration that never refuses on "
+        "the second judgement",
     )
     parser.add_argument("--config", help="the configuration of that report to use (default: its first)")
     parser.add_argument("--out", type=Path, default=HERE / "reports")
