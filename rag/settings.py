@@ -113,12 +113,13 @@ class Settings(BaseSettings):
         "probability of YES is below this (calibrated: python -m eval.calibrate; none: not asked)",
     )
     draft_judge_threshold: float | None = Field(
-        0.55,
+        None,
         ge=0,
         le=1,
         description="when the first judgement is unsure (below judge_confident), the model is also asked whether its "
         "draft gives what the question asks for; refuse when the mean of the two probabilities is below this "
-        "(calibrated: python -m eval.calibrate judge; none: not asked)",
+        "(none, the default: not asked; python -m eval.calibrate judge chose 0.55 over the eval corpora, but at "
+        "0.55 it refuses 'Which city keeps the old temples?' over 'Kyoto keeps the old temples and gardens.')",
     )
     judge_confident: float = Field(
         0.8, ge=0, le=1, description="a first judgement at or above this is sure enough: the draft is not judged"

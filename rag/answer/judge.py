@@ -2,10 +2,10 @@
 
 1. Does the document state the answer to the question? Asked after every draft that is not a refusal; below
    ``judge_threshold`` the question is refused.
-2. Does the draft give what the question asks for? Asked only when the first is unsure (below
-   ``judge_confident``): a draft that circles the subject ("Different applications can then use different
-   environments" for "Can I move an environment?") is true to the document and still no answer. The mean of the
-   two must reach ``draft_judge_threshold``.
+2. Does the draft give what the question asks for? Asked only when ``draft_judge_threshold`` is set (it is not by
+   default) and the first is unsure (below ``judge_confident``): a draft that circles the subject ("Different
+   applications can then use different environments" for "Can I move an environment?") is true to the document
+   and still no answer. The mean of the two must reach ``draft_judge_threshold``.
 
 Both are read as the probability of YES in one decoding step, after the collection's cached prefix.
 """
