@@ -31,6 +31,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 from eval.gold import MUST_REFUSE, gold_ids, load_gold  # noqa: E402
 from eval.metrics import ItemResult, score  # noqa: E402
 from ingest.sync import ingest_default  # noqa: E402
+from rag.answer.judge import Judgement  # noqa: E402
 from rag.answer.pipeline import retrieval_query  # noqa: E402
 from rag.retrieval.retrieve import retrieve  # noqa: E402
 from rag.service import open_store  # noqa: E402
@@ -78,10 +79,15 @@ def replay(results: list[ItemResult], similarity: float, quote: float, judge: fl
             or (r.declined and best < quote)
             or (r.answerable is not None and not r.declined and r.answerable < judge)
         )
-        if below and not r.refused:
-            r = r.model_copy(update={"refused": True, "cited": [], "cited_texts": [], "sentence_citations": []})
-        out.append(r)
+        out.append(refused(r) if below else r)
     return out
+
+
+def refused(r: ItemResult) -> ItemResult:
+    """The result as a refusal (unchanged when it already was one)."""
+    if r.refused:
+        return r
+    return r.model_copy(update={"refused": True, "cited": [], "cited_texts": [], "sentence_citations": []})
 
 
 def refusal_grid(results: list[ItemResult]) -> list[dict[str, float]]:
@@ -141,15 +147,10 @@ def open_run(
 
 
 def judged(results: list[ItemResult], threshold: float) -> list[ItemResult]:
-    """An open run's results as they would be with this draft judgement threshold: a draft judged twice is refused
-    when the mean of the two judgements is below it."""
-    out = []
-    for r in results:
-        if not r.refused and r.answerable is not None and r.on_point is not None:
-            if (r.answerable + r.on_point) / 2 < threshold:
-                r = r.model_copy(update={"refused": True, "cited": [], "cited_texts": [], "sentence_citations": []})
-        out.append(r)
-    return out
+    """An open run's results as they would be with this draft judgement threshold, refused by the product's own
+    rule (``Judgement.refusal``)."""
+    settings = Settings(judge_threshold=None, draft_judge_threshold=threshold)  # the first judgement already acted
+    return [refused(r) if Judgement(r.answerable, r.on_point).refusal(settings) else r for r in results]
 
 
 def judge_curve(runs: dict[str, list[ItemResult]]) -> list[dict[str, float]]:
