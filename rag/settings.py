@@ -112,6 +112,14 @@ class Settings(BaseSettings):
         description="after its draft, the model is asked whether the documents state the answer; refuse when its "
         "probability of YES is below this (calibrated: python -m eval.calibrate; none: not asked)",
     )
+    retrieved_judge_threshold: float | None = Field(
+        0.35,
+        ge=0,
+        le=1,
+        description="with the retrieved prompt (a collection too large for the document prompt), the model is asked "
+        "after its draft whether the retrieved sentences state the answer; refuse when its probability of YES is "
+        "below this (calibrated: python -m eval.calibrate retrieved-judge; none: not asked)",
+    )
     draft_judge_threshold: float | None = Field(
         None,
         ge=0,

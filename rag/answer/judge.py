@@ -1,7 +1,8 @@
 """The model's yes/no judgements of its own draft, which decide refusals the evidence alone cannot.
 
 1. Does the document state the answer to the question? Asked after every draft that is not a refusal; below
-   ``judge_threshold`` the question is refused.
+   ``judge_threshold`` the question is refused. With the retrieved prompt (a collection too large for the document
+   prompt) it is asked of the retrieved sentences instead, against ``retrieved_judge_threshold``.
 2. Does the draft give what the question asks for? Asked only when ``draft_judge_threshold`` is set (it is not by
    default) and the first is unsure (below ``judge_confident``): a draft that circles the subject ("Different
    applications can then use different environments" for "Can I move an environment?") is true to the document
@@ -23,21 +24,25 @@ from rag.settings import Settings
 
 
 class Judges(NamedTuple):
-    """The messages of the two judgements; the second is built from the draft (None: not asked)."""
+    """The messages of the two judgements, the second built from the draft (None: not asked), and the threshold
+    of the first."""
 
     answerable: list[BaseMessage]
     on_point: Callable[[str], list[BaseMessage]] | None
+    threshold: float | None
 
 
 class Judgement(NamedTuple):
-    """The probabilities of YES to the two judgements (None when not asked)."""
+    """The probabilities of YES to the two judgements (None when not asked), and the threshold the first must
+    reach (None: it never refuses)."""
 
     answerable: float | None = None
     on_point: float | None = None
+    threshold: float | None = None
 
     def refusal(self, settings: Settings) -> str | None:
         """Why the question is refused on these judgements, or None."""
-        first, threshold = self.answerable, settings.judge_threshold
+        first, threshold = self.answerable, self.threshold
         if first is not None and threshold is not None and first < threshold:
             return f"the model judged that they do not state the answer (confidence {first:.2f})"
         if first is not None and self.on_point is not None and settings.draft_judge_threshold is not None:
@@ -50,8 +55,8 @@ class Judgement(NamedTuple):
 def judge(model: BaseChatModel, judges: Judges, draft: str, settings: Settings) -> Judgement:
     """Ask the judgements of a draft: the second only when the first is unsure and would not refuse alone."""
     answerable = round(model.choice(judges.answerable, [YES, NO])[YES], 4)
-    unsure = (settings.judge_threshold or 0.0) <= answerable < settings.judge_confident
+    unsure = (judges.threshold or 0.0) <= answerable < settings.judge_confident
     if judges.on_point is None or not unsure:
-        return Judgement(answerable)
+        return Judgement(answerable, threshold=judges.threshold)
     on_point = model.choice(judges.on_point(draft), [YES, NO])[YES]
-    return Judgement(answerable, round(on_point, 4))
+    return Judgement(answerable, round(on_point, 4), judges.threshold)

@@ -26,6 +26,7 @@ from rag.answer.prompt import (
     draft_judge_messages,
     judge_messages,
     read_reply,
+    retrieved_judge_messages,
     retrieved_messages,
     rewrite_messages,
 )
@@ -257,14 +258,21 @@ class Pipeline:
             relevant = [number[h.sentence.id] for h in chosen if h.sentence.id in number]
             messages = document_messages(collection.prefix, question, relevant, turns)
             judges = None
-            if self.settings.judge_threshold is not None and hasattr(self.chat_model, "choice"):
+            if self._judges(threshold := self.settings.judge_threshold):
                 on_point = None
                 if self.settings.draft_judge_threshold is not None:
                     on_point = partial(draft_judge_messages, collection.prefix, question, history=turns)
-                judges = Judges(judge_messages(collection.prefix, question, turns), on_point)
+                judges = Judges(judge_messages(collection.prefix, question, turns), on_point, threshold)
             return messages, collection.sentences, judges
         sources = with_context(chosen, self.store.keywords(), self.settings.context_window)
-        return retrieved_messages(question, sources, turns), sources, None
+        judges = None
+        if self._judges(threshold := self.settings.retrieved_judge_threshold):
+            judges = Judges(retrieved_judge_messages(question, sources, turns), None, threshold)
+        return retrieved_messages(question, sources, turns), sources, judges
+
+    def _judges(self, threshold: float | None) -> bool:
+        """Whether drafts are judged: a threshold is set and the model can read a yes/no choice."""
+        return threshold is not None and hasattr(self.chat_model, "choice")
 
     @property
     def rewrites_followups(self) -> bool:

@@ -114,6 +114,17 @@ def judge_messages(prefix: SystemMessage, question: str, history: Sequence[Turn]
     return [prefix, *_history(history), HumanMessage(ask)]
 
 
+def retrieved_judge_messages(
+    question: str, sources: Sequence[Sentence], history: Sequence[Turn] = ()
+) -> list[BaseMessage]:
+    """Ask whether the retrieved sentences answer the question at all, to be read as the probability of a YES reply.
+    The retrieved prompt with the ask after its question: everything before it is the answer's prompt, whose KV
+    cache the model still holds."""
+    *before, asked = retrieved_messages(question, sources, history)
+    ask = f"Do these sentences state the answer to this question? Reply {YES} or {NO}."
+    return [*before, HumanMessage(f"{asked.content}\n{ask}")]
+
+
 def draft_judge_messages(
     prefix: SystemMessage, question: str, draft: str, history: Sequence[Turn] = ()
 ) -> list[BaseMessage]:

@@ -133,6 +133,24 @@ def test_a_judgement_above_the_threshold_keeps_the_answer(pipeline, scripted):
     assert not answer.refused and answer.answerable == 0.8 and answer.citations[0].text == DOMAINS
 
 
+def test_over_retrieved_sentences_the_judgement_is_asked_after_the_answer_prompt_and_can_refuse(pipeline, scripted):
+    # A collection too large for the document prompt is answered from retrieved sentences; the judgement extends
+    # that prompt, so the model's cache of it is reused, and it refuses the same way.
+    # It has its own threshold: the document prompt's is off here.
+    pipeline.settings = pipeline.settings.model_copy(
+        update={"prompt": "retrieved", "retrieved_judge_threshold": 0.5, "judge_threshold": None}
+    )
+    scripted.enqueue(f"{DOMAINS} [1]").judge(0.2)
+    answer = pipeline.answer("Which AI research projects do Japan and the US fund?")
+    assert answer.refused and answer.answerable == 0.2 and "(confidence 0.20)" in answer.answer
+    asked, judged = scripted.calls[0], scripted.judged[0]
+    assert judged[:-1] == asked[:-1] and judged[-1].content.startswith(asked[-1].content)
+    assert judged[-1].content.endswith("Do these sentences state the answer to this question? Reply YES or NO.")
+    scripted.judge(0.8)
+    answer = pipeline.answer("Which new domains do Japan and the US collaborate in?")
+    assert not answer.refused and answer.answerable == 0.8 and answer.citations[0].text == DOMAINS
+
+
 def test_an_unsure_judgement_asks_whether_the_draft_gives_what_was_asked(pipeline, scripted):
     pipeline.settings = pipeline.settings.model_copy(
         update={"judge_threshold": 0.4, "judge_confident": 0.8, "draft_judge_threshold": 0.55}
