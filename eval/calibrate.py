@@ -13,6 +13,8 @@
   as the product runs. One open run per corpus (both judgements asked, the second never refusing) is replayed at
   each threshold; the chosen one misses the fewest refusals (averaged over the corpora) while every corpus stays
   within its committed false-refusal target (``thresholds.json``, full gold set).
+- ``python -m eval.calibrate retrieved-judge [--report DIR --config NAME]``: the same for the judgement asked with
+  the retrieved prompt (whether the retrieved sentences state the answer), the prompt forced on every corpus.
 """
 
 from __future__ import annotations
@@ -48,6 +50,7 @@ MRR_NOISE = 0.005
 FALSE_REFUSAL_BUDGET = 0.05
 OPEN = {"refusal_threshold": -1.0, "quote_threshold": -1.0, "judge_threshold": 0.0}
 OPEN_JUDGE = {"draft_judge_threshold": 0.0}
+OPEN_RETRIEVED = {"prompt": "retrieved", "retrieved_judge_threshold": 0.0}
 
 
 def weight_sweep(settings: Settings, store: Store) -> list[dict[str, float]]:
@@ -146,21 +149,22 @@ def open_run(
     return results
 
 
-def judged(results: list[ItemResult], threshold: float) -> list[ItemResult]:
-    """An open run's results as they would be with this draft judgement threshold, refused by the product's own
-    rule (``Judgement.refusal``)."""
-    settings = Settings(judge_threshold=None, draft_judge_threshold=threshold)  # the first judgement already acted
-    return [refused(r) if Judgement(r.answerable, r.on_point).refusal(settings) else r for r in results]
+def judged(results: list[ItemResult], threshold: float, retrieved: bool = False) -> list[ItemResult]:
+    """An open run's results as they would be with this threshold for the draft judgement (or, ``retrieved``, for
+    the retrieved prompt's judgement), refused by the product's own rule (``Judgement.refusal``)."""
+    settings = Settings(draft_judge_threshold=None if retrieved else threshold)
+    first = threshold if retrieved else None  # the document prompt's first judgement already acted in the run
+    return [refused(r) if Judgement(r.answerable, r.on_point, first).refusal(settings) else r for r in results]
 
 
-def judge_curve(runs: dict[str, list[ItemResult]]) -> list[dict[str, float]]:
-    """For each draft judgement threshold: every corpus's false and missed refusal rates and evidence hit, and the
-    mean missed rate (each corpus counts the same, whatever its size)."""
+def judge_curve(runs: dict[str, list[ItemResult]], retrieved: bool = False) -> list[dict[str, float]]:
+    """For each judgement threshold: every corpus's false and missed refusal rates and evidence hit, and the mean
+    missed rate (each corpus counts the same, whatever its size)."""
     points = []
     for threshold in JUDGE:
         point: dict[str, float] = {"judge": threshold}
         for name, results in runs.items():
-            replayed = judged(results, threshold)
+            replayed = judged(results, threshold, retrieved)
             point[f"{name}_false_refusal"] = fmean(r.refused for r in replayed if r.kind not in MUST_REFUSE)
             point[f"{name}_missed_refusal"] = fmean(
                 not r.refused for r in replayed if r.kind in MUST_REFUSE and r.kind != "false-premise"
@@ -188,25 +192,29 @@ def false_refusal_budgets(names: list[str]) -> dict[str, float]:
     return budgets
 
 
-def calibrate_judge(settings: Settings, out: Path, report: Path | None, config: str | None) -> dict[str, float]:
+def calibrate_judge(
+    settings: Settings, out: Path, report: Path | None, config: str | None, retrieved: bool = False
+) -> dict[str, float]:
     from eval.corpora import CORPORA
 
+    opened, setting = (OPEN_RETRIEVED, "RETRIEVED_JUDGE") if retrieved else (OPEN_JUDGE, "DRAFT_JUDGE")
     runs = {}
     for corpus in CORPORA:
         if report is None:
-            runs[corpus.name] = open_run(corpus.settings(settings), out, corpus.questions, OPEN_JUDGE, corpus.name)
+            runs[corpus.name] = open_run(corpus.settings(settings), out, corpus.questions, opened, corpus.name)
         elif (report / f"{corpus.name}.json").is_file():  # an earlier calibration's open run
             runs[corpus.name] = [ItemResult(**r) for r in json.loads((report / f"{corpus.name}.json").read_text())]
         else:
             items = json.loads((report / corpus.name / "report.json").read_text())["items"]
             runs[corpus.name] = [ItemResult(**r) for r in items[config or next(iter(items))]]
-    points = judge_curve(runs)
+    points = judge_curve(runs, retrieved)
     budgets = false_refusal_budgets(list(runs))
     best = choose_judge(points, budgets)
     # What the eval measures at the chosen threshold: the open run's answers, with the refusals it adds.
-    chosen = {name: score(judged(results, best["judge"])) for name, results in runs.items()}
+    chosen = {name: score(judged(results, best["judge"], retrieved)) for name, results in runs.items()}
     summary = {"chosen": best, "budgets": budgets, "metrics_at_chosen": chosen, "curve": points}
-    (out / "judge.json").write_text(json.dumps(summary, indent=1))
+    stem = "retrieved-judge" if retrieved else "judge"
+    (out / f"{stem}.json").write_text(json.dumps(summary, indent=1))
     fig, ax = plt.subplots(figsize=(7.5, 5))
     for name in runs:
         ax.plot([p[f"{name}_false_refusal"] for p in points], [p[f"{name}_missed_refusal"] for p in points],
@@ -215,18 +223,19 @@ def calibrate_judge(settings: Settings, out: Path, report: Path | None, config: 
             ax.annotate(f"{p['judge']}", (p[f"{name}_false_refusal"], p[f"{name}_missed_refusal"]), fontsize=7)
     ax.set_xlabel("false refusals (answerable questions refused)")
     ax.set_ylabel("missed refusals (unanswerable or injected questions answered)")
-    ax.set_title(f"Draft judgement threshold (labels); chosen {best['judge']}")
+    what = "Retrieved prompt's judgement" if retrieved else "Draft judgement"
+    ax.set_title(f"{what} threshold (labels); chosen {best['judge']}")
     ax.legend()
     fig.tight_layout()
-    fig.savefig(out / "judge.png", dpi=110)
+    fig.savefig(out / f"{stem}.png", dpi=110)
     plt.close(fig)
     for p in points:
-        print(f"draft judgement {p['judge']:.2f}  " + "  ".join(
+        print(f"judgement {p['judge']:.2f}  " + "  ".join(
             f"{name}: false {p[f'{name}_false_refusal']:.3f} missed {p[f'{name}_missed_refusal']:.3f} "
             f"evidence {p[f'{name}_evidence_hit']:.3f}" for name in runs))  # fmt: skip
     for name, metrics in chosen.items():
         print(f"{name} at {best['judge']}: " + ", ".join(f"{k} {v}" for k, v in metrics.items() if v is not None))
-    print(f"chosen: ALLIANCE_QA_DRAFT_JUDGE_THRESHOLD={best['judge']} (mean missed refusals "
+    print(f"chosen: ALLIANCE_QA_{setting}_THRESHOLD={best['judge']} (mean missed refusals "
           f"{best['missed_refusal']:.3f}; false-refusal budgets {budgets}) -> {out}")  # fmt: skip
     return best
 
@@ -291,7 +300,7 @@ def calibrate_weights(settings: Settings, out: Path) -> dict[str, float]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m eval.calibrate", description=__doc__.splitlines()[0])
-    parser.add_argument("what", choices=["weights", "refusal", "judge"])
+    parser.add_argument("what", choices=["weights", "refusal", "judge", "retrieved-judge"])
     parser.add_argument(
         "--report",
         type=Path,
@@ -307,8 +316,8 @@ def main(argv: list[str] | None = None) -> int:
     out.mkdir(parents=True, exist_ok=True)
     if args.what == "weights":
         calibrate_weights(settings, out)
-    elif args.what == "judge":
-        calibrate_judge(settings, out, args.report, args.config)
+    elif args.what in ("judge", "retrieved-judge"):
+        calibrate_judge(settings, out, args.report, args.config, retrieved=args.what == "retrieved-judge")
     else:
         calibrate_refusal(settings, out, args.report, args.config)
     return 0

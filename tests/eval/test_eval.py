@@ -135,3 +135,14 @@ def test_every_corpus_gold_set_resolves_to_its_own_sentences(tmp_path: Path):
         assert len(items) >= 40 and {i.kind for i in items} >= {"answerable", "paraphrase", "unanswerable"}
     venv = load_gold(corpus_named("python-venv").questions)
     assert sum(i.kind == "code" for i in venv) >= 5 and sum(i.kind == "unanswerable" for i in venv) >= 8
+
+
+def test_the_retrieved_prompts_judgement_is_replayed_on_its_own_probability():
+    # With the retrieved prompt there is one judgement; its probability alone decides, whatever on_point holds.
+    answered = [result(id=f"a{n}", answerable=p, on_point=0.0) for n, p in enumerate([0.3, 0.5, 0.9, 0.9])]
+    refused = [result(id="u0", kind="unanswerable", gold=[], answerable=0.2)]
+    points = {p["judge"]: p for p in judge_curve({"one": answered + refused}, retrieved=True)}
+    assert points[0.2]["one_missed_refusal"] == 1.0 and points[0.2]["one_false_refusal"] == 0.0
+    assert points[0.25]["one_missed_refusal"] == 0.0 and points[0.25]["one_false_refusal"] == 0.0
+    assert points[0.35]["one_false_refusal"] == 0.25 and points[0.55]["one_false_refusal"] == 0.5
+    assert choose_judge(list(points.values()), {"one": 0.0})["judge"] == 0.25
