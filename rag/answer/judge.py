@@ -8,7 +8,8 @@
    applications can then use different environments" for "Can I move an environment?") is true to the document
    and still no answer. The mean of the two must reach ``draft_judge_threshold``.
 
-Both are read as the probability of YES in one decoding step, after the collection's cached prefix.
+Both are read as the probability of YES in one decoding step, after a prompt whose start the model has cached: the
+collection's prefix, or with the retrieved prompt the answer's own prompt.
 """
 
 from __future__ import annotations
