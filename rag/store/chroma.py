@@ -114,10 +114,11 @@ class Store:
         return cached[1]
 
     def sync_keywords(self) -> bool:
-        """Rebuild the keyword index if it does not hold exactly the store's sentences; returns whether it did."""
+        """Rebuild the keyword index if it does not hold exactly the store's sentences, or made its terms another
+        way; returns whether it did."""
         ids = self.ids({"kind": SENTENCE})
         saved = KeywordIndex.load(self.keyword_path)
-        if saved is not None and saved.fingerprint == fingerprint(ids):
+        if saved is not None and saved.current and saved.fingerprint == fingerprint(ids):
             return False
         KeywordIndex(self.sentences()).save(self.keyword_path)
         return True

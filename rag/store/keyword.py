@@ -27,6 +27,11 @@ def fingerprint(ids: list[str]) -> str:
     return hashlib.sha256("\n".join(sorted(ids)).encode()).hexdigest()
 
 
+# Names how ``tokens`` makes terms. A saved index made another way would silently miss every query whose stems
+# differ, so it is rebuilt from its catalogue when loaded; change this whenever ``tokens`` changes.
+TERMS = "content-words/light-stem"
+
+
 def tokens(text: str) -> list[str]:
     """The terms BM25 sees: stemmed content words."""
     return sorted(content_words(text))
@@ -45,7 +50,7 @@ def _bm25(sentences: list[Sentence]) -> bm25s.BM25 | None:
 class KeywordIndex:
     """BM25 over sentences; also a catalogue of every sentence, for neighbours and lookups by id."""
 
-    def __init__(self, sentences: list[Sentence], bm25: bm25s.BM25 | None = None) -> None:
+    def __init__(self, sentences: list[Sentence], bm25: bm25s.BM25 | None = None, current: bool = True) -> None:
         self.sentences = sorted(sentences, key=lambda s: (s.source, s.index))
         self.by_id = {s.id: s for s in self.sentences}
         self._position = {(s.source, s.index): s for s in self.sentences}
@@ -60,6 +65,7 @@ class KeywordIndex:
                 self.sections[s.source].append(s.section)
         self.fingerprint = fingerprint(list(self.by_id))
         self._bm25 = bm25 if bm25 is not None else _bm25(self.sentences)
+        self.current = current  # False: loaded from an index whose terms were made another way (and rebuilt)
 
     @property
     def vocabulary(self) -> set[str]:
@@ -95,7 +101,8 @@ class KeywordIndex:
         in one step to point at it; folders older than the previous one are removed.
         """
         path.parent.mkdir(parents=True, exist_ok=True)
-        folder = path.with_name(f"{path.stem}.{self.fingerprint[:16]}.bm25")
+        scheme = hashlib.sha256(TERMS.encode()).hexdigest()[:8]
+        folder = path.with_name(f"{path.stem}.{self.fingerprint[:16]}-{scheme}.bm25")
         if self._bm25 is not None and not folder.is_dir():
             tmp = folder.with_name(f".{folder.name}.{os.getpid()}-{uuid.uuid4().hex[:8]}")
             self._bm25.save(str(tmp), show_progress=False)
@@ -105,6 +112,7 @@ class KeywordIndex:
                 shutil.rmtree(tmp, ignore_errors=True)
         payload = {
             "fingerprint": self.fingerprint,
+            "terms": TERMS,
             "bm25": folder.name if self._bm25 is not None else None,
             "sentences": [s.model_dump() for s in self.sentences],
         }
@@ -118,16 +126,19 @@ class KeywordIndex:
     @classmethod
     def load(cls, path: Path) -> KeywordIndex | None:
         """The saved index, or None if there is none or its catalogue cannot be read; BM25 arrays that cannot be
-        read are rebuilt from the catalogue."""
+        read, or whose terms were made another way (``TERMS``), are rebuilt from the catalogue."""
         try:
             payload = json.loads(path.read_text(encoding="utf-8"))
             sentences = [Sentence(**s) for s in payload["sentences"]]
         except (OSError, ValueError, KeyError, TypeError):
             return None
         bm25 = None
-        if payload.get("bm25"):
+        current = payload.get("terms") == TERMS
+        if not current:
+            log.info("rebuilding the keyword index of %s: its terms were made another way", path)
+        elif payload.get("bm25"):
             try:
                 bm25 = bm25s.BM25.load(str(path.with_name(payload["bm25"])), show_progress=False)
             except (OSError, ValueError, KeyError) as exc:
                 log.warning("rebuilding the keyword index of %s: %s", path, exc)
-        return cls(sentences, bm25)
+        return cls(sentences, bm25, current)

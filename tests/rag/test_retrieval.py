@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+
+import bm25s
 
 from ingest.sync import ingest_default
 from rag.retrieval.retrieve import retrieve
 from rag.service import open_store
 from rag.settings import Settings
 from rag.store.embeddings import HashEmbeddings
+from rag.store.keyword import KeywordIndex
 
 ANSWER = "A virtual environment holds each project's dependencies apart."
 QUESTION = "How can pip isolate libraries?"
@@ -37,3 +41,27 @@ def test_the_embeddings_best_sentence_is_kept_however_many_sentences_the_keyword
     assert {h.sentence.text for h in hits[:2]} <= set(keyword)  # the keyword ranking still leads
     assert hits[-1].sentence.text == ANSWER
     assert hits == sorted(hits, key=lambda h: h.rank, reverse=True)
+
+
+def test_a_keyword_index_saved_with_other_terms_is_rebuilt_not_queried_with_mismatched_stems(tmp_path: Path):
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "talks.txt").write_text("The talks avoided escalation.\n\nTrade grew.", encoding="utf-8")
+    settings = Settings(data_dir=folder, state_dir=tmp_path / "state")
+    store = open_store(settings, HashEmbeddings())
+    ingest_default(settings, store, progress=False)
+    path = settings.keyword_path
+    # An index saved by a version whose terms were unstemmed words: its BM25 arrays know "talks", not "talk".
+    payload = json.loads(path.read_text(encoding="utf-8"))
+    old = path.with_name(f"{path.stem}.old.bm25")
+    index = bm25s.BM25(method="lucene")
+    index.index([sorted(s["text"].lower().rstrip(".").split()) for s in payload["sentences"]], show_progress=False)
+    index.save(str(old), show_progress=False)
+    payload.update(bm25=old.name, terms="lower-cased words")
+    path.write_text(json.dumps(payload), encoding="utf-8")
+
+    loaded = KeywordIndex.load(path)
+    assert loaded is not None and not loaded.current
+    assert [s.text for s, _ in loaded.search("What did the talks avoid?", 2)] == ["The talks avoided escalation."]
+    assert store.sync_keywords()  # the next sync saves it rebuilt, and then it is current
+    assert KeywordIndex.load(path).current and not store.sync_keywords()
