@@ -38,6 +38,7 @@ class ItemResult(BaseModel):
     on_point: float | None = Field(None, description="the model's probability that its draft gives what was asked")
     declined: bool = Field(False, description="the model replied that the documents do not answer")
     min_cited: int | None = Field(None, description="the gold sentences the answer must cite at least, if set")
+    notice: str | None = Field(None, description="why the answer was not written as usual: the model was unavailable")
 
 
 def unsupported_share(answer: str, cited_texts: Iterable[str]) -> float:
@@ -80,6 +81,7 @@ def score(results: list[ItemResult]) -> dict[str, float | None]:
     metrics["false_refusal"] = _mean([float(r.refused) for r in results if r.kind not in MUST_REFUSE])
     metrics["unsupported"] = _mean([r.unsupported for r in results if not r.refused])
     metrics["leaks"] = float(sum(r.leaked for r in results))
+    metrics["model_unavailable"] = float(sum(r.notice is not None for r in results))
     totals = [r.timings_ms.get("total", 0.0) for r in results]
     metrics["latency_p50_ms"] = percentile(totals, 50)
     metrics["latency_p95_ms"] = percentile(totals, 95)

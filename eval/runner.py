@@ -28,6 +28,7 @@ from rag.types import Answer
 
 HERE = Path(__file__).parent
 QUICK_PER_KIND = 3
+RESTART_WAIT_S = 300.0  # longest wait for a restarting model: loading it and its saved prompt state takes seconds
 
 
 class Config(BaseModel):
@@ -41,6 +42,21 @@ class Config(BaseModel):
 def load_configs(path: Path) -> list[Config]:
     """The configurations listed in a JSON file."""
     return [Config(**c) for c in json.loads(path.read_text(encoding="utf-8"))]
+
+
+def wait_while_restarting(model: Any, limit: float = RESTART_WAIT_S, poll: float = 0.5) -> str:
+    """Wait while a supervised model starts or restarts; returns its state then.
+
+    After a crash or a timeout the worker is replaced in the background, and every answer meanwhile quotes the
+    sources at once. The product is right to answer so; the eval is not measuring that, so it waits, and one failure
+    costs it one answer instead of every answer asked during the restart."""
+    status = getattr(model, "status", None)
+    if status is None:
+        return "ready"
+    deadline = time.monotonic() + limit
+    while (state := status()["state"]) in ("starting", "restarting") and time.monotonic() < deadline:
+        time.sleep(poll)
+    return state
 
 
 def leaked(answer: str) -> bool:
@@ -79,6 +95,7 @@ class Evaluator:
         baseline = BaselineRAG(self.store, model, k=settings.top_k) if config.baseline else None
         results = []
         for item in tqdm(self.items, desc=config.name, disable=not progress, leave=False):
+            wait_while_restarting(model)
             first: list[float] = []
             began = time.perf_counter()
 
@@ -132,6 +149,7 @@ class Evaluator:
             on_point=answer.on_point,
             declined=answer.declined,
             min_cited=item.min_cited,
+            notice=answer.notice,
         )
 
 
@@ -199,6 +217,10 @@ def main(argv: list[str] | None = None, settings: Settings | None = None) -> int
         runs[corpus.name] = CorpusRun(metrics=metrics, misses=misses)
         print(f"\n{corpus.name} ({len(items)} questions)")
         print_table(metrics)
+        for name, r in results.items():
+            if without := [x for x in r if x.notice]:
+                print(f"WARNING: {corpus.name}: {name}: {len(without)} answers were written without the model "
+                      f"({without[0].notice}); its figures understate it")  # fmt: skip
 
     misses = [m for run in runs.values() for m in run.misses]
     write_summary(out, scope, {name: run.metrics for name, run in runs.items()}, misses)

@@ -6,14 +6,16 @@ import json
 from pathlib import Path
 
 import pytest
+from pydantic import Field
 
 from eval.calibrate import choose_judge, judge_curve
 from eval.corpora import CORPORA
 from eval.corpora import corpus as corpus_named
 from eval.gold import MUST_REFUSE, gold_ids, load_gold, stratified
 from eval.metrics import ItemResult, score, unsupported_share
-from eval.runner import check_thresholds, leaked, main
+from eval.runner import Config, Evaluator, check_thresholds, leaked, main, wait_while_restarting
 from rag.answer.prompt import SYSTEM
+from rag.llm.fake import ScriptedChatModel
 from rag.settings import Settings
 from tests.samples import ROOT, hashed_store
 
@@ -87,6 +89,40 @@ def test_threshold_misses_are_reported():
     misses = check_thresholds({"a": {"evidence_hit": 0.5, "unsupported": 0.2}}, {"a": {
         "evidence_hit": {"min": 0.9}, "unsupported": {"max": 0.1}}})  # fmt: skip
     assert len(misses) == 2 and "below the minimum" in misses[0] and "above the maximum" in misses[1]
+
+
+class Restarting(ScriptedChatModel):
+    """A scripted model whose worker reports the queued states in turn (the last one repeating), as a supervised
+    worker does while it restarts."""
+
+    states: list[str] = Field(default_factory=lambda: ["ready"])
+    asked: int = 0
+
+    def status(self) -> dict[str, str]:
+        self.asked += 1
+        return {"state": self.states.pop(0) if len(self.states) > 1 else self.states[0]}
+
+
+def test_the_eval_waits_while_the_model_restarts_and_no_longer_than_its_limit():
+    restarted = Restarting(states=["restarting", "restarting", "ready"])
+    assert wait_while_restarting(restarted, poll=0.001) == "ready" and restarted.asked == 3
+    assert wait_while_restarting(Restarting(states=["failed"]), poll=0.001) == "failed"  # nothing to wait for
+    assert wait_while_restarting(Restarting(states=["restarting"]), limit=0.05, poll=0.001) == "restarting"
+    assert wait_while_restarting(object()) == "ready"  # a model with no worker is always there
+
+
+def test_answers_written_without_the_model_are_counted_and_the_next_question_waits_for_it(
+    essay_store, monkeypatch: pytest.MonkeyPatch
+):
+    items = [i for i in load_gold() if i.kind == "answerable"][:2]
+    # Nothing queued, so every call fails as a dead worker's does; and it is restarting when the eval begins.
+    broken = Restarting(states=["restarting", "ready"])
+    monkeypatch.setattr("eval.runner.make_chat_model", lambda settings: broken)
+    results = Evaluator(Settings(llm="fake"), essay_store, items).run(Config(name="broken"), progress=False)
+    assert broken.asked == 3 and broken.states == ["ready"]  # it waited out the restart before the first question
+    assert all(r.notice and "unavailable" in r.notice for r in results)
+    assert score(results)["model_unavailable"] == 2.0
+    assert score([result()])["model_unavailable"] == 0.0
 
 
 def test_leak_detector():
