@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 MAX_TOP_K = 20
@@ -47,6 +47,13 @@ class Settings(BaseSettings):
         "llamacpp",
         description="chat model: 'llamacpp', 'openai:<model>', 'ollama:<model>', 'none' (extractive) or 'fake'",
     )
+
+    @field_validator("llm", mode="before")
+    @classmethod
+    def _no_model(cls, value: object) -> object:
+        """The environment's "none" (read as no value, as for the thresholds) is the backend named "none"."""
+        return "none" if value is None else value
+
     llm_model: EmbeddedModel = Field(
         "qwen2.5-coder-1.5b",
         description="embedded model for 'llamacpp': 'qwen2.5-coder-1.5b' (default) or 'smollm2-135m' (light, fast, "

@@ -65,6 +65,11 @@ def test_ollama_backend_uses_its_own_port_unless_the_url_is_set(monkeypatch):
     assert make_chat_model(Settings(llm="ollama:qwen3")).base_url == "http://gpu-box:11434"
 
 
+def test_no_model_can_be_chosen_from_the_environment(monkeypatch):
+    monkeypatch.setenv("ALLIANCE_QA_LLM", "none")  # the environment reads "none" as no value
+    assert Settings().llm == "none" and make_chat_model(Settings()) is None
+
+
 @pytest.mark.parametrize("name", ["gpt-4o", "openai:", "ollama", "llamacpp:big", "anthropic:claude"])
 def test_unknown_backend_lists_the_valid_forms(name):
     with pytest.raises(ValueError, match=r"openai:<model>") as info:
