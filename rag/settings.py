@@ -47,13 +47,6 @@ class Settings(BaseSettings):
         "llamacpp",
         description="chat model: 'llamacpp', 'openai:<model>', 'ollama:<model>', 'none' (extractive) or 'fake'",
     )
-
-    @field_validator("llm", mode="before")
-    @classmethod
-    def _no_model(cls, value: object) -> object:
-        """The environment's "none" (read as no value, as for the thresholds) is the backend named "none"."""
-        return "none" if value is None else value
-
     llm_model: EmbeddedModel = Field(
         "qwen2.5-coder-1.5b",
         description="embedded model for 'llamacpp': 'qwen2.5-coder-1.5b' (default) or 'smollm2-135m' (light, fast, "
@@ -201,6 +194,12 @@ class Settings(BaseSettings):
     rate_limit: int = Field(
         120, ge=0, description="requests per minute one client may send to /api/* and /v1/* (health exempt); 0: off"
     )
+
+    @field_validator("llm", mode="before")
+    @classmethod
+    def _no_model(cls, value: object) -> object:
+        """The environment's "none" (read as no value, as for the thresholds) is the backend named "none"."""
+        return "none" if value is None else value
 
     @property
     def chroma_dir(self) -> Path:
