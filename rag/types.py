@@ -71,6 +71,11 @@ class Answer(BaseModel):
     timings_ms: dict[str, float] = Field(default_factory=dict)
     sentences: list[AnswerSentence] = Field(default_factory=list, description="the answer, sentence by sentence")
     dropped: list[str] = Field(default_factory=list, description="model sentences removed because no source backs them")
+    drafted: list[str] = Field(
+        default_factory=list,
+        description="ids of the sentences the model's own sentences were aligned to, verified or not: where its draft "
+        "pointed, for evaluation",
+    )
     mode: Literal["generated", "extractive", "refusal"] = "generated"
     suggestions: list[Sentence] = Field(
         default_factory=list, description="closest passages offered with a refusal; never citations"

@@ -116,10 +116,12 @@ class Pipeline:
         timings["generate"] = _ms(step)
         draft, declined, answerable = reply.text, reply.declined, judged.answerable
 
-        def refuse(reason: str) -> Answer:
-            return refusal(
+        def refuse(reason: str, drafted: Sequence[str] = ()) -> Answer:
+            refused = refusal(
                 reason, hits, self.store, timings, began, answerable, declined=declined, on_point=judged.on_point
             )
+            refused.drafted = list(drafted)
+            return refused
 
         if declined:  # believed only when the evidence is weak too; otherwise the best sentences are quoted
             if max(h.score for h in hits) < levels.quote:
@@ -143,11 +145,12 @@ class Pipeline:
             self.settings.support_coverage,
             given=given,
         )
+        drafted = list(dict.fromkeys(s.id for c in claims for s in c.sources))
         near = near_question(per_query, self.settings.relevance_margin)
         claims = lead_decides(off_topic_dropped(claims, near))
         answered = narrowly_missed(claims, near, self.settings.support_threshold)
         dropped = [c.text for c in claims if not c.supported]
-        drafted = claims
+        checked = claims
         if not any(c.supported for c in claims):
             # The model could only answer with facts the documents never state: they do not answer the question.
             # Spelled-out numbers are left out: "three new domains" counts what a sentence lists.
@@ -163,16 +166,19 @@ class Pipeline:
             }
             if unknown:
                 named = [w for c in claims for w in words(c.text) if w in unknown or stem(w) in unknown]
-                return refuse(f"an answer would need what they never mention: {', '.join(dict.fromkeys(named))}")
+                return refuse(
+                    f"an answer would need what they never mention: {', '.join(dict.fromkeys(named))}", drafted
+                )
         if self.settings.grounding == "strict":
             claims = [c for c in claims if c.supported]
         mode = "generated"
         if not any(c.supported for c in claims):
-            claims, mode = extractive_claims(drafted, hits, {h.sentence.id for h in chosen}, answered), "extractive"
+            claims, mode = extractive_claims(checked, hits, {h.sentence.id for h in chosen}, answered), "extractive"
         timings["ground"] = _ms(step)
         claims = with_code(claims, self.store.keywords().following)
         answer = compose(claims, similarity, dropped, mode)
         answer.answerable, answer.on_point, answer.declined = answerable, judged.on_point, declined
+        answer.drafted = drafted
         problem = failure or (self.llm_problem if self.chat_model is None else None)
         if problem:
             answer.notice = f"the language model is unavailable ({problem}): this answer quotes the sources"

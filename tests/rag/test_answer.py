@@ -50,6 +50,15 @@ def test_a_made_up_first_sentence_sinks_the_true_ones_after_it(pipeline, scripte
     assert "never mention" in answer.answer
 
 
+def test_the_answer_names_the_sentences_its_draft_was_aligned_to_verified_or_not(pipeline, scripted):
+    ids = {s.text: s.id for s in pipeline.collection().sentences}
+    scripted.enqueue(f"The two countries spend 600 billion dollars a year on it. [1] {DOMAINS} [2]", f"{DOMAINS} [4]")
+    refused = pipeline.answer("How much do Japan and the US spend on their new domains of cooperation?")
+    assert refused.refused and ids[DOMAINS] in refused.drafted  # the eval's headroom counts where the draft pointed
+    answered = pipeline.answer("Which new domains do Japan and the US collaborate in?")
+    assert answered.drafted == [c.id for c in answered.citations] == [ids[DOMAINS]]
+
+
 def test_a_draft_needing_a_number_the_documents_never_mention_is_refused(pipeline, scripted):
     scripted.enqueue(DOMAINS.replace("new domains", "12 new domains") + " [1]")
     answer = pipeline.answer("Which new domains do Japan and the US collaborate in?")
