@@ -38,6 +38,10 @@ class ItemResult(BaseModel):
     on_point: float | None = Field(None, description="the model's probability that its draft gives what was asked")
     declined: bool = Field(False, description="the model replied that the documents do not answer")
     min_cited: int | None = Field(None, description="the gold sentences the answer must cite at least, if set")
+    drafted: list[str] = Field(
+        default_factory=list,
+        description="ids of the sentences the model's own sentences were aligned to, verified or not",
+    )
     notice: str | None = Field(None, description="why the answer was not written as usual: the model was unavailable")
 
 
@@ -71,6 +75,18 @@ def score(results: list[ItemResult]) -> dict[str, float | None]:
         metrics[f"recall@{k}"] = _mean([len(set(r.retrieved[:k]) & set(r.gold)) / len(r.gold) for r in answerable])
     metrics["mrr"] = _mean([_reciprocal_rank(r) for r in answerable])
     metrics["evidence_hit"] = _mean([float(any(set(u) & set(r.gold) for u in r.cited)) for r in answerable])
+    # Headroom (configurations whose model drafted anything): the evidence hit of the model's drafts as written,
+    # before verification and fallback, and of the best choice per question between the draft, the answer given
+    # and quoting retrieval's first sentence: what any rule choosing among those three could reach at most.
+    drafted = [bool(set(r.drafted) & set(r.gold)) for r in answerable]
+    if any(r.drafted for r in results):
+        metrics["draft_evidence_hit"] = _mean([float(hit) for hit in drafted])
+        metrics["evidence_ceiling"] = _mean(
+            [
+                float(hit or any(set(u) & set(r.gold) for u in r.cited) or bool(set(r.retrieved[:1]) & set(r.gold)))
+                for r, hit in zip(answerable, drafted)
+            ]
+        )
     metrics["citation_precision"] = _mean(
         [sum(bool(set(u) & set(r.gold)) for u in r.cited) / len(r.cited) for r in answered if r.cited]
     )

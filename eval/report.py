@@ -19,9 +19,9 @@ QUALITY = ["recall@4", "mrr", "evidence_hit", "citation_precision", "citation_re
            "refusal_accuracy"]  # fmt: skip
 LOWER_IS_BETTER = ["false_refusal", "unsupported"]
 LATENCY = ["latency_p50_ms", "latency_p95_ms", "ttft_p50_ms", "retrieve_p50_ms", "generate_p50_ms", "ground_p50_ms"]
-ROWS = ["recall@1", "recall@4", "recall@12", "mrr", "evidence_hit", "citation_precision", "citation_recall",
-        "multi_citation_recall", "min_cited_met", "refusal_accuracy", "false_refusal", "unsupported", "leaks",
-        "model_unavailable", *LATENCY, "items"]  # fmt: skip
+ROWS = ["recall@1", "recall@4", "recall@12", "mrr", "evidence_hit", "draft_evidence_hit", "evidence_ceiling",
+        "citation_precision", "citation_recall", "multi_citation_recall", "min_cited_met", "refusal_accuracy",
+        "false_refusal", "unsupported", "leaks", "model_unavailable", *LATENCY, "items"]  # fmt: skip
 
 
 def _fmt(value: Any) -> str:

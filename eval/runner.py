@@ -150,6 +150,7 @@ class Evaluator:
             declined=answer.declined,
             min_cited=item.min_cited,
             notice=answer.notice,
+            drafted=answer.drafted,
         )
 
 

@@ -45,6 +45,16 @@ def test_metrics_on_known_results():
     assert metrics["latency_p50_ms"] == 150.0
 
 
+def test_headroom_is_the_drafts_own_evidence_and_the_best_choice_among_draft_answer_and_retrieved_first():
+    draft_right = result(id="a", drafted=["g1"], cited=[["x"]], retrieved=["x", "g1"])  # quoted the wrong one
+    first_right = result(id="b", drafted=["x"], cited=[["x"]], retrieved=["g1", "x"])
+    all_wrong = result(id="c", drafted=["x"], cited=[["x"]], retrieved=["x", "g1"])
+    metrics = score([draft_right, first_right, all_wrong])
+    assert metrics["evidence_hit"] == 0.0
+    assert metrics["draft_evidence_hit"] == round(1 / 3, 4) and metrics["evidence_ceiling"] == round(2 / 3, 4)
+    assert "draft_evidence_hit" not in score([result()])  # no model drafted anything: no headroom to speak of
+
+
 def test_false_premise_corrected_with_a_gold_citation_counts_as_handled():
     corrected = result(kind="false-premise", gold=["g1"], cited=[["g1"]], sentence_citations=[[1]])
     uncited = result(kind="false-premise", gold=["g1"], cited=[["x"]], sentence_citations=[[1]])
