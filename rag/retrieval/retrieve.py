@@ -3,15 +3,27 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Set
 
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
 from rag.store.chroma import Store
 from rag.store.keyword import KeywordIndex
+from rag.text.words import content_words
 from rag.types import ScoredSentence, Sentence
 
 RRF_K = 60  # the usual reciprocal-rank-fusion constant: damps the weight of the very first ranks
+
+
+def known_share(question: str, vocabulary: Set[str]) -> float:
+    """The share of the question's content words that the collection's keyword index holds (1 when it has none).
+
+    BM25 ranks by those words alone: a question put in other words than the documents' ("How can pip isolate
+    libraries?" over a page that speaks of virtual environments and dependencies) is ranked by the one or two
+    generic words it shares with them, and that ranking should count for as little as it knows."""
+    words = content_words(question)
+    return len(words & vocabulary) / len(words) if words else 1.0
 
 
 def embed_queries(embeddings: Embeddings, queries: list[str]) -> list[list[float]]:
@@ -31,9 +43,13 @@ def retrieve(
     """Up to ``k`` sentences ordered by fused rank over every query's rankings, each ranking's first among them
     (``with_each_first``).
 
-    Each sentence carries its best cosine similarity to any of the queries (whose ``vectors`` may be given).
+    Each sentence carries its best cosine similarity to any of the queries (whose ``vectors`` may be given). The
+    keyword rankings' weight is scaled by the share of the first query's words the collection knows
+    (``known_share``).
     """
     queries = [queries] if isinstance(queries, str) else queries
+    if mode == "hybrid":
+        keyword_weight *= known_share(queries[0], store.keywords().vocabulary)
     rankings: list[tuple[float, list[Sentence]]] = []
     similarity: dict[str, float] = {}
     vectors = vectors or embed_queries(store.embeddings, queries)

@@ -8,39 +8,57 @@ from pathlib import Path
 import bm25s
 
 from ingest.sync import ingest_default
-from rag.retrieval.retrieve import retrieve
+from rag.retrieval.retrieve import known_share, retrieve
 from rag.service import open_store
 from rag.settings import Settings
+from rag.store.chroma import Store
 from rag.store.embeddings import HashEmbeddings
 from rag.store.keyword import KeywordIndex
 
 ANSWER = "A virtual environment holds each project's dependencies apart."
-QUESTION = "How can pip isolate libraries?"
+QUESTION = "Which packages does pip list?"  # every word in the documents, none in the answer
+PARAPHRASE = "How can pip isolate libraries cleanly?"  # only "pip" in the documents
 
 
 class Paraphrases(HashEmbeddings):
-    """Bag-of-words vectors, except that the question is understood as the answer it paraphrases: what a real
+    """Bag-of-words vectors, except that the questions are understood as the answer they paraphrase: what a real
     embedding model does and keyword search cannot."""
 
     def embed_query(self, text: str) -> list[float]:
-        return super().embed_query(ANSWER if text == QUESTION else text)
+        return super().embed_query(ANSWER if text in (QUESTION, PARAPHRASE) else text)
 
 
-def test_the_embeddings_best_sentence_is_kept_however_many_sentences_the_keywords_rank_above_it(tmp_path: Path):
+def pip_store(tmp_path: Path) -> Store:
     folder = tmp_path / "docs"
     folder.mkdir()
     lines = ["Pip installs packages.", "Pip upgrades packages.", "Pip removes packages.", "Pip lists packages."]
-    (folder / "pip.txt").write_text("\n\n".join([*lines, ANSWER]), encoding="utf-8")
+    like_answer = "Each environment holds its own dependencies."  # second by the embeddings, whatever the order
+    (folder / "pip.txt").write_text("\n\n".join([*lines, like_answer, ANSWER]), encoding="utf-8")
     settings = Settings(data_dir=folder, state_dir=tmp_path / "state")
     store = open_store(settings, Paraphrases())
     ingest_default(settings, store, progress=False)
+    return store
 
+
+def test_the_embeddings_best_sentence_is_kept_however_many_sentences_the_keywords_rank_above_it(tmp_path: Path):
+    store = pip_store(tmp_path)
     keyword = [h.sentence.text for h in retrieve(store, QUESTION, 3, "keyword")]
     assert ANSWER not in keyword  # the keywords alone never find it
     hits = retrieve(store, QUESTION, 3, "hybrid", dense_weight=1.0, keyword_weight=3.0)
     assert {h.sentence.text for h in hits[:2]} <= set(keyword)  # the keyword ranking still leads
     assert hits[-1].sentence.text == ANSWER
     assert hits == sorted(hits, key=lambda h: h.rank, reverse=True)
+
+
+def test_a_question_in_words_the_documents_do_not_use_is_ranked_by_the_embeddings(tmp_path: Path):
+    store = pip_store(tmp_path)
+    vocabulary = store.keywords().vocabulary
+    assert known_share(PARAPHRASE, vocabulary) == 0.25 and known_share(QUESTION, vocabulary) == 1.0
+    assert ANSWER not in {h.sentence.text for h in retrieve(store, PARAPHRASE, 2, "keyword")}
+    # Keyword weight 3 counts for 0.75 when BM25 knows one word of four: BM25's first, found by "pip" alone, no
+    # longer outranks the embeddings' first. Unscaled, it did (3/61 against 1/61).
+    hits = retrieve(store, PARAPHRASE, 2, "hybrid", dense_weight=1.0, keyword_weight=3.0)
+    assert hits[0].sentence.text == ANSWER
 
 
 def test_a_keyword_index_saved_with_other_terms_is_rebuilt_not_queried_with_mismatched_stems(tmp_path: Path):
