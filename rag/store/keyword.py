@@ -9,6 +9,7 @@ import logging
 import os
 import shutil
 import uuid
+from functools import cached_property
 from pathlib import Path
 
 import bm25s
@@ -67,10 +68,11 @@ class KeywordIndex:
         self._bm25 = bm25 if bm25 is not None else _bm25(self.sentences)
         self.current = current  # False: loaded from an index whose terms were made another way (and rebuilt)
 
-    @property
-    def vocabulary(self) -> set[str]:
-        """Every term (stemmed content word or numeral) found in the indexed sentences."""
-        return set(self._bm25.vocab_dict) - {""} if self._bm25 is not None else set()
+    @cached_property
+    def vocabulary(self) -> frozenset[str]:
+        """Every term (stemmed content word or numeral) found in the indexed sentences; built once per index, as
+        retrieval asks for it with every query."""
+        return frozenset(self._bm25.vocab_dict) - {""} if self._bm25 is not None else frozenset()
 
     def search(self, query: str, k: int) -> list[tuple[Sentence, float]]:
         """The ``k`` best sentences by BM25 score, best first; sentences sharing no term are left out."""
