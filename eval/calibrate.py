@@ -1,6 +1,7 @@
 """Calibrate on the gold set.
 
-- ``python -m eval.calibrate weights``: the keyword weight of hybrid fusion, by MRR (retrieval only; seconds).
+- ``python -m eval.calibrate weights``: the keyword weight of hybrid fusion, by MRR averaged over every eval corpus
+  (retrieval only; seconds).
 - ``python -m eval.calibrate refusal [--report report.json --config NAME]``: the three refusal thresholds
   together: the best sentence's similarity (checked before the model is called), the similarity below which the
   model's "NOT IN DOCUMENT" is believed (above it the best sentences are quoted), and the model's probability that
@@ -30,7 +31,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from eval.gold import MUST_REFUSE, gold_ids, load_gold  # noqa: E402
+from eval.gold import MUST_REFUSE, GoldItem, gold_ids, load_gold  # noqa: E402
 from eval.metrics import ItemResult, score  # noqa: E402
 from ingest.sync import ingest_default  # noqa: E402
 from rag.answer.judge import Judgement  # noqa: E402
@@ -53,9 +54,9 @@ OPEN_JUDGE = {"draft_judge_threshold": 0.0}
 OPEN_RETRIEVED = {"prompt": "retrieved", "retrieved_judge_threshold": 0.0}
 
 
-def weight_sweep(settings: Settings, store: Store) -> list[dict[str, float]]:
+def weight_sweep(settings: Settings, store: Store, items: list[GoldItem]) -> list[dict[str, float]]:
     """For each keyword weight of hybrid fusion: hit@1, recall@4 and MRR of the gold sentences (answerable items)."""
-    items = [i for i in load_gold() if i.answerable]
+    items = [i for i in items if i.answerable]
     gold = gold_ids(items, store.sentences())
     points = []
     for weight in KEYWORD_WEIGHTS:
@@ -70,6 +71,21 @@ def weight_sweep(settings: Settings, store: Store) -> list[dict[str, float]]:
             mrr.append(next((1 / (n + 1) for n, sid in enumerate(ranked) if sid in wanted), 0.0))
         points.append({"keyword_weight": weight, "hit@1": fmean(hit), "recall@4": fmean(recall), "mrr": fmean(mrr)})
     return points
+
+
+def choose_weight(sweeps: dict[str, list[dict[str, float]]]) -> dict[str, float]:
+    """The lowest keyword weight whose MRR, averaged over the corpora, is within ``MRR_NOISE`` of the best average:
+    smaller differences are noise on a hundred items, and the lower weight stays closer to plain fusion. Each
+    corpus counts once, however many items it has, so that the largest gold set does not choose for every kind of
+    document. Returns the weight, the mean MRR and each corpus's MRR at it."""
+    points = []
+    for n, weight in enumerate(KEYWORD_WEIGHTS):
+        each = {name: sweep[n]["mrr"] for name, sweep in sweeps.items()}
+        points.append(
+            {"keyword_weight": weight, "mrr": fmean(each.values()), **{f"{k}_mrr": v for k, v in each.items()}}
+        )
+    top = max(p["mrr"] for p in points)
+    return min((p for p in points if p["mrr"] >= top - MRR_NOISE), key=lambda p: p["keyword_weight"])
 
 
 def replay(results: list[ItemResult], similarity: float, quote: float, judge: float) -> list[ItemResult]:
@@ -283,19 +299,23 @@ def calibrate_refusal(settings: Settings, out: Path, report: Path | None, config
 
 
 def calibrate_weights(settings: Settings, out: Path) -> dict[str, float]:
-    store = open_store(settings)
-    ingest_default(settings, store, progress=False)
-    weights = weight_sweep(settings, store)
-    # The lowest weight whose MRR is within MRR_NOISE of the best: smaller differences are noise on ~100 items, and
-    # the lower weight stays closer to plain fusion.
-    top = max(p["mrr"] for p in weights)
-    weight = min((p for p in weights if p["mrr"] >= top - MRR_NOISE), key=lambda p: p["keyword_weight"])
-    for p in weights:
-        print(f"keyword weight {p['keyword_weight']:.1f}  hit@1 {p['hit@1']:.3f}  recall@4 {p['recall@4']:.3f}  "
-              f"MRR {p['mrr']:.3f}")  # fmt: skip
-    print(f"chosen keyword weight {weight['keyword_weight']} (ALLIANCE_QA_KEYWORD_WEIGHT)")
-    (out / "weights.json").write_text(json.dumps({"chosen": weight, "sweep": weights}, indent=1))
-    return weight
+    from eval.corpora import CORPORA
+
+    sweeps = {}
+    for corpus in CORPORA:
+        corpus_settings = corpus.settings(settings)
+        store = open_store(corpus_settings)
+        ingest_default(corpus_settings, store, progress=False)
+        sweeps[corpus.name] = weight_sweep(corpus_settings, store, load_gold(corpus.questions))
+    chosen = choose_weight(sweeps)
+    for n, weight in enumerate(KEYWORD_WEIGHTS):
+        print(f"keyword weight {weight:.1f}  " + "  ".join(
+            f"{name}: hit@1 {sweep[n]['hit@1']:.3f} recall@4 {sweep[n]['recall@4']:.3f} MRR {sweep[n]['mrr']:.3f}"
+            for name, sweep in sweeps.items()))  # fmt: skip
+    print(f"chosen keyword weight {chosen['keyword_weight']} (mean MRR {chosen['mrr']:.3f}; "
+          f"ALLIANCE_QA_KEYWORD_WEIGHT)")  # fmt: skip
+    (out / "weights.json").write_text(json.dumps({"chosen": chosen, "sweeps": sweeps}, indent=1))
+    return chosen
 
 
 def main(argv: list[str] | None = None) -> int:
