@@ -35,8 +35,7 @@ from eval.gold import MUST_REFUSE, GoldItem, gold_ids, load_gold  # noqa: E402
 from eval.metrics import ItemResult, score  # noqa: E402
 from ingest.sync import ingest_default  # noqa: E402
 from rag.answer.judge import Judgement  # noqa: E402
-from rag.answer.pipeline import retrieval_query  # noqa: E402
-from rag.retrieval.retrieve import retrieve  # noqa: E402
+from rag.retrieval.retrieve import retrieval_query, retrieve  # noqa: E402
 from rag.service import open_store  # noqa: E402
 from rag.settings import Settings  # noqa: E402
 from rag.store.chroma import Store  # noqa: E402

@@ -9,14 +9,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from functools import partial
 
-import numpy as np
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage, SystemMessage
 
 from rag.answer.checks import check_history, check_question, check_top_k
 from rag.answer.compose import compose, extractive_claims, refusal, with_code
 from rag.answer.gate import Busy, GenerationGate
-from rag.answer.grounding import Claim, ground
+from rag.answer.grounding import ground
 from rag.answer.judge import Judgement, Judges, judge
 from rag.answer.levels import RefusalLevels, derive_levels
 from rag.answer.prompt import (
@@ -30,11 +29,20 @@ from rag.answer.prompt import (
     retrieved_messages,
     rewrite_messages,
 )
-from rag.retrieval.retrieve import diversify, embed_queries, retrieve, with_context
+from rag.answer.select import (
+    lead_decides,
+    narrowly_missed,
+    near_question,
+    off_topic_dropped,
+    query_similarity,
+    similarity_of,
+    unknown_facts,
+)
+from rag.retrieval.retrieve import diversify, embed_queries, retrieval_query, retrieve, with_context
 from rag.settings import Settings
 from rag.store.chroma import Store
 from rag.store.texts import kept_text
-from rag.text.words import NUMBER_WORDS, numbers, stem, words
+from rag.text.words import numbers, stem, words
 from rag.types import Answer, ScoredSentence, Sentence, Turn
 
 log = logging.getLogger(__name__)
@@ -132,8 +140,8 @@ class Pipeline:
 
         step = time.perf_counter()
         vectors.update(self.store.vectors(s.id for s in candidates if s.id not in vectors))
-        per_query = _per_query(query_vectors, vectors)
-        similarity = _similarity(per_query, hits)
+        per_query = query_similarity(query_vectors, vectors)
+        similarity = similarity_of(per_query, hits)
         vocabulary = self.store.keywords().vocabulary
         given = ({stem(w) for w in words(question) if w[:1].isupper()} & vocabulary) | numbers(question)
         claims = ground(
@@ -153,22 +161,8 @@ class Pipeline:
         checked = claims
         if not any(c.supported for c in claims):
             # The model could only answer with facts the documents never state: they do not answer the question.
-            # Spelled-out numbers are left out: "three new domains" counts what a sentence lists.
-            # Misquoted code ("`...`") sinks only its sentence: the command may still be in the documents.
-            # Names the question itself gives are left out too: a draft restating "Beijing" or "a Southeast Asian
-            # grouping" shows only that the question named it differently from the documents.
-            asked = {stem(w) for w in words(question)}
-            unknown = {
-                fact
-                for c in claims
-                for fact in c.foreign
-                if fact not in vocabulary | NUMBER_WORDS | asked and not fact.startswith("`")
-            }
-            if unknown:
-                named = [w for c in claims for w in words(c.text) if w in unknown or stem(w) in unknown]
-                return refuse(
-                    f"an answer would need what they never mention: {', '.join(dict.fromkeys(named))}", drafted
-                )
+            if unknown := unknown_facts(claims, question, vocabulary):
+                return refuse(f"an answer would need what they never mention: {', '.join(unknown)}", drafted)
         if self.settings.grounding == "strict":
             claims = [c for c in claims if c.supported]
         mode = "generated"
@@ -340,78 +334,6 @@ class Pipeline:
             log.warning("chat model %s failed, answering extractively: %s", type(self.chat_model).__name__, exc)
             return Reply("", False), Judgement(), str(exc) or type(exc).__name__
         return reply, judged, None
-
-
-def _per_query(query_vectors: list[list[float]], vectors: dict[str, list[float]]) -> dict[str, np.ndarray]:
-    """Cosine similarity of every sentence whose vector is known to each query."""
-    ids = list(vectors)
-    if not ids:
-        return {}
-    return dict(zip(ids, np.asarray([vectors[i] for i in ids]) @ np.asarray(query_vectors).T))
-
-
-def _similarity(per_query: dict[str, np.ndarray], hits: list[ScoredSentence]) -> dict[str, float]:
-    """Cosine similarity to the question (the best over its queries) of every sentence whose vector is known;
-    retrieval's own scores for its hits."""
-    scores = {i: float(row.max()) for i, row in per_query.items()}
-    scores.update({h.sentence.id: h.score for h in hits})
-    return scores
-
-
-def near_question(per_query: dict[str, np.ndarray], margin: float | None) -> Callable[[Claim], bool]:
-    """Whether a claim has a source about as similar to the question as the most similar sentence (within
-    ``margin``): a sentence can be true to the document and still not answer the question. With several queries (a
-    follow-up, and the follow-up after the previous question) a claim need only be close under one.
-    ``per_query`` holds each sentence's similarity to each query (``_per_query``)."""
-    if margin is None or not per_query:
-        return lambda claim: True
-    floor = np.max(np.stack(list(per_query.values())), axis=0) - margin
-
-    def near(claim: Claim) -> bool:
-        return any(bool(np.any(per_query[s.id] >= floor)) for s in claim.sources if s.id in per_query)
-
-    return near
-
-
-def off_topic_dropped(claims: list[Claim], near: Callable[[Claim], bool]) -> list[Claim]:
-    """The claims, those not ``near`` the question (``near_question``) marked unsupported."""
-    return [c if near(c) else replace(c, supported=False) for c in claims]
-
-
-def lead_of(claims: list[Claim]) -> Claim | None:
-    """The direct answer: the first claim, a line that introduces the code after it ("Activate it with:") aside."""
-    return next((c for c in claims if not c.text.rstrip().endswith(":")), None)
-
-
-def lead_decides(claims: list[Claim]) -> list[Claim]:
-    """The claims, all marked unsupported when the direct answer (``lead_of``) fails: the sentences after it only
-    elaborate it. Shown without it they answer nothing ("An environment takes about 100MB. This is because it
-    contains a copy of the interpreter…"), and the sources they were drawn from are quoted instead."""
-    lead = lead_of(claims)
-    if lead is None or lead.supported:
-        return claims
-    return [replace(c, supported=False) for c in claims]
-
-
-def narrowly_missed(claims: list[Claim], near: Callable[[Claim], bool], min_support: float) -> tuple[Sentence, ...]:
-    """The sources of a direct answer that failed only narrowly (support at least ``min_support``, near the
-    question, a word or two not in its sources): where the draft's answer came from, which the fallback quotes.
-    All of them: a claim aligned to two ran them together ("use `install -r` with the requirements file", from
-    the sentence that names the file and the block that runs the command), and one alone answers half. Empty
-    otherwise."""
-    lead = lead_of(claims)
-    if lead is None or lead.supported or lead.support < min_support or not near(lead):
-        return ()
-    return lead.sources
-
-
-def retrieval_query(question: str, history: Sequence[Turn]) -> list[str]:
-    """The retrieval queries: the question, and for a follow-up also the question after the previous user turn.
-
-    Rankings of both are fused, so the follow-up's own words lead and the earlier subject breaks ties.
-    """
-    previous = [t.content for t in history if t.role == "user" and t.content.strip()]
-    return [question, f"{previous[-1]} {question}"] if previous else [question]
 
 
 def _ms(since: float) -> float:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Set
+from collections.abc import Sequence, Set
 
 import numpy as np
 from langchain_core.embeddings import Embeddings
@@ -11,7 +11,7 @@ from langchain_core.embeddings import Embeddings
 from rag.store.chroma import Store
 from rag.store.keyword import KeywordIndex
 from rag.text.words import content_words
-from rag.types import ScoredSentence, Sentence
+from rag.types import ScoredSentence, Sentence, Turn
 
 RRF_K = 60  # the usual reciprocal-rank-fusion constant: damps the weight of the very first ranks
 
@@ -125,3 +125,12 @@ def with_context(hits: list[ScoredSentence], index: KeywordIndex, window: int = 
         if sentence.id not in {s.id for s in out}:
             out.append(sentence)
     return out
+
+
+def retrieval_query(question: str, history: Sequence[Turn]) -> list[str]:
+    """The retrieval queries: the question, and for a follow-up also the question after the previous user turn.
+
+    Rankings of both are fused, so the follow-up's own words lead and the earlier subject breaks ties.
+    """
+    previous = [t.content for t in history if t.role == "user" and t.content.strip()]
+    return [question, f"{previous[-1]} {question}"] if previous else [question]

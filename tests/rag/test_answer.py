@@ -9,7 +9,7 @@ import pytest
 
 from rag.answer import InvalidQuestion, Pipeline
 from rag.answer.grounding import Claim
-from rag.answer.pipeline import lead_decides, near_question, off_topic_dropped
+from rag.answer.select import lead_decides, near_question, off_topic_dropped
 from rag.settings import Settings
 from rag.text.sentences import split_sentences
 from rag.types import Sentence, Turn
@@ -64,6 +64,12 @@ def test_a_draft_needing_a_number_the_documents_never_mention_is_refused(pipelin
     answer = pipeline.answer("Which new domains do Japan and the US collaborate in?")
     assert answer.refused and answer.citations == [] and "12" in answer.answer
     assert "never mention" in answer.answer
+
+
+def test_the_refusal_names_an_unknown_number_as_the_draft_wrote_it(pipeline, scripted):
+    scripted.enqueue("The two countries spend 1,000 billion dollars a year on their new domains. [1]")
+    answer = pipeline.answer("How much do Japan and the US spend on their new domains of cooperation?")
+    assert answer.refused and answer.answer.count("never mention: 1,000") == 1
 
 
 def test_a_name_the_documents_never_mention_sinks_only_its_sentence(pipeline, scripted):

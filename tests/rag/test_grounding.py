@@ -5,7 +5,7 @@ from __future__ import annotations
 from rag.answer import Pipeline
 from rag.answer.compose import extractive_claims, with_code
 from rag.answer.grounding import Claim, claims_of, foreign, ground, strip_markers
-from rag.answer.pipeline import narrowly_missed, near_question
+from rag.answer.select import narrowly_missed, near_question
 from rag.retrieval.retrieve import diversify, with_context
 from rag.store.embeddings import HashEmbeddings
 from rag.store.keyword import KeywordIndex

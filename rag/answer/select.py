@@ -1,0 +1,98 @@
+"""Which grounded claims answer the question: a claim can be true to the documents and still not be the answer.
+
+Grounding (``grounding.py``) says which sources support each claim; these rules decide which supported claims are
+shown. A claim must come from a sentence about as close to the question as the closest one; the first claim is the
+direct answer and decides for the sentences after it; a draft that could only be written with names or numbers the
+documents never mention is no answer from them at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Set
+from dataclasses import replace
+
+import numpy as np
+
+from rag.answer.grounding import Claim
+from rag.text.words import NUMBER_WORDS, stem, words
+from rag.types import ScoredSentence, Sentence
+
+
+def query_similarity(query_vectors: list[list[float]], vectors: dict[str, list[float]]) -> dict[str, np.ndarray]:
+    """Cosine similarity of every sentence whose vector is known to each query."""
+    ids = list(vectors)
+    if not ids:
+        return {}
+    return dict(zip(ids, np.asarray([vectors[i] for i in ids]) @ np.asarray(query_vectors).T))
+
+
+def similarity_of(per_query: dict[str, np.ndarray], hits: list[ScoredSentence]) -> dict[str, float]:
+    """Cosine similarity to the question (the best over its queries) of every sentence whose vector is known;
+    retrieval's own scores for its hits."""
+    scores = {i: float(row.max()) for i, row in per_query.items()}
+    scores.update({h.sentence.id: h.score for h in hits})
+    return scores
+
+
+def near_question(per_query: dict[str, np.ndarray], margin: float | None) -> Callable[[Claim], bool]:
+    """Whether a claim has a source about as similar to the question as the most similar sentence (within
+    ``margin``): a sentence can be true to the document and still not answer the question. With several queries (a
+    follow-up, and the follow-up after the previous question) a claim need only be close under one.
+    ``per_query`` holds each sentence's similarity to each query (``query_similarity``)."""
+    if margin is None or not per_query:
+        return lambda claim: True
+    floor = np.max(np.stack(list(per_query.values())), axis=0) - margin
+
+    def near(claim: Claim) -> bool:
+        return any(bool(np.any(per_query[s.id] >= floor)) for s in claim.sources if s.id in per_query)
+
+    return near
+
+
+def off_topic_dropped(claims: list[Claim], near: Callable[[Claim], bool]) -> list[Claim]:
+    """The claims, those not ``near`` the question (``near_question``) marked unsupported."""
+    return [c if near(c) else replace(c, supported=False) for c in claims]
+
+
+def lead_of(claims: list[Claim]) -> Claim | None:
+    """The direct answer: the first claim, a line that introduces the code after it ("Activate it with:") aside."""
+    return next((c for c in claims if not c.text.rstrip().endswith(":")), None)
+
+
+def lead_decides(claims: list[Claim]) -> list[Claim]:
+    """The claims, all marked unsupported when the direct answer (``lead_of``) fails: the sentences after it only
+    elaborate it. Shown without it they answer nothing ("An environment takes about 100MB. This is because it
+    contains a copy of the interpreter…"), and the sources they were drawn from are quoted instead."""
+    lead = lead_of(claims)
+    if lead is None or lead.supported:
+        return claims
+    return [replace(c, supported=False) for c in claims]
+
+
+def narrowly_missed(claims: list[Claim], near: Callable[[Claim], bool], min_support: float) -> tuple[Sentence, ...]:
+    """The sources of a direct answer that failed only narrowly (support at least ``min_support``, near the
+    question, a word or two not in its sources): where the draft's answer came from, which the fallback quotes.
+    All of them: a claim aligned to two ran them together ("use `install -r` with the requirements file", from
+    the sentence that names the file and the block that runs the command), and one alone answers half. Empty
+    otherwise."""
+    lead = lead_of(claims)
+    if lead is None or lead.supported or lead.support < min_support or not near(lead):
+        return ()
+    return lead.sources
+
+
+def unknown_facts(claims: list[Claim], question: str, vocabulary: Set[str]) -> list[str]:
+    """The words, as the draft wrote them, of the names and numbers its claims need and the collection never
+    mentions (``vocabulary``: the stems of its keyword index). Spelled-out numbers are left out: "three new domains"
+    counts what a sentence lists. Misquoted code ("`...`") is too: the command may still be in the documents. So
+    are names the question itself gives: a draft restating "Beijing" or "a Southeast Asian grouping" shows only
+    that the question named it differently from the documents."""
+    asked = {stem(w) for w in words(question)}
+    unknown = {
+        fact
+        for c in claims
+        for fact in c.foreign
+        if fact not in vocabulary | NUMBER_WORDS | asked and not fact.startswith("`")
+    }
+    written = [w for c in claims for w in words(c.text) if {w, stem(w), w.replace(",", "")} & unknown]
+    return list(dict.fromkeys(written)) or sorted(unknown)
