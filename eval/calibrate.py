@@ -311,8 +311,11 @@ def calibrate_weights(settings: Settings, out: Path) -> dict[str, float]:
         print(f"keyword weight {weight:.1f}  " + "  ".join(
             f"{name}: hit@1 {sweep[n]['hit@1']:.3f} recall@4 {sweep[n]['recall@4']:.3f} MRR {sweep[n]['mrr']:.3f}"
             for name, sweep in sweeps.items()))  # fmt: skip
+    means = {w: fmean(sweep[n]["mrr"] for sweep in sweeps.values()) for n, w in enumerate(KEYWORD_WEIGHTS)}
+    tied = [w for w, mrr in means.items() if mrr >= max(means.values()) - MRR_NOISE]
     print(f"chosen keyword weight {chosen['keyword_weight']} (mean MRR {chosen['mrr']:.3f}; "
-          f"ALLIANCE_QA_KEYWORD_WEIGHT)")  # fmt: skip
+          f"ALLIANCE_QA_KEYWORD_WEIGHT). Within {MRR_NOISE} of the best mean, where retrieval alone cannot tell "
+          f"them apart: {', '.join(map(str, tied))}; compare those end to end with alliance-qa eval")  # fmt: skip
     (out / "weights.json").write_text(json.dumps({"chosen": chosen, "sweeps": sweeps}, indent=1))
     return chosen
 
