@@ -72,19 +72,28 @@ def weight_sweep(settings: Settings, store: Store, items: list[GoldItem]) -> lis
     return points
 
 
-def choose_weight(sweeps: dict[str, list[dict[str, float]]]) -> dict[str, float]:
-    """The lowest keyword weight whose MRR, averaged over the corpora, is within ``MRR_NOISE`` of the best average:
-    smaller differences are noise on a hundred items, and the lower weight stays closer to plain fusion. Each
-    corpus counts once, however many items it has, so that the largest gold set does not choose for every kind of
-    document. Returns the weight, the mean MRR and each corpus's MRR at it."""
+def weight_means(sweeps: dict[str, list[dict[str, float]]]) -> list[dict[str, float]]:
+    """Per keyword weight, the MRR averaged over the corpora's sweeps, and each corpus's own. Each corpus counts
+    once, however many items it has, so that the largest gold set does not choose for every kind of document."""
     points = []
     for n, weight in enumerate(KEYWORD_WEIGHTS):
         each = {name: sweep[n]["mrr"] for name, sweep in sweeps.items()}
         points.append(
             {"keyword_weight": weight, "mrr": fmean(each.values()), **{f"{k}_mrr": v for k, v in each.items()}}
         )
+    return points
+
+
+def tied_weights(points: list[dict[str, float]]) -> list[dict[str, float]]:
+    """The points (``weight_means``) whose mean MRR is within ``MRR_NOISE`` of the best: smaller differences are
+    noise on a hundred items, and retrieval alone cannot choose among them."""
     top = max(p["mrr"] for p in points)
-    return min((p for p in points if p["mrr"] >= top - MRR_NOISE), key=lambda p: p["keyword_weight"])
+    return [p for p in points if p["mrr"] >= top - MRR_NOISE]
+
+
+def choose_weight(points: list[dict[str, float]]) -> dict[str, float]:
+    """The lowest of the tied keyword weights (``tied_weights``): it stays closest to plain fusion."""
+    return min(tied_weights(points), key=lambda p: p["keyword_weight"])
 
 
 def replay(results: list[ItemResult], similarity: float, quote: float, judge: float) -> list[ItemResult]:
@@ -306,13 +315,13 @@ def calibrate_weights(settings: Settings, out: Path) -> dict[str, float]:
         store = open_store(corpus_settings)
         ingest_default(corpus_settings, store, progress=False)
         sweeps[corpus.name] = weight_sweep(corpus_settings, store, load_gold(corpus.questions))
-    chosen = choose_weight(sweeps)
+    points = weight_means(sweeps)
+    chosen = choose_weight(points)
     for n, weight in enumerate(KEYWORD_WEIGHTS):
         print(f"keyword weight {weight:.1f}  " + "  ".join(
             f"{name}: hit@1 {sweep[n]['hit@1']:.3f} recall@4 {sweep[n]['recall@4']:.3f} MRR {sweep[n]['mrr']:.3f}"
             for name, sweep in sweeps.items()))  # fmt: skip
-    means = {w: fmean(sweep[n]["mrr"] for sweep in sweeps.values()) for n, w in enumerate(KEYWORD_WEIGHTS)}
-    tied = [w for w, mrr in means.items() if mrr >= max(means.values()) - MRR_NOISE]
+    tied = [p["keyword_weight"] for p in tied_weights(points)]
     print(f"chosen keyword weight {chosen['keyword_weight']} (mean MRR {chosen['mrr']:.3f}; "
           f"ALLIANCE_QA_KEYWORD_WEIGHT). Within {MRR_NOISE} of the best mean, where retrieval alone cannot tell "
           f"them apart: {', '.join(map(str, tied))}; compare those end to end with alliance-qa eval")  # fmt: skip

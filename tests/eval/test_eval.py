@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from pydantic import Field
 
-from eval.calibrate import KEYWORD_WEIGHTS, choose_judge, choose_weight, judge_curve
+from eval.calibrate import KEYWORD_WEIGHTS, choose_judge, choose_weight, judge_curve, tied_weights, weight_means
 from eval.corpora import CORPORA
 from eval.corpora import corpus as corpus_named
 from eval.gold import MUST_REFUSE, gold_ids, load_gold, stratified
@@ -90,18 +90,20 @@ def test_the_draft_judgement_threshold_is_chosen_over_every_corpus_within_its_fa
     assert choose_judge(list(points.values()), {"one": 0.05, "two": 0.05})["judge"] == 0.7
 
 
-def test_the_keyword_weight_is_the_lowest_within_noise_of_the_best_mean_over_the_corpora():
+def test_the_keyword_weight_is_the_lowest_of_those_within_noise_of_the_best_mean_over_the_corpora():
     def sweep(mrrs: dict[float, float]) -> list[dict[str, float]]:
         return [{"keyword_weight": w, "mrr": mrrs.get(w, 0.5)} for w in KEYWORD_WEIGHTS]
 
     # The large corpus alone would choose 3; averaged with the small one, whose best is 1, the weight is 2.
     large, small = sweep({2.0: 0.66, 3.0: 0.70}), sweep({1.0: 0.74, 2.0: 0.70, 3.0: 0.60})
-    chosen = choose_weight({"large": large, "small": small})
+    chosen = choose_weight(weight_means({"large": large, "small": small}))
     assert chosen["keyword_weight"] == 2.0 and chosen["mrr"] == pytest.approx(0.68)
     assert chosen["large_mrr"] == 0.66 and chosen["small_mrr"] == 0.70
-    assert choose_weight({"large": large})["keyword_weight"] == 3.0
-    # Within the noise of the best mean, the lower weight wins.
-    assert choose_weight({"one": sweep({1.5: 0.698, 3.0: 0.70})})["keyword_weight"] == 1.5
+    assert choose_weight(weight_means({"large": large}))["keyword_weight"] == 3.0
+    # Within the noise of the best mean, the lower weight wins; the tied ones are all reported.
+    close = weight_means({"one": sweep({1.5: 0.698, 3.0: 0.70})})
+    assert choose_weight(close)["keyword_weight"] == 1.5
+    assert [p["keyword_weight"] for p in tied_weights(close)] == [1.5, 3.0]
 
 
 def test_unsupported_share_counts_content_words_missing_from_citations():
