@@ -83,10 +83,10 @@ def narrowly_missed(claims: list[Claim], near: Callable[[Claim], bool], min_supp
 
 def unknown_facts(claims: list[Claim], question: str, vocabulary: Set[str]) -> list[str]:
     """The words, as the draft wrote them, of the names and numbers its claims need and the collection never
-    mentions (``vocabulary``: the stems of its keyword index). Spelled-out numbers are left out: "three new domains"
+    mentions (``vocabulary``: the stems of its keyword index). Spelled-out numbers are left out: "three steps"
     counts what a sentence lists. Misquoted code ("`...`") is too: the command may still be in the documents. So
-    are names the question itself gives: a draft restating "Beijing" or "a Southeast Asian grouping" shows only
-    that the question named it differently from the documents."""
+    are names the question itself gives: a draft repeating the question's "the Fed", over documents that say "the
+    central bank", shows only that the question named it differently from the documents."""
     asked = {stem(w) for w in words(question)}
     unknown = {
         fact
