@@ -8,6 +8,7 @@ documents never mention is no answer from them at all.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Set
 from dataclasses import replace
 
@@ -81,12 +82,13 @@ def narrowly_missed(claims: list[Claim], near: Callable[[Claim], bool], min_supp
     return lead.sources
 
 
-def unknown_facts(claims: list[Claim], question: str, vocabulary: Set[str]) -> list[str]:
+def unknown_facts(claims: list[Claim], question: str, vocabulary: Set[str], text: str = "") -> list[str]:
     """The words, as the draft wrote them, of the names and numbers its claims need and the collection never
-    mentions (``vocabulary``: the stems of its keyword index). Spelled-out numbers are left out: "three steps"
-    counts what a sentence lists. Misquoted code ("`...`") is too: the command may still be in the documents. So
-    are names the question itself gives: a draft repeating the question's "the Fed", over documents that say "the
-    central bank", shows only that the question named it differently from the documents."""
+    mentions (``vocabulary``: the stems of its keyword index; ``text``: its sentences). Spelled-out numbers are left
+    out: "three steps" counts what a sentence lists. Misquoted code ("`...`") is too, since the command may still be
+    in the documents, unless it quotes a command-line option they never show (``invented_options``). So are names
+    the question itself gives: a draft repeating the question's "the Fed", over documents that say "the central
+    bank", shows only that the question named it differently from the documents."""
     asked = {stem(w) for w in words(question)}
     unknown = {
         fact
@@ -95,4 +97,21 @@ def unknown_facts(claims: list[Claim], question: str, vocabulary: Set[str]) -> l
         if fact not in vocabulary | NUMBER_WORDS | asked and not fact.startswith("`")
     }
     written = [w for c in claims for w in words(c.text) if {w, stem(w), w.replace(",", "")} & unknown]
-    return list(dict.fromkeys(written)) or sorted(unknown)
+    options = [o for c in claims for fact in c.foreign if fact.startswith("`") for o in invented_options(fact, text)]
+    return list(dict.fromkeys(written + options)) or sorted(unknown)
+
+
+_OPTION = re.compile(r"--?[A-Za-z][\w-]*")
+
+
+def invented_options(code: str, text: str) -> list[str]:
+    """The command-line options in quoted ``code`` that ``text`` never holds, unless the rest of the code is
+    quoted from it. An option the documents never show ("`--hash`") names something they never mention; a real
+    command with a wrong option added ("`cargo install tern --force`") is a misquote of what they do say."""
+    tokens = code.strip("`").split()
+    options = [t.split("=")[0] for t in tokens if _OPTION.fullmatch(t.split("=")[0])]
+    invented = [o for o in options if not re.search(rf"(?<![\w-]){re.escape(o)}(?![\w-])", text)]
+    rest = " ".join(t for t in tokens if t.split("=")[0] not in invented)
+    if not invented or (rest and " ".join(rest.split()) in " ".join(text.split())):
+        return []
+    return list(dict.fromkeys(invented))

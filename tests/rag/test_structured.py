@@ -55,6 +55,14 @@ def test_a_refusal_names_the_sections_the_document_covers(readme):
     assert "<" not in answer.answer
 
 
+def test_a_draft_quoting_an_option_the_document_never_shows_is_refused_for_it(readme):
+    # An invented option is a name the documents never mention; the misquoted command above is not refused.
+    pipeline, scripted = readme
+    scripted.enqueue("Install Tern with cargo and pass `--verify` to check the download.")
+    answer = pipeline.answer("How do I install Tern so that cargo checks the download?")
+    assert answer.refused and answer.citations == [] and "never mention: --verify" in answer.answer
+
+
 def test_a_misquoted_command_sinks_its_sentence_not_the_answer(readme):
     pipeline, scripted = readme
     scripted.enqueue("Install Tern with `cargo install tern --force`.")
