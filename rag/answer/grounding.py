@@ -105,7 +105,7 @@ def coverage(claim: str, sources: list[str], given: Set[str] = frozenset()) -> f
     return len(words & (pool | given)) / len(words)
 
 
-def _quotes(text: str, code: str) -> bool:
+def quotes(text: str, code: str) -> bool:
     """Whether ``text`` holds ``code`` as written, however either one wraps its lines."""
     return " ".join(code.split()) in " ".join(text.split())
 
@@ -115,7 +115,7 @@ def foreign(claim: str, sources: list[str], given: Set[str] = frozenset()) -> fr
     it quotes in backticks that no source contains as written: a command is quoted exactly or not at all."""
     joined = " ".join(sources)
     missing_names = names(claim) - content_words(joined) - names(joined) - given
-    missing_code = {f"`{code}`" for code in _CODE_SPAN.findall(claim) if not _quotes(joined, code)}
+    missing_code = {f"`{code}`" for code in _CODE_SPAN.findall(claim) if not quotes(joined, code)}
     return frozenset((numbers(claim) - numbers(joined) - given) | missing_names | missing_code)
 
 
@@ -168,7 +168,7 @@ def ground(
         # chosen if one does, else by the holder the claim is closest to.
         copied = []
         for code in _CODE_SPAN.findall(text):
-            holders = [s for _, _, s in scored if _quotes(s.text, code)]
+            holders = [s for _, _, s in scored if quotes(s.text, code)]
             if holders and not any(s in holders for s in chosen):
                 chosen.append(holders[0])
             if len(holders) == 1 and holders[0].code:

@@ -14,7 +14,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from rag.answer.grounding import Claim
+from rag.answer.grounding import Claim, quotes
 from rag.text.words import NUMBER_WORDS, stem, words
 from rag.types import ScoredSentence, Sentence
 
@@ -112,6 +112,6 @@ def invented_options(code: str, text: str) -> list[str]:
     options = [t.split("=")[0] for t in tokens if _OPTION.fullmatch(t.split("=")[0])]
     invented = [o for o in options if not re.search(rf"(?<![\w-]){re.escape(o)}(?![\w-])", text)]
     rest = " ".join(t for t in tokens if t.split("=")[0] not in invented)
-    if not invented or (rest and " ".join(rest.split()) in " ".join(text.split())):
+    if not invented or (rest and quotes(text, rest)):
         return []
     return list(dict.fromkeys(invented))
