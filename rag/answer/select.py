@@ -82,7 +82,7 @@ def narrowly_missed(claims: list[Claim], near: Callable[[Claim], bool], min_supp
     return lead.sources
 
 
-def unknown_facts(claims: list[Claim], question: str, vocabulary: Set[str], text: str = "") -> list[str]:
+def unknown_facts(claims: list[Claim], question: str, vocabulary: Set[str], text: str) -> list[str]:
     """The words, as the draft wrote them, of the names and numbers its claims need and the collection never
     mentions (``vocabulary``: the stems of its keyword index; ``text``: its sentences). Spelled-out numbers are left
     out: "three steps" counts what a sentence lists. Misquoted code ("`...`") is too, since the command may still be
