@@ -109,9 +109,9 @@ def invented_options(code: str, text: str) -> list[str]:
     quoted from it. An option the documents never show ("`--hash`") names something they never mention; a real
     command with a wrong option added ("`cargo install tern --force`") is a misquote of what they do say."""
     tokens = code.strip("`").split()
-    options = [t.split("=")[0] for t in tokens if _OPTION.fullmatch(t.split("=")[0])]
-    invented = [o for o in options if not re.search(rf"(?<![\w-]){re.escape(o)}(?![\w-])", text)]
-    rest = " ".join(t for t in tokens if t.split("=")[0] not in invented)
+    heads = [t.split("=")[0] for t in tokens]  # "--hash=sha256:…" is the option --hash
+    invented = [h for h in heads if _OPTION.fullmatch(h) and not re.search(rf"(?<![\w-]){re.escape(h)}(?![\w-])", text)]
+    rest = " ".join(t for t, h in zip(tokens, heads) if h not in invented)
     if not invented or (rest and quotes(text, rest)):
         return []
     return list(dict.fromkeys(invented))

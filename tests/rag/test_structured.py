@@ -56,7 +56,7 @@ def test_a_refusal_names_the_sections_the_document_covers(readme):
 
 
 def test_a_draft_quoting_an_option_the_document_never_shows_is_refused_for_it(readme):
-    # An invented option is a name the documents never mention; the misquoted command above is not refused.
+    # An invented option is a name the documents never mention; the misquoted command in the next test is not refused.
     pipeline, scripted = readme
     scripted.enqueue("Install Tern with cargo and pass `--verify` to check the download.")
     answer = pipeline.answer("How do I install Tern so that cargo checks the download?")
