@@ -1,7 +1,8 @@
 """Calibrate on the gold set.
 
 - ``python -m eval.calibrate weights``: the keyword weight of hybrid fusion, by MRR averaged over every eval corpus
-  (retrieval only; seconds).
+  (retrieval only; seconds); it also reports the recall of the gold sentences among those marked for the model,
+  which is what the model is shown.
 - ``python -m eval.calibrate refusal [--report report.json --config NAME]``: the three refusal thresholds
   together: the best sentence's similarity (checked before the model is called), the similarity below which the
   model's "NOT IN DOCUMENT" is believed (above it the best sentences are quoted), and the model's probability that
@@ -35,7 +36,7 @@ from eval.gold import MUST_REFUSE, GoldItem, gold_ids, load_gold  # noqa: E402
 from eval.metrics import ItemResult, score  # noqa: E402
 from ingest.sync import ingest_default  # noqa: E402
 from rag.answer.judge import Judgement  # noqa: E402
-from rag.retrieval.retrieve import retrieval_query, retrieve  # noqa: E402
+from rag.retrieval.retrieve import diversify, retrieval_query, retrieve  # noqa: E402
 from rag.service import open_store  # noqa: E402
 from rag.settings import Settings  # noqa: E402
 from rag.store.chroma import Store  # noqa: E402
@@ -54,12 +55,13 @@ OPEN_RETRIEVED = {"prompt": "retrieved", "retrieved_judge_threshold": 0.0}
 
 
 def weight_sweep(settings: Settings, store: Store, items: list[GoldItem]) -> list[dict[str, float]]:
-    """For each keyword weight of hybrid fusion: hit@1, recall@4 and MRR of the gold sentences (answerable items)."""
+    """For each keyword weight of hybrid fusion: hit@1, recall@4 and MRR of the gold sentences (answerable items),
+    and their recall among the ``top_k`` sentences marked for the model (``marked``; chosen by MMR from the ranking)."""
     items = [i for i in items if i.answerable]
     gold = gold_ids(items, store.sentences())
     points = []
     for weight in KEYWORD_WEIGHTS:
-        hit, recall, mrr = [], [], []
+        hit, recall, mrr, marked = [], [], [], []
         for item in items:
             query = retrieval_query(item.question, item.history)
             hits = retrieve(store, query, settings.candidates, "hybrid", settings.dense_weight, weight)
@@ -68,7 +70,10 @@ def weight_sweep(settings: Settings, store: Store, items: list[GoldItem]) -> lis
             hit.append(float(bool(ranked) and ranked[0] in wanted))
             recall.append(len(set(ranked[:4]) & wanted) / len(wanted))
             mrr.append(next((1 / (n + 1) for n, sid in enumerate(ranked) if sid in wanted), 0.0))
-        points.append({"keyword_weight": weight, "hit@1": fmean(hit), "recall@4": fmean(recall), "mrr": fmean(mrr)})
+            chosen = diversify(hits, store.vectors(ranked), settings.top_k, settings.mmr_lambda)
+            marked.append(len({h.sentence.id for h in chosen} & wanted) / len(wanted))
+        points.append({"keyword_weight": weight, "hit@1": fmean(hit), "recall@4": fmean(recall), "mrr": fmean(mrr),
+                       "marked": fmean(marked)})  # fmt: skip
     return points
 
 
@@ -319,8 +324,8 @@ def calibrate_weights(settings: Settings, out: Path) -> dict[str, float]:
     chosen = choose_weight(points)
     for n, weight in enumerate(KEYWORD_WEIGHTS):
         print(f"keyword weight {weight:.1f}  " + "  ".join(
-            f"{name}: hit@1 {sweep[n]['hit@1']:.3f} recall@4 {sweep[n]['recall@4']:.3f} MRR {sweep[n]['mrr']:.3f}"
-            for name, sweep in sweeps.items()))  # fmt: skip
+            f"{name}: hit@1 {sweep[n]['hit@1']:.3f} recall@4 {sweep[n]['recall@4']:.3f} MRR {sweep[n]['mrr']:.3f} "
+            f"marked {sweep[n]['marked']:.3f}" for name, sweep in sweeps.items()))  # fmt: skip
     tied = [p["keyword_weight"] for p in tied_weights(points)]
     print(f"chosen keyword weight {chosen['keyword_weight']} (mean MRR {chosen['mrr']:.3f}; "
           f"ALLIANCE_QA_KEYWORD_WEIGHT). Within {MRR_NOISE} of the best mean, where retrieval alone cannot tell "
