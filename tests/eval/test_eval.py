@@ -8,10 +8,18 @@ from pathlib import Path
 import pytest
 from pydantic import Field
 
-from eval.calibrate import KEYWORD_WEIGHTS, choose_judge, choose_weight, judge_curve, tied_weights, weight_means
+from eval.calibrate import (
+    KEYWORD_WEIGHTS,
+    choose_judge,
+    choose_weight,
+    judge_curve,
+    tied_weights,
+    weight_means,
+    weight_sweep,
+)
 from eval.corpora import CORPORA
 from eval.corpora import corpus as corpus_named
-from eval.gold import MUST_REFUSE, gold_ids, load_gold, stratified
+from eval.gold import MUST_REFUSE, GoldItem, gold_ids, load_gold, stratified
 from eval.metrics import ItemResult, score, unsupported_share
 from eval.runner import Config, Evaluator, check_thresholds, leaked, main, wait_while_restarting
 from rag.answer.prompt import SYSTEM
@@ -208,3 +216,20 @@ def test_the_retrieved_prompts_judgement_is_replayed_on_its_own_probability():
     assert points[0.25]["one_missed_refusal"] == 0.0 and points[0.25]["one_false_refusal"] == 0.0
     assert points[0.35]["one_false_refusal"] == 0.25 and points[0.55]["one_false_refusal"] == 0.5
     assert choose_judge(list(points.values()), {"one": 0.0})["judge"] == 0.25
+
+
+def test_the_weights_sweep_reports_the_gold_sentences_recall_among_those_marked_for_the_model(tmp_path: Path):
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    lines = ["Pip installs packages.", "Pip upgrades packages.", "Pip removes old packages.", "Venv isolates projects."]
+    (folder / "pip.txt").write_text("\n\n".join(lines), encoding="utf-8")
+    settings = Settings(data_dir=folder, state_dir=tmp_path / "state")
+    store = hashed_store(settings)
+    gold = ["Pip removes old packages.", "Pip upgrades packages."]
+    items = [GoldItem(id="a", kind="answerable", question="Which tool removes packages?", gold=gold, answer="")]
+    one = weight_sweep(settings.model_copy(update={"top_k": 1}), store, items)
+    every = weight_sweep(settings.model_copy(update={"top_k": len(lines)}), store, items)
+    assert len(one) == len(every) == len(KEYWORD_WEIGHTS)
+    for marked_one, marked_all in zip(one, every):
+        assert marked_one["marked"] == 0.5 * marked_one["hit@1"]  # one of two gold sentences, if retrieval's first
+        assert marked_all["marked"] == 1.0
