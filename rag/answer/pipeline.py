@@ -161,8 +161,7 @@ class Pipeline:
         checked = claims
         if not any(c.supported for c in claims):
             # The model could only answer with facts the documents never state: they do not answer the question.
-            text = " ".join(s.text for s in self.store.keywords().sentences)
-            if unknown := unknown_facts(claims, question, vocabulary, text):
+            if unknown := unknown_facts(claims, question, vocabulary, self.store.keywords().text):
                 return refuse(f"an answer would need what they never mention: {', '.join(unknown)}", drafted)
         if self.settings.grounding == "strict":
             claims = [c for c in claims if c.supported]

@@ -74,6 +74,12 @@ class KeywordIndex:
         retrieval asks for it with every query."""
         return frozenset(self._bm25.vocab_dict) - {""} if self._bm25 is not None else frozenset()
 
+    @cached_property
+    def text(self) -> str:
+        """Every indexed sentence's text, joined by spaces: what answer checks search for a quoted command or option;
+        built once per index."""
+        return " ".join(s.text for s in self.sentences)
+
     def search(self, query: str, k: int) -> list[tuple[Sentence, float]]:
         """The ``k`` best sentences by BM25 score, best first; sentences sharing no term are left out."""
         if self._bm25 is None:
