@@ -60,11 +60,12 @@ def weight_sweep(settings: Settings, store: Store, items: list[GoldItem]) -> lis
     items = [i for i in items if i.answerable]
     gold = gold_ids(items, store.sentences())
     points = []
+    k = max(settings.candidates, settings.top_k)  # as the pipeline retrieves, so that every mark can be chosen
     for weight in KEYWORD_WEIGHTS:
         hit, recall, mrr, marked = [], [], [], []
         for item in items:
             query = retrieval_query(item.question, item.history)
-            hits = retrieve(store, query, settings.candidates, "hybrid", settings.dense_weight, weight)
+            hits = retrieve(store, query, k, "hybrid", settings.dense_weight, weight)
             ranked = [h.sentence.id for h in hits]
             wanted = gold[item.id]
             hit.append(float(bool(ranked) and ranked[0] in wanted))
