@@ -10,7 +10,7 @@ import numpy as np
 from langchain_core.embeddings import Embeddings
 
 from rag.text.sentences import split_sentences
-from rag.text.words import content_words, names, numbers
+from rag.text.words import content_words, literals, names, numbers
 from rag.types import Sentence
 
 _ONE_MARKER = r"\[\s*\d+(?:\s*[,;]\s*\d+)*\s*\]"
@@ -110,13 +110,31 @@ def quotes(text: str, code: str) -> bool:
     return " ".join(code.split()) in " ".join(text.split())
 
 
+def holds(text: str, literal: str) -> bool:
+    """Whether ``text`` holds ``literal`` (``literals``) as written and whole, but for case (a model capitalises a
+    file name that opens its sentence): "env/bin/activate" is not in "env/bin/activate.fish"."""
+    whole = rf"(?<![\w/\\.-]){re.escape(literal)}(?![\w/\\-]|\.\w)"
+    return re.search(whole, text, re.IGNORECASE) is not None
+
+
 def foreign(claim: str, sources: list[str], given: Set[str] = frozenset()) -> frozenset[str]:
-    """The numbers and names in the claim found neither in the sources nor among the ``given`` words, and the code
-    it quotes in backticks that no source contains as written: a command is quoted exactly or not at all."""
+    """The numbers and names in the claim found neither in the sources nor among the ``given`` words, the code it
+    quotes in backticks that no source contains as written (a command is quoted exactly or not at all), and the
+    file names, paths and other ``literals`` outside backticks that no source holds as written."""
     joined = " ".join(sources)
     missing_names = names(claim) - content_words(joined) - names(joined) - given
-    missing_code = {f"`{code}`" for code in _CODE_SPAN.findall(claim) if not quotes(joined, code)}
-    return frozenset((numbers(claim) - numbers(joined) - given) | missing_names | missing_code)
+    code = _CODE_SPAN.findall(claim)
+    missing_code = {f"`{c}`" for c in code if not quotes(joined, c)}
+    missing_literals = {t for t in literals(_CODE_SPAN.sub(" ", claim)) if not holds(joined, t)}
+    return frozenset((numbers(claim) - numbers(joined) - given) | missing_names | missing_code | missing_literals)
+
+
+def _cited_where_written(chosen: list[Sentence], holders: list[Sentence]) -> list[Sentence]:
+    """Adds the first of the ``holders`` (best aligned first) to the ``chosen`` sources unless one is already among
+    them; returns the holders."""
+    if holders and not any(s in holders for s in chosen):
+        chosen.append(holders[0])
+    return holders
 
 
 def ground(
@@ -168,11 +186,11 @@ def ground(
         # chosen if one does, else by the holder the claim is closest to.
         copied = []
         for code in _CODE_SPAN.findall(text):
-            holders = [s for _, _, s in scored if quotes(s.text, code)]
-            if holders and not any(s in holders for s in chosen):
-                chosen.append(holders[0])
+            holders = _cited_where_written(chosen, [s for _, _, s in scored if quotes(s.text, code)])
             if len(holders) == 1 and holders[0].code:
                 copied.append(holders[0])
+        for literal in literals(_CODE_SPAN.sub(" ", text)):  # so is a file name or path, by the same rule
+            _cited_where_written(chosen, [s for _, _, s in scored if holds(s.text, literal)])
         cited = [s.text for s in chosen]
         covered = coverage(text, cited, given)
         missing = foreign(text, cited, given)

@@ -14,8 +14,8 @@ from dataclasses import replace
 
 import numpy as np
 
-from rag.answer.grounding import Claim, quotes
-from rag.text.words import NUMBER_WORDS, stem, words
+from rag.answer.grounding import Claim, holds, quotes
+from rag.text.words import NUMBER_WORDS, is_literal, literals, stem, words
 from rag.types import ScoredSentence, Sentence
 
 
@@ -88,17 +88,25 @@ def unknown_facts(claims: list[Claim], question: str, vocabulary: Set[str], text
     out: "three steps" counts what a sentence lists. Misquoted code ("`...`") is too, since the command may still be
     in the documents, unless it quotes a command-line option they never show (``invented_options``). So are names
     the question itself gives: a draft repeating the question's "the Fed", over documents that say "the central
-    bank", shows only that the question named it differently from the documents."""
-    asked = {stem(w) for w in words(question)}
+    bank", shows only that the question named it differently from the documents. A file name or path
+    (``is_literal``) is unknown only when the documents never hold it as written."""
+    asked = {stem(w) for w in words(question)} | literals(question)
     unknown = {
         fact
         for c in claims
         for fact in c.foreign
-        if fact not in vocabulary | NUMBER_WORDS | asked and not fact.startswith("`")
+        if fact not in vocabulary | NUMBER_WORDS | asked and not fact.startswith("`") and not _known_literal(fact, text)
     }
     written = [w for c in claims for w in words(c.text) if {w, stem(w), w.replace(",", "")} & unknown]
+    written += sorted(f for f in unknown if is_literal(f))  # a literal is written as the fact itself
     options = [o for c in claims for fact in c.foreign if fact.startswith("`") for o in invented_options(fact, text)]
     return list(dict.fromkeys(written + options)) or sorted(unknown)
+
+
+def _known_literal(fact: str, text: str) -> bool:
+    """Whether ``fact`` is a file name, path or other literal that ``text`` holds, but for case: it is in the
+    documents, only not in the sentences the claim was aligned to."""
+    return is_literal(fact) and holds(text, fact)
 
 
 _OPTION = re.compile(r"--?[A-Za-z][\w-]*")

@@ -59,3 +59,25 @@ def names(text: str) -> set[str]:
     """Lower-cased capitalised words that are not the first word of the text: a cheap proxy for named entities."""
     tokens = words(text)
     return {stem(t) for t in tokens[1:] if t[:1].isupper() and t.lower() not in STOP_WORDS}
+
+
+_TOKEN_EDGES = "\"'`“”‘’,;:!?()<>*"
+_LITERAL = re.compile(r"\w[\[\]=/\\_]|[\[\]=/\\_]\w|[a-z]\.[a-z]", re.IGNORECASE)
+_ABBREVIATION = re.compile(r"(?:[^\W\d_]\.)+[^\W\d_]?")  # "e.g.", "U.S."
+_WORD_PAIR = re.compile(r"[^\W\d_]+/[^\W\d_]+")  # "and/or", "client/server"
+
+
+def literals(text: str) -> set[str]:
+    """The tokens that must be written exactly to mean anything: file names, paths, URLs, package specifiers and
+    identifiers ("requirements.txt", "env/bin/activate", "fastapi[standard]", "site_packages"). A reader copies
+    them as they stand, so a claim that alters one states what its source does not say, however many of its words
+    the source shares."""
+    tokens = (token.strip(_TOKEN_EDGES).rstrip(".").strip(_TOKEN_EDGES) for token in text.split())
+    return {token for token in tokens if is_literal(token)}
+
+
+def is_literal(token: str) -> bool:
+    """Whether a token is a file name, path, URL or identifier (``literals``): a word joined to another by one of
+    ``[]=/\\_`` or a dot; an abbreviation, a number or two words either side of a slash aside."""
+    plain = (_ABBREVIATION, _NUMBER, _WORD_PAIR)
+    return bool(_LITERAL.search(token)) and not any(p.fullmatch(token) for p in plain)

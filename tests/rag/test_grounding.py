@@ -5,10 +5,11 @@ from __future__ import annotations
 from rag.answer import Pipeline
 from rag.answer.compose import extractive_claims, with_code
 from rag.answer.grounding import Claim, claims_of, foreign, ground, strip_markers
-from rag.answer.select import narrowly_missed, near_question
+from rag.answer.select import narrowly_missed, near_question, unknown_facts
 from rag.retrieval.retrieve import diversify, with_context
 from rag.store.embeddings import HashEmbeddings
 from rag.store.keyword import KeywordIndex
+from rag.text.words import literals
 from rag.types import ScoredSentence, Sentence
 from tests.samples import DOMAINS
 
@@ -182,6 +183,46 @@ def test_code_quoted_in_backticks_must_be_in_a_source_as_written():
     assert foreign("Use `pip show requests` to see it.", sources) == frozenset()
     composed = foreign("Run `python -m pip install requests==2.7.0`.", sources)  # each piece is there, not the whole
     assert composed == {"`python -m pip install requests==2.7.0`"}
+
+
+def test_file_names_paths_and_urls_are_literals_abbreviations_numbers_and_compounds_are_not():
+    text = "Put fastapi[standard] in requirements.txt, run env/bin/activate, see https://t.example/d (site_packages)."
+    assert literals(text) == {"fastapi[standard]", "requirements.txt", "env/bin/activate", "https://t.example/d",
+                              "site_packages"}  # fmt: skip
+    assert literals("E.g. the U.S. spent 3.5 billion on Japan-US ties and/or trade, i.e. more.") == set()
+
+
+def test_a_file_name_path_or_url_must_be_in_a_source_as_written_and_whole():
+    sources = ["A common convention is to put this list in a requirements.txt file:", "Run env/bin/activate.fish."]
+    assert foreign("Put the list in a requirements.txt file.", sources) == frozenset()
+    assert foreign("Requirements.txt holds the list.", sources) == frozenset()  # capitalised to open a sentence
+    assert foreign("Put the list in a requirement.txt file.", sources) == {"requirement.txt"}
+    assert foreign("Run env/bin/activate to start.", sources) == {"env/bin/activate"}  # another file than .fish
+
+
+def test_a_file_name_is_cited_where_it_is_written():
+    freeze = sentence(0, "python -m pip freeze will produce a similar list of the installed packages.")
+    convention = sentence(1, "A common convention is to put this list in a requirements.txt file:")
+    other = sentence(2, "Python applications will often use packages and modules.")
+    embeddings = HashEmbeddings()
+    candidates = [freeze, other, convention]
+    vectors = dict(zip([s.id for s in candidates], embeddings.embed_documents([s.text for s in candidates])))
+    draft = "The pip freeze list of the installed packages goes in requirements.txt."
+    (claim,) = ground(draft, candidates, embeddings, vectors, min_support=0.3)
+    assert claim.sources[0] == freeze and convention in claim.sources and claim.foreign == frozenset()
+    (wrong,) = ground(draft.replace("requirements.txt", "packages.txt"), candidates, embeddings, vectors, 0.3)
+    assert wrong.foreign == {"packages.txt"} and not wrong.supported
+
+
+def test_a_file_name_is_unknown_only_when_the_documents_never_hold_it_and_the_question_does_not_give_it():
+    def unknown(literal: str, question: str, text: str) -> list[str]:
+        claim = Claim(text=f"See {literal}.", sources=(), support=0.0, source_support=(), supported=False,
+                      foreign=frozenset({literal}))  # fmt: skip
+        return unknown_facts([claim], question, frozenset(), text)
+
+    assert unknown("Pipfile.lock", "Where is the lock file?", "Pip reads requirements.txt.") == ["Pipfile.lock"]
+    assert unknown("requirements.txt", "Where is the lock file?", "Pip reads requirements.txt.") == []
+    assert unknown("Pipfile.lock", "What does Pipfile.lock hold?", "Pip reads requirements.txt.") == []
 
 
 def test_quoted_code_is_cited_where_it_is_written():

@@ -69,3 +69,15 @@ def test_a_misquoted_command_sinks_its_sentence_not_the_answer(readme):
     answer = pipeline.answer("How do I install Tern?")
     assert not answer.refused and answer.mode == "extractive"  # the sources are quoted instead
     assert answer.dropped == ["Install Tern with `cargo install tern --force`."]
+
+
+def test_a_draft_that_needs_a_url_the_document_never_holds_is_refused_for_it(readme):
+    pipeline, scripted = readme
+    scripted.enqueue(
+        "The install guide is at https://tern.example/install.", "The docs are at https://tern.example/docs."
+    )
+    answer = pipeline.answer("Where is the install guide?")
+    assert answer.refused and "never mention: https://tern.example/install" in answer.answer
+    answer = pipeline.answer("Where are the docs?")  # one it holds is cited where it is written
+    assert not answer.refused and answer.mode == "generated"
+    assert "Documentation: https://tern.example/docs" in [c.text for c in answer.citations]
