@@ -111,9 +111,11 @@ def quotes(text: str, code: str) -> bool:
 
 
 def holds(text: str, literal: str) -> bool:
-    """Whether ``text`` holds ``literal`` (``literals``) as written and whole, but for case (a model capitalises a
-    file name that opens its sentence): "env/bin/activate" is not in "env/bin/activate.fish"."""
-    whole = rf"(?<![\w/\\.-]){re.escape(literal)}(?![\w/\\-]|\.\w)"
+    """Whether ``text`` holds ``literal`` (``literals``) as written, but for case (a model capitalises a file name
+    that opens its sentence), and not as the start of a longer one: "env/bin/activate" is not in
+    "env/bin/activate.fish", nor "requirements.txt" in "dev-requirements.txt"; "bin/activate" is in
+    "env/bin/activate"."""
+    whole = rf"(?<![\w-]){re.escape(literal)}(?![\w/\\-]|\.\w)"
     return re.search(whole, text, re.IGNORECASE) is not None
 
 

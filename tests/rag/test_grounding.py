@@ -198,6 +198,8 @@ def test_a_file_name_path_or_url_must_be_in_a_source_as_written_and_whole():
     assert foreign("Requirements.txt holds the list.", sources) == frozenset()  # capitalised to open a sentence
     assert foreign("Put the list in a requirement.txt file.", sources) == {"requirement.txt"}
     assert foreign("Run env/bin/activate to start.", sources) == {"env/bin/activate"}  # another file than .fish
+    assert foreign("Run bin/activate.fish to start.", sources) == frozenset()  # the end of the path is the file
+    assert foreign("Keep a dev-requirements.txt too.", sources) == {"dev-requirements.txt"}
 
 
 def test_a_file_name_is_cited_where_it_is_written():
