@@ -18,6 +18,13 @@ def sentence(i: int, text: str) -> Sentence:
     return Sentence(id=f"s{i}", source="doc.txt", text=text, start=i * 10, end=i * 10 + 5, index=i)
 
 
+def grounded(draft: str, candidates: list[Sentence], min_support: float = 0.3) -> list[Claim]:
+    """The draft's claims grounded on the candidates, embedded by the hashing fake."""
+    embeddings = HashEmbeddings()
+    vectors = dict(zip([s.id for s in candidates], embeddings.embed_documents([s.text for s in candidates])))
+    return ground(draft, candidates, embeddings, vectors, min_support=min_support)
+
+
 def test_lenient_mode_keeps_unsupported_sentences_marked(essay_store, essay_settings, scripted):
     invented = "The alliance was signed by Churchill on the Moon."
     scripted.enqueue(f"{DOMAINS} [1] {invented}")
@@ -206,13 +213,10 @@ def test_a_file_name_is_cited_where_it_is_written():
     freeze = sentence(0, "python -m pip freeze will produce a similar list of the installed packages.")
     convention = sentence(1, "A common convention is to put this list in a requirements.txt file:")
     other = sentence(2, "Python applications will often use packages and modules.")
-    embeddings = HashEmbeddings()
-    candidates = [freeze, other, convention]
-    vectors = dict(zip([s.id for s in candidates], embeddings.embed_documents([s.text for s in candidates])))
     draft = "The pip freeze list of the installed packages goes in requirements.txt."
-    (claim,) = ground(draft, candidates, embeddings, vectors, min_support=0.3)
+    (claim,) = grounded(draft, [freeze, other, convention])
     assert claim.sources[0] == freeze and convention in claim.sources and claim.foreign == frozenset()
-    (wrong,) = ground(draft.replace("requirements.txt", "packages.txt"), candidates, embeddings, vectors, 0.3)
+    (wrong,) = grounded(draft.replace("requirements.txt", "packages.txt"), [freeze, other, convention])
     assert wrong.foreign == {"packages.txt"} and not wrong.supported
 
 
@@ -234,15 +238,13 @@ def test_quoted_code_is_cited_where_it_is_written():
     intro = unit(0, "You can run python -m pip install --upgrade to upgrade the package to the latest version:")
     block = unit(1, "(env) $ python -m pip install --upgrade requests\nCollecting requests", code=True)
     other = unit(2, "Python applications will often use packages and modules.")
-    embeddings = HashEmbeddings()
     candidates = [intro, other, block]
-    vectors = dict(zip([s.id for s in candidates], embeddings.embed_documents([s.text for s in candidates])))
     draft = "To upgrade it to the latest version, run `python -m pip install --upgrade requests`."
-    (claim,) = ground(draft, candidates, embeddings, vectors, min_support=0.3)
+    (claim,) = grounded(draft, candidates)
     assert block in claim.sources and claim.foreign == frozenset() and claim.supported
-    (wrong,) = ground(draft.replace("requests", "numpy"), candidates, embeddings, vectors, min_support=0.3)
+    (wrong,) = grounded(draft.replace("requests", "numpy"), candidates)
     assert wrong.foreign == {"`python -m pip install --upgrade numpy`"} and not wrong.supported
     # Code that the chosen source already holds brings no other holder along, wherever that one comes first.
-    (held,) = ground("You can run `python -m pip install --upgrade` to upgrade the package to the latest version.",
-                     [block, intro, other], embeddings, vectors, min_support=0.3)  # fmt: skip
+    (held,) = grounded("You can run `python -m pip install --upgrade` to upgrade the package to the latest version.",
+                       [block, intro, other])  # fmt: skip
     assert held.sources == (intro,)
