@@ -25,16 +25,8 @@ from eval.runner import Config, Evaluator, check_thresholds, leaked, main, wait_
 from rag.answer.prompt import SYSTEM
 from rag.llm.fake import ScriptedChatModel
 from rag.settings import Settings
+from tests.eval.results import result
 from tests.samples import ROOT, hashed_store
-
-
-def result(**overrides) -> ItemResult:
-    base = dict(
-        id="q", kind="answerable", question="?", answer="a", refused=False, mode="generated", gold=["g1"],
-        retrieved=["x", "g1"], cited=[["g1"], ["x"]], cited_texts=["t"], sentence_citations=[[1], [2]],
-        unsupported=0.0, timings_ms={"total": 100.0},
-    )  # fmt: skip
-    return ItemResult(**{**base, **overrides})
 
 
 def test_metrics_on_known_results():
