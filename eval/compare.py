@@ -103,8 +103,8 @@ def hit(r: ItemResult) -> bool | None:
 
 
 def changed(pairs: Sequence[tuple[ItemResult, ItemResult]]) -> list[tuple[ItemResult, ItemResult]]:
-    """The pairs whose answer text differs."""
-    return [(old, new) for old, new in pairs if old.answer != new.answer]
+    """The pairs whose answer differs, a refusal that is still one (its reason reworded) aside."""
+    return [(old, new) for old, new in pairs if old.answer != new.answer and not (old.refused and new.refused)]
 
 
 def _value(value: float | None) -> str:
@@ -146,7 +146,7 @@ def comparison(before: Sequence[ItemResult], after: Sequence[ItemResult], resamp
             shift = f"{new[m] - old[m]:+.3f}"
             lines.append(f"| {m} | {_value(old[m])} | {_value(new[m])} | {shift} | {_span(bounds[m], signed=True)} |")
     moved = changed(pairs)
-    lines += ["", f"Answers changed: {len(moved)}."]
+    lines += ["", f"Answers changed: {len(moved)} (refusals that are still refusals are not counted)."]
     for a, b in moved:
         lines += [
             f"- {b.id} ({b.kind}) {b.question}",

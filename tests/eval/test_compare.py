@@ -35,6 +35,13 @@ def test_a_gain_on_many_items_is_clear_of_zero_and_a_gain_on_one_is_not():
     assert [b.id for _, b in changed(aligned(before, run(11)))] == ["q10"]
 
 
+def test_a_refusal_reworded_is_no_changed_answer_and_a_refusal_answered_is():
+    refused = result(refused=True, answer="not covered (confidence 0.21)", cited=[])
+    reworded = result(refused=True, answer="not covered (confidence 0.29)", cited=[])
+    assert changed([(refused, reworded)]) == []
+    assert changed([(refused, result())]) == [(refused, result())]
+
+
 def test_items_are_paired_by_id_whatever_their_order():
     before, after = run(10), list(reversed(run(10)))
     assert all(a.id == b.id for a, b in aligned(before, after))
@@ -68,7 +75,7 @@ def test_a_run_folder_or_one_corpus_folder_loads_and_the_cli_lists_the_changed_a
     assert main([str(tmp_path / "before"), str(tmp_path / "after"), "--resamples", "200", "--out", str(out)]) == 0
     shown = capsys.readouterr().out
     assert "| evidence_hit | 0.500 | 0.550 | +0.050 |" in shown
-    assert "Answers changed: 1." in shown and "answer 10" in shown and "miss 10" in shown
+    assert "Answers changed: 1 (" in shown and "answer 10" in shown and "miss 10" in shown
     assert out.read_text(encoding="utf-8").strip() == shown.strip()
 
 
