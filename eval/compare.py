@@ -1,6 +1,6 @@
 """Whether a change is real: eval reports compared item by item, with bootstrap intervals.
 
-``python -m eval.compare AFTER`` gives each quality metric of a report with its 95% interval: the spread of the
+``python -m eval.compare REPORT`` gives each quality metric of a report with its 95% interval: the spread of the
 metric over the gold items resampled with replacement. ``python -m eval.compare BEFORE AFTER`` gives each metric
 before and after, the difference with a paired interval (the same resampled items scored both ways), and the
 answers that changed. A gold set of a few dozen items moves by whole items: a difference whose interval holds 0 is
