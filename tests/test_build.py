@@ -1,4 +1,4 @@
-"""The llama.cpp build flags the Makefile chooses: explicit, never AMX or native, AVX-512 parts as advertised."""
+"""The llama.cpp build flags the Makefile chooses: explicit, never AMX or native, AVX-512 where the host has it."""
 
 from __future__ import annotations
 
@@ -25,15 +25,22 @@ def build(*overrides: str) -> dict[str, str]:
     return flags
 
 
-def test_the_default_build_is_portable_avx2_even_on_a_host_with_avx512():
+def test_the_default_build_is_avx512_with_only_the_parts_the_host_advertises():
     flags = build(HOST)
-    assert flags["GGML_AVX2"] == "ON" and flags["GGML_AVX512"] == flags["GGML_AVX512_VNNI"] == "OFF"
+    assert flags["GGML_AVX512"] == flags["GGML_AVX512_VNNI"] == "ON"
+    assert flags["GGML_AVX512_VBMI"] == flags["GGML_AVX512_BF16"] == "OFF"
     assert flags["GGML_NATIVE"] == flags["GGML_AMX_TILE"] == flags["GGML_AMX_INT8"] == "OFF"
 
 
-def test_an_avx512_build_takes_only_the_parts_the_host_advertises_and_gets_a_wheel_of_its_own():
-    flags = build(HOST, "LLAMA_CPU=avx512")
-    assert flags["GGML_AVX512"] == flags["GGML_AVX512_VNNI"] == "ON"
-    assert flags["GGML_AVX512_VBMI"] == flags["GGML_AVX512_BF16"] == "OFF"
+def test_a_host_lacking_any_base_part_of_avx512_gets_avx2():
+    for missing in ("avx512f", "avx512bw", "avx512vl"):
+        flags = build(HOST.replace(f" {missing}", ""))
+        assert flags["GGML_AVX2"] == "ON" and flags["GGML_AVX512"] == flags["GGML_AVX512_VNNI"] == "OFF", missing
+    assert build("CPU_FLAGS=fpu avx2")["GGML_AVX512"] == "OFF"
+
+
+def test_avx2_can_be_forced_and_each_build_gets_a_wheel_of_its_own():
+    flags = build(HOST, "LLAMA_CPU=avx2")
+    assert flags["GGML_AVX2"] == "ON" and flags["GGML_AVX512"] == flags["GGML_AVX512_VNNI"] == "OFF"
     assert flags["GGML_NATIVE"] == flags["GGML_AMX_TILE"] == flags["GGML_AMX_INT8"] == "OFF"
     assert flags["tag"] != build(HOST)["tag"]

@@ -21,7 +21,16 @@ from eval.corpora import CORPORA
 from eval.corpora import corpus as corpus_named
 from eval.gold import MUST_REFUSE, GoldItem, gold_ids, load_gold, stratified
 from eval.metrics import ItemResult, score, unsupported_share
-from eval.runner import Config, Evaluator, check_thresholds, leaked, main, wait_while_restarting
+from eval.runner import (
+    Config,
+    Evaluator,
+    check_thresholds,
+    committed_bounds,
+    leaked,
+    llama_cpu,
+    main,
+    wait_while_restarting,
+)
 from rag.answer.prompt import SYSTEM
 from rag.llm.fake import ScriptedChatModel
 from rag.settings import Settings
@@ -115,6 +124,17 @@ def test_threshold_misses_are_reported():
     misses = check_thresholds({"a": {"evidence_hit": 0.5, "unsupported": 0.2}}, {"a": {
         "evidence_hit": {"min": 0.9}, "unsupported": {"max": 0.1}}})  # fmt: skip
     assert len(misses) == 2 and "below the minimum" in misses[0] and "above the maximum" in misses[1]
+
+
+def test_the_quick_bounds_are_the_llama_builds_own_and_every_build_the_makefile_makes_has_them():
+    thresholds = {"quick": {"essay": {"x": 1}}, "quick-avx512": {"essay": {"x": 2}}, "full": {"essay": {"x": 3}}}
+    assert committed_bounds(thresholds, "quick", "avx512") == {"essay": {"x": 2}}
+    assert committed_bounds(thresholds, "quick", "avx2") == committed_bounds(thresholds, "quick", "none")
+    assert committed_bounds(thresholds, "quick", "avx2") == {"essay": {"x": 1}}
+    assert committed_bounds(thresholds, "full", "avx512") == {"essay": {"x": 3}}  # the targets hold for any build
+    committed = json.loads((ROOT / "eval" / "thresholds.json").read_text())
+    assert set(committed["quick-avx512"]) == set(committed["quick"]) == {c.name for c in CORPORA}
+    assert llama_cpu() in ("avx512", "avx2")  # make setup installed a build the bounds know
 
 
 class Restarting(ScriptedChatModel):
