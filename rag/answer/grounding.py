@@ -40,6 +40,16 @@ def strip_markers(text: str) -> str:
     return _MARKER.sub("", text).strip()
 
 
+_REPORTING = r"(?:mention|state|say|note|explain|describe|highlight|indicate|show|suggest|emphasi[sz]e)s?"
+_REPORTED = re.compile(rf"([.!?]\s+)(?:also\s+)?{_REPORTING}\s+(?:that\s+)?([a-z])")
+
+
+def _unreported(claim: str) -> str:
+    """The claim with ". mentions that x" reduced to ". X": a model that names its sources by number makes one
+    the subject of a sentence ("[22] mentions that x"), which reads so once its marker is removed."""
+    return _REPORTED.sub(lambda m: m.group(1) + m.group(2).upper(), claim)
+
+
 _COMPLETE = re.compile(r"[.!?…][\"'”’)\]]*$")
 
 
@@ -81,7 +91,7 @@ def claims_of(answer: str) -> list[str]:
     lines = _lines(answer)
     claims = [(f"`{line}`", True) if code else (line[s:e].strip(), False) for line, code in lines
               for s, e in ([(0, len(line))] if code else split_sentences(line))]  # fmt: skip
-    claims = [(text, code) for text, code in claims if content_words(text)]
+    claims = [(text if code else _unreported(text), code) for text, code in claims if content_words(text)]
     if claims and not claims[-1][1] and not _COMPLETE.search(claims[-1][0]) and not answer.rstrip().endswith("]"):
         if not (len(lines) > 1 and lines[-2][0].endswith(":") and lines[-1][0] == claims[-1][0]):
             claims.pop()  # cut off where the model ran out of tokens; code, or a line after a colon, is whole

@@ -104,6 +104,14 @@ def test_every_line_of_a_draft_is_a_sentence_and_a_command_after_a_colon_is_whol
     assert claims_of("The alliance persists because of shared") == []  # cut off where the tokens ran out
 
 
+def test_a_source_named_as_the_subject_of_a_sentence_leaves_no_dangling_verb():
+    # "[22] mentions that x", its marker removed, would read "mentions that x" after the sentence before it.
+    draft = "Yes, it helps. [22] mentions that the strategy bolsters the alliance. [20] also highlights trade ties."
+    assert claims_of(draft) == ["Yes, it helps. The strategy bolsters the alliance. Trade ties."]
+    assert claims_of("The report shows that trade grew. It states growth.") == [
+        "The report shows that trade grew.", "It states growth."]  # fmt: skip
+
+
 def test_code_written_in_the_document_prompts_own_form_is_read_as_code():
     # The document prompt shows code as "[n] code:" ... "[end of code n]"; a model copies that form.
     draft = "For the fish shell, run:\ncode:\nsource env/bin/activate.fish\n[end of code 24]\n[23] in your shell."
