@@ -11,13 +11,12 @@ CHROMIUM := /usr/bin/chromium
 .PHONY: setup run test lint clean browser audit
 
 # llama-cpp-python is built from source with explicit CPU flags, never -march=native: a native build on a host that
-# advertises AMX emits tile instructions that die with SIGILL (llama.cpp asks for AMX permission on one thread only),
-# and a wheel built for one CPU must not run on another. The build targets AVX-512 where /proc/cpuinfo advertises
-# the five parts llama.cpp's AVX-512 code needs (F, CD, VL, DQ, BW), with its VBMI, VNNI and BF16 parts each only
-# where advertised too, and AVX2 elsewhere; `make setup LLAMA_CPU=avx2` forces AVX2. Measured here with the default
-# model, AVX-512 reads prompts 50% faster (110 vs 72 tokens/s), which is most of the time to the first token, and
-# writes no faster (14 tokens/s); its other rounding changes some greedy drafts (eval/EXPERIMENTS.md), so the quick
-# eval's bounds are committed per build. The wheel is kept under a name derived from the flags, because pip's own
+# advertises AMX emits tile instructions that die with SIGILL (llama.cpp asks for AMX permission on one thread only).
+# The build targets AVX-512 where /proc/cpuinfo advertises the five parts llama.cpp's AVX-512 code needs (F, CD, VL,
+# DQ, BW), with its VBMI, VNNI and BF16 parts each only where advertised too, and AVX2 elsewhere; `make setup
+# LLAMA_CPU=avx2` forces AVX2. Measured here with the default model, AVX-512 reads prompts 50% faster (110 vs 72
+# tokens/s), which is most of the time to the first token, and writes no faster (14 tokens/s); its other rounding
+# changes some greedy drafts (eval/EXPERIMENTS.md), so the quick eval's bounds are committed per build. The wheel is kept under a name derived from the flags, because pip's own
 # cache keys it by the sdist alone and would silently bring back a wheel built with other flags.
 LLAMA_VERSION := 0.3.36
 CPU_FLAGS     := $(shell grep -m1 '^flags' /proc/cpuinfo 2>/dev/null)

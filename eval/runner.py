@@ -177,7 +177,8 @@ def check_thresholds(metrics: dict[str, dict[str, Any]], thresholds: dict[str, A
 
 
 def llama_cpu() -> str:
-    """The CPU target of the installed llama.cpp build: "avx512", "avx2", or "none" without llama-cpp-python.
+    """The CPU target of the installed llama.cpp build: "avx512", "avx2", "other" (not x86-64), or "none" without
+    llama-cpp-python.
 
     Greedy drafts repeat run after run only within one build: another one rounds differently, and some drafts
     change. So the quick eval's bounds, set one item below what it measured, are committed per build
@@ -187,7 +188,7 @@ def llama_cpu() -> str:
     except ImportError:
         return "none"
     info = llama_cpp.llama_print_system_info().decode()
-    return "avx512" if "AVX512 = 1" in info else "avx2"
+    return next((cpu for flag, cpu in (("AVX512 = 1", "avx512"), ("AVX2 = 1", "avx2")) if flag in info), "other")
 
 
 def committed_bounds(thresholds: dict[str, Any], scope: str, cpu: str) -> dict[str, Any]:

@@ -134,7 +134,7 @@ def test_the_quick_bounds_are_the_llama_builds_own_and_every_build_the_makefile_
     assert committed_bounds(thresholds, "full", "avx512") == {"essay": {"x": 3}}  # the targets hold for any build
     committed = json.loads((ROOT / "eval" / "thresholds.json").read_text())
     assert set(committed["quick-avx512"]) == set(committed["quick"]) == {c.name for c in CORPORA}
-    assert llama_cpu() in ("avx512", "avx2")  # make setup installed a build the bounds know
+    assert llama_cpu() != "none"  # make setup installed llama-cpp-python
 
 
 class Restarting(ScriptedChatModel):
