@@ -34,6 +34,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 from eval.gold import MUST_REFUSE, GoldItem, gold_ids, load_gold  # noqa: E402
 from eval.metrics import ItemResult, score  # noqa: E402
+from eval.report import read_items  # noqa: E402
 from ingest.sync import ingest_default  # noqa: E402
 from rag.answer.judge import Judgement  # noqa: E402
 from rag.retrieval.retrieve import diversify, retrieval_query, retrieve  # noqa: E402
@@ -235,8 +236,8 @@ def calibrate_judge(
         elif (report / f"{corpus.name}.json").is_file():  # an earlier calibration's open run
             runs[corpus.name] = [ItemResult(**r) for r in json.loads((report / f"{corpus.name}.json").read_text())]
         else:
-            items = json.loads((report / corpus.name / "report.json").read_text())["items"]
-            runs[corpus.name] = [ItemResult(**r) for r in items[config or next(iter(items))]]
+            items = read_items(report / corpus.name / "report.json")
+            runs[corpus.name] = items[config or next(iter(items))]
     points = judge_curve(runs, retrieved)
     budgets = false_refusal_budgets(list(runs))
     best = choose_judge(points, budgets)
@@ -294,8 +295,8 @@ def calibrate_refusal(settings: Settings, out: Path, report: Path | None, config
     if report is None:
         results = open_run(settings, out)
     else:
-        items = json.loads(report.read_text())["items"]
-        results = [ItemResult(**r) for r in items[config or next(iter(items))]]
+        items = read_items(report)
+        results = items[config or next(iter(items))]
     points = refusal_grid(results)
     best = choose(points)
     (out / "refusal.json").write_text(json.dumps({"chosen": best, "grid": points}, indent=1))

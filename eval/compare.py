@@ -18,7 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
-from eval.metrics import ItemResult, score
+from eval.metrics import ItemResult, cites_gold, score
+from eval.report import read_items
 
 METRICS = ["mrr", "evidence_hit", "draft_evidence_hit", "evidence_ceiling", "citation_precision",
            "multi_citation_recall", "refusal_accuracy", "false_refusal", "unsupported"]  # fmt: skip
@@ -31,17 +32,13 @@ Report = dict[str, dict[str, list[ItemResult]]]  # corpus -> configuration -> it
 def load(folder: Path) -> Report:
     """The per-item results of a report folder: a run's (one subfolder per corpus) or one corpus's."""
     own = folder / "report.json"
-    if own.is_file() and "items" in (payload := json.loads(own.read_text(encoding="utf-8"))):
-        return {folder.name: _items(payload)}
-    corpora = {sub.name: _items(json.loads((sub / "report.json").read_text(encoding="utf-8")))
-               for sub in sorted(folder.iterdir()) if (sub / "report.json").is_file()}  # fmt: skip
+    if own.is_file() and "items" in json.loads(own.read_text(encoding="utf-8")):
+        return {folder.name: read_items(own)}
+    corpora = {sub.name: read_items(sub / "report.json") for sub in sorted(folder.iterdir())
+               if (sub / "report.json").is_file()}  # fmt: skip
     if not corpora:
         raise FileNotFoundError(f"no eval report in {folder}: expected report.json with items, or corpus subfolders")
     return corpora
-
-
-def _items(payload: dict) -> dict[str, list[ItemResult]]:
-    return {config: [ItemResult(**item) for item in items] for config, items in payload["items"].items()}
 
 
 def _bounds(values: list[float]) -> tuple[float, float] | None:
@@ -97,11 +94,6 @@ def paired_intervals(
     return _resampled(len(pairs), metrics, resamples, seed, change)
 
 
-def hit(r: ItemResult) -> bool | None:
-    """Whether the answer cites a gold sentence (None for an item without gold sentences)."""
-    return any(set(unit) & set(r.gold) for unit in r.cited) if r.gold else None
-
-
 def changed(pairs: Sequence[tuple[ItemResult, ItemResult]]) -> list[tuple[ItemResult, ItemResult]]:
     """The pairs whose answer differs, a refusal that is still one (its reason reworded) aside."""
     return [(old, new) for old, new in pairs if old.answer != new.answer and not (old.refused and new.refused)]
@@ -119,8 +111,7 @@ def _span(bounds: tuple[float, float] | None, signed: bool = False) -> str:
 
 
 def _outcome(r: ItemResult) -> str:
-    found = hit(r)
-    return r.mode + ("" if found is None else ", cites gold" if found else ", no gold cited")
+    return r.mode + ("" if not r.gold else ", cites gold" if cites_gold(r) else ", no gold cited")
 
 
 def summary(results: Sequence[ItemResult], resamples: int = RESAMPLES) -> list[str]:

@@ -58,11 +58,16 @@ def _mean(values: list[float]) -> float | None:
     return round(statistics.fmean(values), 4) if values else None
 
 
+def cites_gold(r: ItemResult) -> bool:
+    """Whether the answer cites one of the item's gold sentences."""
+    return any(set(unit) & set(r.gold) for unit in r.cited)
+
+
 def refusal_correct(r: ItemResult) -> bool:
     """A must-refuse item is handled when refused, or (a false premise) corrected with a gold citation."""
     if r.refused:
         return True
-    return r.kind == "false-premise" and bool(r.gold) and any(set(unit) & set(r.gold) for unit in r.cited)
+    return r.kind == "false-premise" and bool(r.gold) and cites_gold(r)
 
 
 def score(results: list[ItemResult]) -> dict[str, float | None]:
@@ -74,7 +79,7 @@ def score(results: list[ItemResult]) -> dict[str, float | None]:
     for k in RECALL_AT:
         metrics[f"recall@{k}"] = _mean([len(set(r.retrieved[:k]) & set(r.gold)) / len(r.gold) for r in answerable])
     metrics["mrr"] = _mean([_reciprocal_rank(r) for r in answerable])
-    metrics["evidence_hit"] = _mean([float(any(set(u) & set(r.gold) for u in r.cited)) for r in answerable])
+    metrics["evidence_hit"] = _mean([float(cites_gold(r)) for r in answerable])
     # Headroom (configurations whose model drafted anything): the evidence hit of the model's drafts as written,
     # before verification and fallback, and of the best choice per question between the draft, the answer given
     # and quoting retrieval's first sentence: what any rule choosing among those three could reach at most.
@@ -83,7 +88,7 @@ def score(results: list[ItemResult]) -> dict[str, float | None]:
         metrics["draft_evidence_hit"] = _mean([float(hit) for hit in drafted])
         metrics["evidence_ceiling"] = _mean(
             [
-                float(hit or any(set(u) & set(r.gold) for u in r.cited) or bool(set(r.retrieved[:1]) & set(r.gold)))
+                float(hit or cites_gold(r) or bool(set(r.retrieved[:1]) & set(r.gold)))
                 for r, hit in zip(answerable, drafted)
             ]
         )

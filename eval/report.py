@@ -15,6 +15,8 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
+from eval.metrics import ItemResult  # noqa: E402
+
 QUALITY = ["recall@4", "mrr", "evidence_hit", "citation_precision", "citation_recall", "multi_citation_recall",
            "refusal_accuracy"]  # fmt: skip
 LOWER_IS_BETTER = ["false_refusal", "unsupported"]
@@ -104,6 +106,12 @@ def write_report(
     for name, per_kind in kinds.items():
         md += [f"## {name}, by kind", "", table(per_kind), ""]
     (out / "report.md").write_text("\n".join(md), encoding="utf-8")
+
+
+def read_items(report: Path) -> dict[str, list[ItemResult]]:
+    """The per-item results, per configuration, of a corpus's report.json (``write_report``)."""
+    items = json.loads(report.read_text(encoding="utf-8"))["items"]
+    return {config: [ItemResult(**item) for item in results] for config, results in items.items()}
 
 
 def write_summary(out: Path, scope: str, corpora: dict[str, dict[str, dict[str, Any]]], misses: list[str]) -> None:
