@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from eval import bench, corpus, store_bench
+from eval import bench, corpus, store_bench, warm_bench
 from eval.processes import proc_memory_mb
 from rag.text.sentences import split_sentences
 
@@ -57,3 +57,21 @@ def test_bench_writes_a_complete_report(tmp_path: Path) -> None:
     assert {"worker_p50_ms", "inproc_p50_ms", "raw_p50_ms", "process_boundary_pct"} <= set(results["answer"])
     assert results["answer"]["questions"] == 2
     assert "Re-ingest" in (out / "bench.md").read_text(encoding="utf-8")
+
+
+def test_the_start_report_gives_each_start_and_the_restarts_median(tmp_path: Path) -> None:
+    def started(warm: str, seconds: float) -> dict[str, object]:
+        return {"health_s": 5.0, "warm": warm, "warm_s": seconds, "answer_s": seconds + 1, "first_answer_ms": 1000}
+
+    results = {
+        "first": started("computed in 11.0 s", 30.0),
+        "restarts": [started("loaded in 0.1 s", s) for s in (7.0, 9.0, 8.0)],
+        "question": "What is it?",
+        "machine": "test machine",
+    }
+    folder = warm_bench.report(results, tmp_path)
+    assert json.loads((folder / "warm.json").read_text(encoding="utf-8")) == results
+    lines = (folder / "warm.md").read_text(encoding="utf-8").splitlines()
+    rows = [line for line in lines if line.startswith("| ") and "---" not in line]
+    assert rows[1].startswith("| first start | computed in 11.0 s | 5.0 | 30.0 | 31.0 |")
+    assert rows[-1] == "| restarts, median |  | 5.0 | 8.0 | 9.0 | 1000 |"
