@@ -41,13 +41,19 @@ def strip_markers(text: str) -> str:
 
 
 _REPORTING = r"(?:mention|state|say|note|explain|describe|highlight|indicate|show|suggest|emphasi[sz]e)s?"
-_REPORTED = re.compile(rf"([.!?]\s+)(?:also\s+)?{_REPORTING}\s+(?:that\s+)?([a-z])")
+_REPORTED = re.compile(rf"(^|[.!?]\s+|,\s+)(?:also\s+)?{_REPORTING}\s+(?:that\s+)?([a-z])")
 
 
 def _unreported(claim: str) -> str:
-    """The claim with ". mentions that x" reduced to ". X": a model that names its sources by number makes one
-    the subject of a sentence ("[22] mentions that x"), which reads so once its marker is removed."""
-    return _REPORTED.sub(lambda m: m.group(1) + m.group(2).upper(), claim)
+    """The claim with ". mentions that x" reduced to ". X", and ", mentions that x" to ", x": a model that names
+    its sources by number makes one the subject of a sentence or clause ("[22] mentions that x", "Yes, [2] states
+    that x"), which reads so once its marker is removed."""
+
+    def mend(found: re.Match[str]) -> str:
+        before, letter = found.group(1), found.group(2)
+        return before + (letter if before.startswith(",") else letter.upper())
+
+    return _REPORTED.sub(mend, claim)
 
 
 _COMPLETE = re.compile(r"[.!?…][\"'”’)\]]*$")

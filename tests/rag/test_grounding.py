@@ -110,6 +110,12 @@ def test_a_source_named_as_the_subject_of_a_sentence_leaves_no_dangling_verb():
     assert claims_of(draft) == ["Yes, it helps. The strategy bolsters the alliance. Trade ties."]
     assert claims_of("The report shows that trade grew. It states growth.") == [
         "The report shows that trade grew.", "It states growth."]  # fmt: skip
+    # The same inside a sentence, and where the source opens the answer.
+    assert claims_of("Yes, [2] mentions that trade grew.") == ["Yes, trade grew."]
+    assert claims_of("Use a hidden folder, [14] mentions the .venv directory.") == [
+        "Use a hidden folder, the .venv directory."
+    ]
+    assert claims_of("[13] notes that ties deepened.") == ["Ties deepened."]
 
 
 def test_code_written_in_the_document_prompts_own_form_is_read_as_code():
