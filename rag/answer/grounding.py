@@ -10,7 +10,7 @@ import numpy as np
 from langchain_core.embeddings import Embeddings
 
 from rag.text.sentences import split_sentences
-from rag.text.words import content_words, literals, names, numbers
+from rag.text.words import content_words, counts, literals, names, numbers
 from rag.types import Sentence
 
 _ONE_MARKER = r"\[\s*\d+(?:\s*[,;]\s*\d+)*\s*\]"
@@ -113,11 +113,11 @@ def _unit_rows(vectors: list[list[float]], dimensions: int) -> np.ndarray:
 
 def coverage(claim: str, sources: list[str], given: Set[str] = frozenset()) -> float:
     """Share of the claim's content words found in the sources or among the ``given`` words (1.0 for a claim with
-    none)."""
+    none); a count word is found where a source lists that many items (``counts``)."""
     words = content_words(claim)
     if not words:
         return 1.0
-    pool = set().union(*(content_words(s) for s in sources)) if sources else set()
+    pool = set().union(*(content_words(s) | counts(s) for s in sources)) if sources else set()
     return len(words & (pool | given)) / len(words)
 
 
@@ -138,13 +138,17 @@ def holds(text: str, literal: str) -> bool:
 def foreign(claim: str, sources: list[str], given: Set[str] = frozenset()) -> frozenset[str]:
     """The numbers and names in the claim found neither in the sources nor among the ``given`` words, the code it
     quotes in backticks that no source contains as written (a command is quoted exactly or not at all), and the
-    file names, paths and other ``literals`` outside backticks that no source holds as written."""
+    file names, paths and other ``literals`` outside backticks that no source holds as written. A number a source
+    does not write is still found when it counts the items of a list there (``counts``): "three new domains" from
+    "Cybersecurity, space exploration, and AI are new domains"."""
     joined = " ".join(sources)
+    counted = set().union(*(counts(s) for s in sources))
     missing_names = names(claim) - content_words(joined) - names(joined) - given
     code = _CODE_SPAN.findall(claim)
     missing_code = {f"`{c}`" for c in code if not quotes(joined, c)}
     missing_literals = {t for t in literals(_CODE_SPAN.sub(" ", claim)) if not holds(joined, t)}
-    return frozenset((numbers(claim) - numbers(joined) - given) | missing_names | missing_code | missing_literals)
+    missing_numbers = numbers(claim) - numbers(joined) - given - counted
+    return frozenset(missing_numbers | missing_names | missing_code | missing_literals)
 
 
 def _cited_where_written(chosen: list[Sentence], holders: list[Sentence]) -> list[Sentence]:

@@ -55,6 +55,37 @@ def numbers(text: str) -> set[str]:
     return found
 
 
+_COUNTS = ("three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve")
+_CLAUSE = re.compile(r"[;:.!?()]")
+_JOINER = re.compile(r"(?:^|\s)(?:and|or)\s+\S")
+SHORT_ITEM = 3
+"""Most words in a list's middle items: longer, a comma more likely closes an opening phrase or a clause ("In
+recent years, ties have grown, mainly due to x and y" is no list). A list of longer items goes uncounted."""
+
+
+def counts(text: str) -> set[str]:
+    """How many items each list in the text names, as numerals and number words: "Cybersecurity, space
+    exploration, and AI are new domains" gives {"3", "three"}. A list is three or more items joined by commas, with
+    "and" or "or" before the last ("a, b, and c" or "a, b and c"), its middle items short (``SHORT_ITEM``); the first
+    and last items may be of any length, since the commas do not show where they begin and end. Two items ("x and
+    y") are too common to count as a list. Commas alone cannot tell every list from a clause ("However, x remains
+    and grows" counts three), so a count found here only lets a claim's count word stand (``foreign``); the claim
+    still needs its words in its sources."""
+    found: set[str] = set()
+    for clause in _CLAUSE.split(text):
+        parts = [p.strip() for p in clause.split(",")]
+        for end in range(1, len(parts)):
+            joiner = _JOINER.search(parts[end])
+            if joiner is None:
+                continue
+            middle = parts[1:end] + ([parts[end][: joiner.start()]] if joiner.start() > 0 else [])
+            items = len(middle) + 2
+            if 3 <= items < 3 + len(_COUNTS) and all(0 < len(words(p)) <= SHORT_ITEM for p in middle):
+                found |= {str(items), _COUNTS[items - 3]}
+            break  # the first "and" closes the clause's list
+    return found
+
+
 def names(text: str) -> set[str]:
     """Lower-cased capitalised words that are not the first word of the text: a cheap proxy for named entities."""
     tokens = words(text)

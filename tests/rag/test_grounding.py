@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from rag.answer import Pipeline
 from rag.answer.compose import extractive_claims, with_code
-from rag.answer.grounding import Claim, claims_of, foreign, ground, strip_markers
+from rag.answer.grounding import Claim, claims_of, coverage, foreign, ground, strip_markers
 from rag.answer.select import narrowly_missed, near_question, unknown_facts
 from rag.retrieval.retrieve import diversify, with_context
 from rag.store.embeddings import HashEmbeddings
 from rag.store.keyword import KeywordIndex
-from rag.text.words import literals
+from rag.text.words import counts, literals
 from rag.types import ScoredSentence, Sentence
 from tests.samples import DOMAINS
 
@@ -196,6 +196,19 @@ def test_a_narrowly_failed_answer_that_ran_two_sentences_together_is_answered_by
 def test_a_list_of_markers_leaves_no_commas_behind():
     assert strip_markers("It is deep and adaptable. [16], [22], [2]") == "It is deep and adaptable."
     assert strip_markers("One [1]. Two [2][3]; three [4, 5].") == "One. Two; three."
+
+
+def test_a_count_is_supported_by_a_source_that_lists_that_many_items_and_by_no_other():
+    hurdles = "Domestic pressures, economic dependencies, and differing national priorities occasionally pose hurdles."
+    claim = "The alliance faces three hurdles: domestic pressures, economic dependencies and national priorities."
+    assert foreign(claim, [hurdles]) == frozenset()
+    assert coverage(claim, [hurdles]) >= 0.8  # the count is covered as well as not foreign
+    assert foreign(claim.replace("three", "four"), [hurdles]) == {"four"}
+    assert foreign(claim.replace("three", "3"), [hurdles]) == frozenset()
+    two = "Japan and the US hold talks, mostly in Tokyo."  # two items, or a clause's commas, are no list
+    assert foreign("Japan and the US hold three rounds of talks.", [two]) == {"three"}
+    assert counts("In recent years, ties have grown, mainly due to technology and shifts in the region.") == set()
+    assert counts("Apples, pears and plums; a, b, c, d, or e.") == {"3", "three", "5", "five"}
 
 
 def test_code_quoted_in_backticks_must_be_in_a_source_as_written():
