@@ -328,8 +328,13 @@ def test_none_in_the_environment_turns_an_optional_check_off(monkeypatch):
     assert Settings().relevance_margin is None and Settings().judge_threshold is None
 
 
-def test_a_count_the_documents_do_not_spell_out_quotes_the_listing_sentence(pipeline, scripted):
-    scripted.enqueue("Three new domains are named: cybersecurity, space exploration, and AI. [15]")
+def test_a_count_the_documents_do_not_spell_out_is_answered_from_the_listing_sentence_and_a_wrong_one_quotes_it(
+    pipeline, scripted
+):
+    listed = "new domains are named: cybersecurity, space exploration, and AI. [15]"
+    scripted.enqueue(f"Three {listed}", f"Four {listed}")
+    answer = pipeline.answer("How many new domains of cooperation are named?")
+    assert answer.mode == "generated" and [c.text for c in answer.citations] == [DOMAINS]
     answer = pipeline.answer("How many new domains of cooperation are named?")
     assert not answer.refused and answer.mode == "extractive" and [c.text for c in answer.citations] == [DOMAINS]
 
