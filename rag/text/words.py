@@ -1,4 +1,4 @@
-"""Word-level text features shared by grounding and evaluation: content words, numbers, names."""
+"""Word-level text features shared by grounding and evaluation: content words, numbers, list counts, names."""
 
 from __future__ import annotations
 
