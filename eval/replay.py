@@ -120,8 +120,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only-recorded", action="store_true", help="never ask the model: a miss is an empty draft")
     parser.add_argument("eval_args", nargs=argparse.REMAINDER, help="-- then the arguments of alliance-qa eval")
     args = parser.parse_args(argv)
-    if args.mode == "record" and args.only_recorded:
-        parser.error("--only-recorded needs a recording to replay")
+    if args.only_recorded and (args.mode == "record" or not args.drafts.exists()):
+        parser.error(f"--only-recorded replays a recording, and there is none at {args.drafts}")
     recording = Recording() if args.mode == "record" else Recording.load(args.drafts)
     eval_args = args.eval_args[1:] if args.eval_args[:1] == ["--"] else args.eval_args
     try:

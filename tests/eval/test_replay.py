@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from eval.replay import Recording, replaying
+from eval.replay import Recording, main, replaying
 from rag.answer import Pipeline
 from rag.llm.fake import ScriptedChatModel
 from rag.settings import Settings
@@ -56,3 +56,10 @@ def test_a_file_that_is_not_a_recording_is_a_clear_error(tmp_path: Path):
     with pytest.raises(ValueError, match="not a recording of drafts"):
         Recording.load(broken)
     assert Recording.load(tmp_path / "absent.json").replies == {}
+
+
+def test_replaying_only_what_was_recorded_needs_a_recording(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
+    for argv in (["record", "--only-recorded", str(tmp_path / "d.json")], ["replay", "--only-recorded", "absent.json"]):
+        with pytest.raises(SystemExit):
+            main(argv)
+        assert "there is none at" in capsys.readouterr().err
