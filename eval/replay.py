@@ -33,7 +33,7 @@ from rag.answer import Pipeline
 from rag.answer.judge import Judgement, Judges
 from rag.answer.prompt import Reply
 
-Generated = tuple[Reply, Judgement, str | None]
+Generated = tuple[Reply, Judgement, str | None]  # what Pipeline._generate returns: the failure is None unless it failed
 
 
 def prompt_key(messages: list[BaseMessage], judges: Judges | None) -> str:
@@ -50,9 +50,10 @@ def _plain(messages: list[BaseMessage]) -> list[tuple[str, Any]]:
 
 @dataclass
 class Recording:
-    """The recorded replies by ``prompt_key``, and what a run did with them."""
+    """The recorded replies and judgements by ``prompt_key`` (only the model's successes are recorded), and what a
+    run did with them."""
 
-    replies: dict[str, Generated] = field(default_factory=dict)
+    replies: dict[str, tuple[Reply, Judgement]] = field(default_factory=dict)
     replayed: int = 0
     asked: int = 0
     missed: int = 0
@@ -64,7 +65,7 @@ class Recording:
             return cls()
         try:
             rows = json.loads(path.read_text(encoding="utf-8"))
-            replies = {r["key"]: (Reply(r["text"], r["declined"]), Judgement(*r["judgement"]), None) for r in rows}
+            replies = {r["key"]: (Reply(r["text"], r["declined"]), Judgement(*r["judgement"])) for r in rows}
         except (ValueError, KeyError, TypeError) as exc:
             raise ValueError(f"{path} is not a recording of drafts: {exc}") from exc
         return cls(replies)
@@ -73,7 +74,7 @@ class Recording:
         """Written whole to a temporary file first, so that an interrupted save leaves the old recording."""
         rows = [
             {"key": k, "text": reply.text, "declined": reply.declined, "judgement": list(judged)}
-            for k, (reply, judged, _) in self.replies.items()
+            for k, (reply, judged) in self.replies.items()
         ]
         temporary = path.with_name(path.name + ".tmp")
         temporary.write_text(json.dumps(rows, ensure_ascii=False, indent=0), encoding="utf-8")
@@ -93,18 +94,18 @@ def replaying(recording: Recording, ask_model: bool = True) -> Iterator[Recordin
         key = prompt_key(messages, judges)
         if key in recording.replies:
             recording.replayed += 1
-            reply, judged, failure = recording.replies[key]
+            reply, judged = recording.replies[key]
             if on_token and reply.text:
                 on_token(reply.text)
-            return reply, judged, failure
+            return reply, judged, None
         if not ask_model:
             recording.missed += 1
             return Reply("", False), Judgement(), None
         recording.asked += 1
-        generated = real(pipeline, messages, judges, on_token)
-        if generated[2] is None:
-            recording.replies[key] = generated
-        return generated
+        reply, judged, failure = real(pipeline, messages, judges, on_token)
+        if failure is None:
+            recording.replies[key] = (reply, judged)
+        return reply, judged, failure
 
     Pipeline._generate = generate  # type: ignore[method-assign]
     try:
