@@ -43,6 +43,9 @@ class ItemResult(BaseModel):
         description="ids of the sentences the model's own sentences were aligned to, verified or not",
     )
     notice: str | None = Field(None, description="why the answer was not written as usual: the model was unavailable")
+    unmentioned: list[str] = Field(
+        default_factory=list, description="the question's names the documents never mention, which its draft needed"
+    )
 
 
 def unsupported_share(answer: str, cited_texts: Iterable[str]) -> float:

@@ -151,6 +151,7 @@ class Evaluator:
             min_cited=item.min_cited,
             notice=answer.notice,
             drafted=answer.drafted,
+            unmentioned=answer.unmentioned,
         )
 
 

@@ -90,3 +90,8 @@ class Answer(BaseModel):
     )
     declined: bool = Field(False, description="the model replied that the documents do not answer the question")
     notice: str | None = Field(None, description="why the answer is not what it would normally be, e.g. no model")
+    unmentioned: list[str] = Field(
+        default_factory=list,
+        description="names the question uses that the documents never mention, as it writes them, when the model's "
+        "answer needed them and so could not be shown: the answer quotes the closest sentences instead",
+    )

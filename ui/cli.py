@@ -36,6 +36,7 @@ def _ingest(args: argparse.Namespace, settings: Settings) -> int:
 def _ask(args: argparse.Namespace, settings: Settings) -> int:
     from ingest.sync import ingest_default
     from rag.answer import InvalidQuestion
+    from rag.answer.compose import unmentioned_note
     from rag.service import load_pipeline, open_store
 
     store = open_store(settings)
@@ -48,8 +49,11 @@ def _ask(args: argparse.Namespace, settings: Settings) -> int:
         print(f"alliance-qa ask: {exc}", file=sys.stderr)
         return 2
     if args.json:
-        print(json.dumps(answer.model_dump(include={"answer", "refused", "citations", "timings_ms"}), indent=2))
+        shown = {"answer", "refused", "citations", "unmentioned", "timings_ms"}
+        print(json.dumps(answer.model_dump(include=shown), indent=2))
         return 0
+    if note := unmentioned_note(answer):
+        print(note)
     print(answer.answer)
     for n, c in enumerate(answer.citations, 1):
         page = f" (page {c.page})" if c.page is not None else ""

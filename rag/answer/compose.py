@@ -48,6 +48,15 @@ def compose(claims: list[Claim], scores: dict[str, float], dropped: list[str], m
     )
 
 
+def unmentioned_note(answer: Answer) -> str | None:
+    """The line that says why an answer quotes the sources instead of the model's draft, when the draft needed names
+    from the question that the documents never mention (``Answer.unmentioned``); None otherwise."""
+    if not answer.unmentioned:
+        return None
+    named = ", ".join(f"“{name}”" for name in answer.unmentioned)
+    return f"The documents never mention {named}: the sentences closest to the question are quoted instead."
+
+
 def with_code(claims: list[Claim], following: Callable[[Sentence], Sentence | None]) -> list[Claim]:
     """Each cited sentence that introduces a code block ("Install it with pip:") brings that block along, cited
     with the same support: the command is what the reader came for."""

@@ -10,7 +10,7 @@ import numpy as np
 from langchain_core.embeddings import Embeddings
 
 from rag.text.sentences import split_sentences
-from rag.text.words import content_words, counts, literals, names, numbers
+from rag.text.words import content_words, counts, literals, names, numbers, stem, words
 from rag.types import Sentence
 
 _ONE_MARKER = r"\[\s*\d+(?:\s*[,;]\s*\d+)*\s*\]"
@@ -33,6 +33,7 @@ class Claim:
     supported: bool = True
     foreign: frozenset[str] = frozenset()
     copied: tuple[Sentence, ...] = ()
+    unmentioned: frozenset[str] = frozenset()
 
 
 def strip_markers(text: str) -> str:
@@ -167,6 +168,7 @@ def ground(
     min_support: float,
     min_coverage: float = 0.8,
     given: Set[str] = frozenset(),
+    unmentioned: Set[str] = frozenset(),
 ) -> list[Claim]:
     """Align each answer sentence to its best sources; returns every claim, in order, marked supported or not.
 
@@ -174,7 +176,11 @@ def ground(
     or a name that its sources lack. A claim is kept when its support reaches ``min_support`` and at least
     ``min_coverage`` of its content words appear in the sentences it cites. ``given`` are the names the claim may
     take from the question without a source (the question's subject, which the documents mention): "The Acme
-    merger is driven by…" may cite "This merger is driven by…".
+    merger is driven by…" may cite "This merger is driven by…". ``unmentioned`` are the question's names that the
+    documents never mention: a claim repeating one fails, since it may name something else than its sources do
+    ("South Korea fits into the alliance as one of the ASEAN countries"), but is scored as if they held it, so that
+    one that fails for it alone counts as narrowly missed and its sources are quoted: for "Why court Southeast
+    Asian nations?", the sentence about the ASEAN countries that its draft restated.
     """
     texts = claims_of(answer)
     if not texts or not candidates:
@@ -188,10 +194,10 @@ def ground(
     claims: list[Claim] = []
     said: set[str] = set()
     for text, row in zip(texts, cosines):
-        words = content_words(text)
-        if words and len(words - said) / len(words) < 0.3:
+        content = content_words(text)
+        if content and len(content - said) / len(content) < 0.3:
             continue  # the model repeating itself adds nothing
-        said |= words
+        said |= content
         scored = []
         for source, cosine in zip(candidates, row):
             similarity = max(0.0, float(cosine))
@@ -214,9 +220,11 @@ def ground(
         for literal in literals(_CODE_SPAN.sub(" ", text)):  # so is a file name or path, by the same rule
             _cited_where_written(chosen, [s for _, _, s in scored if holds(s.text, literal)])
         cited = [s.text for s in chosen]
-        covered = coverage(text, cited, given)
-        missing = foreign(text, cited, given)
-        support = 0.0 if missing else 0.5 * best_similarity + 0.5 * covered
+        opening = {stem(w) for w in words(text)[:1] if w[:1].isupper()}  # names() skips a claim's first word
+        missing = foreign(text, cited, given) | (opening & unmentioned)
+        borrowed = missing & unmentioned
+        covered = coverage(text, cited, given | borrowed)
+        support = 0.0 if missing - borrowed else 0.5 * best_similarity + 0.5 * covered
         per_source = tuple(round(next(sc for sc, _, s in scored if s is c), 4) for c in chosen)
         claims.append(
             Claim(
@@ -224,8 +232,9 @@ def ground(
                 sources=tuple(chosen),
                 support=round(support, 4),
                 source_support=per_source,
-                supported=support >= min_support and covered >= min_coverage,
+                supported=not borrowed and support >= min_support and covered >= min_coverage,
                 foreign=missing,
+                unmentioned=borrowed,
                 copied=tuple(copied),
             )
         )

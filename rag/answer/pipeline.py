@@ -30,7 +30,9 @@ from rag.answer.prompt import (
     rewrite_messages,
 )
 from rag.answer.select import (
+    as_written,
     lead_decides,
+    lead_of,
     narrowly_missed,
     near_question,
     off_topic_dropped,
@@ -42,7 +44,7 @@ from rag.retrieval.retrieve import diversify, embed_queries, retrieval_query, re
 from rag.settings import Settings
 from rag.store.chroma import Store
 from rag.store.texts import kept_text
-from rag.text.words import numbers, stem, words
+from rag.text.words import names, numbers, stem, words
 from rag.types import Answer, ScoredSentence, Sentence, Turn
 
 log = logging.getLogger(__name__)
@@ -152,6 +154,7 @@ class Pipeline:
             self.settings.support_threshold,
             self.settings.support_coverage,
             given=given,
+            unmentioned=names(question) - vocabulary,
         )
         drafted = list(dict.fromkeys(s.id for c in claims for s in c.sources))
         near = near_question(per_query, self.settings.relevance_margin)
@@ -173,6 +176,8 @@ class Pipeline:
         answer = compose(claims, similarity, dropped, mode)
         answer.answerable, answer.on_point, answer.declined = answerable, judged.on_point, declined
         answer.drafted = drafted
+        if mode == "extractive" and (lead := lead_of(checked)) is not None:  # say why the draft could not be shown
+            answer.unmentioned = as_written(question, lead.unmentioned)
         problem = failure or (self.llm_problem if self.chat_model is None else None)
         if problem:
             answer.notice = f"the language model is unavailable ({problem}): this answer quotes the sources"

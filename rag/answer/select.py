@@ -15,7 +15,7 @@ from dataclasses import replace
 import numpy as np
 
 from rag.answer.grounding import Claim, holds, quotes
-from rag.text.words import NUMBER_WORDS, is_literal, literals, stem, words
+from rag.text.words import NUMBER_WORDS, STOP_WORDS, is_literal, literals, stem, words
 from rag.types import ScoredSentence, Sentence
 
 
@@ -80,6 +80,26 @@ def narrowly_missed(claims: list[Claim], near: Callable[[Claim], bool], min_supp
     if lead is None or lead.supported or lead.support < min_support or not near(lead):
         return ()
     return lead.sources
+
+
+def as_written(question: str, stems: Set[str]) -> list[str]:
+    """The question's names that hold one of ``stems``, as it writes them: each run of capitalised words with one
+    among them ("South Korea" from "How does South Korea fit in?"), without a possessive's "'s"."""
+    found: list[str] = []
+    run: list[str] = []
+    for token in [*question.split(), ""]:
+        word = re.sub(r"['’]s$", "", token.strip(_PUNCTUATION))
+        if word[:1].isupper() and word.lower() not in STOP_WORDS:
+            run.append(word)
+            if token == token.rstrip(_PUNCTUATION):
+                continue  # a comma or a question mark ends the name
+        if any(stem(part) in stems for w in run for part in words(w)):
+            found.append(" ".join(run))
+        run = []
+    return list(dict.fromkeys(found))
+
+
+_PUNCTUATION = "\"'“”‘’,;:.!?()"
 
 
 def unknown_facts(claims: list[Claim], question: str, vocabulary: Set[str], text: str) -> list[str]:

@@ -84,9 +84,21 @@ def test_a_draft_restating_a_name_the_question_gives_is_not_refused_for_it(pipel
     scripted.enqueue("They court Southeast Asian nations to counterbalance China's ambitions. [21]")
     answer = pipeline.answer("Why do Japan and the US court Southeast Asian nations?")
     assert not answer.refused and answer.mode == "extractive"  # the draft's own wording still is not verified
+    # The sentence it restated is quoted, and the answer says which name it could not be verified for.
+    assert [c.text for c in answer.citations] == [next(s for s in ESSAY_SENTENCES if "ASEAN" in s)]
+    assert answer.unmentioned == ["Southeast Asian"]
     scripted.enqueue("They court Southeast Asian nations to counterbalance China's ambitions. [21]")
     invented = pipeline.answer("Why do Japan and the US court ASEAN countries?")
     assert invented.refused and "Southeast" in invented.answer  # here the model brought the name in itself
+    assert invented.unmentioned == []
+
+
+def test_a_draft_opening_with_a_name_the_documents_never_mention_quotes_its_source_and_says_so(pipeline, scripted):
+    asean = next(s for s in ESSAY_SENTENCES if "ASEAN" in s)
+    scripted.enqueue("Vietnam is among the ASEAN countries that Japan and the US see as crucial partners. [21]")
+    answer = pipeline.answer("What role does Vietnam play for Japan and the US?")
+    assert answer.mode == "extractive" and answer.citations[0].text == asean
+    assert answer.unmentioned == ["Vietnam"] and "Vietnam" not in answer.answer
 
 
 def test_names_from_the_question_may_restate_its_subject(pipeline, scripted):

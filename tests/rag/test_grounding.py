@@ -5,7 +5,7 @@ from __future__ import annotations
 from rag.answer import Pipeline
 from rag.answer.compose import extractive_claims, with_code
 from rag.answer.grounding import Claim, claims_of, coverage, foreign, ground, strip_markers
-from rag.answer.select import narrowly_missed, near_question, unknown_facts
+from rag.answer.select import as_written, narrowly_missed, near_question, unknown_facts
 from rag.retrieval.retrieve import diversify, with_context
 from rag.store.embeddings import HashEmbeddings
 from rag.store.keyword import KeywordIndex
@@ -18,11 +18,31 @@ def sentence(i: int, text: str) -> Sentence:
     return Sentence(id=f"s{i}", source="doc.txt", text=text, start=i * 10, end=i * 10 + 5, index=i)
 
 
-def grounded(draft: str, candidates: list[Sentence], min_support: float = 0.3) -> list[Claim]:
+def grounded(
+    draft: str, candidates: list[Sentence], min_support: float = 0.3, unmentioned: frozenset[str] = frozenset()
+) -> list[Claim]:
     """The draft's claims grounded on the candidates, embedded by the hashing fake."""
     embeddings = HashEmbeddings()
     vectors = dict(zip([s.id for s in candidates], embeddings.embed_documents([s.text for s in candidates])))
-    return ground(draft, candidates, embeddings, vectors, min_support=min_support)
+    return ground(draft, candidates, embeddings, vectors, min_support=min_support, unmentioned=unmentioned)
+
+
+def test_names_the_documents_never_mention_are_given_as_the_question_writes_them():
+    assert as_written("Does South Korea, Japan or India's navy matter?", {"korea", "india"}) == ["South Korea", "India"]
+    assert as_written("What does pipenv’s Pipfile.lock add?", {"pipfile", "lock"}) == ["Pipfile.lock"]
+    assert as_written("What does Japan add?", {"korea"}) == []
+
+
+def test_a_claim_repeating_a_name_only_the_question_gives_fails_but_keeps_its_support():
+    asean = sentence(0, "They court the ASEAN countries to counterbalance China's ambitions.")
+    draft = "They court the Southeast countries to counterbalance China's ambitions."
+    (plain,) = grounded(draft, [asean])
+    (claim,) = grounded(draft, [asean], unmentioned={"southeast"})
+    assert plain.support == 0 and plain.foreign == {"southeast"} and not plain.supported
+    assert claim.support > 0.5 and claim.unmentioned == {"southeast"} and not claim.supported
+    assert narrowly_missed([claim], lambda c: True, 0.5) == (asean,)  # so its source is what the fallback quotes
+    (invented,) = grounded(draft.replace("ambitions", "ambitions in Canberra"), [asean], unmentioned={"southeast"})
+    assert invented.support == 0 and invented.unmentioned == {"southeast"}  # another unknown name still sinks it
 
 
 def test_lenient_mode_keeps_unsupported_sentences_marked(essay_store, essay_settings, scripted):

@@ -103,6 +103,14 @@ def test_cited_answer_lists_each_citation_with_marker_id_source_location_and_sco
     assert render_answer(answer) == "First [1] second [2]"
 
 
+def test_an_answer_quoting_for_a_name_the_documents_never_mention_says_so_first():
+    answer = Answer(answer="Nearest. [1]", refused=False, mode="extractive", unmentioned=["South <Korea>"])
+    note = (
+        "The documents never mention “South &lt;Korea&gt;”: the sentences closest to the question are quoted instead."
+    )
+    assert render_answer(answer) == f"*{note}*\n\nNearest. [1]"
+
+
 def test_refusal_shows_suggestions_labelled_not_citations():
     answer = Answer(
         answer="The document doesn't cover this.",

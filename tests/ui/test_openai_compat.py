@@ -43,6 +43,17 @@ def test_completion_carries_citations_in_text_and_as_data(client, scripted):
     assert completion.usage is None  # no made-up token counts: the answer is several model calls, or none
 
 
+def test_an_answer_quoting_for_a_name_the_documents_never_mention_says_so_in_its_text(client, scripted):
+    scripted.enqueue("They court Southeast Asian nations to counterbalance China's ambitions. [21]")
+    completion = client.chat.completions.create(
+        model="alliance-qa",
+        messages=[{"role": "user", "content": "Why do Japan and the US court Southeast Asian nations?"}],
+    )
+    text = completion.choices[0].message.content
+    assert text.startswith("The documents never mention “Southeast Asian”:") and "ASEAN countries" in text
+    assert completion.model_extra["alliance_qa"]["unmentioned"] == ["Southeast Asian"]
+
+
 def test_streaming_sends_the_grounded_text_only(client, scripted):
     scripted.enqueue(f"{DOMAINS} [1] The alliance was signed by Churchill on the Moon.")
     stream = client.chat.completions.create(

@@ -14,6 +14,7 @@ import gradio as gr
 from ingest.loaders import structured
 from ingest.markup import fence_for, layout_blocks
 from rag.answer import InvalidQuestion
+from rag.answer.compose import unmentioned_note
 from rag.answer.gate import Busy
 from rag.types import Answer, Citation, Turn
 
@@ -41,8 +42,11 @@ def escape_chat(text: object) -> str:
 
 def render_answer(answer: Answer) -> str:
     """The chat bubble for an answer: its text with the [n] markers, escaped for the chat's Markdown; the code
-    blocks it cites, as code; and the notice when the answer is not what it would normally be (no model)."""
+    blocks it cites, as code; and the notices when the answer is not what it would normally be (names the documents
+    never mention, no model)."""
     parts = [escape_chat(answer.answer)]
+    if note := unmentioned_note(answer):
+        parts.insert(0, f"*{escape_chat(note)}*")
     parts += [f"[{n}]\n{code_fence(c.text)}" for n, c in enumerate(answer.citations, start=1) if c.code]
     if answer.notice:
         parts.append(f"*{escape_chat(answer.notice)}*")

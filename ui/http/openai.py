@@ -18,6 +18,7 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from rag.answer import InvalidQuestion
+from rag.answer.compose import unmentioned_note
 from rag.errors import NotFound
 from rag.library import Library
 from rag.types import Answer, Turn
@@ -65,14 +66,17 @@ def to_question(messages: list[ChatMessage]) -> tuple[str, list[Turn]]:
 
 
 def message_text(answer: Answer) -> str:
-    """The answer with its markers, then the numbered sources it cites."""
+    """The answer with its markers (after the line saying which of the question's names the documents never
+    mention, when that is why it quotes them), then the numbered sources it cites."""
+    note = unmentioned_note(answer)
+    text = f"{note}\n\n{answer.answer}" if note else answer.answer
     if not answer.citations:
-        return answer.answer
+        return text
     sources = "\n".join(
         f"[{n}] {c.source}:{c.start}-{c.end}{f' (page {c.page})' if c.page is not None else ''} “{c.text}”"
         for n, c in enumerate(answer.citations, start=1)
     )
-    return f"{answer.answer}\n\nSources:\n{sources}"
+    return f"{text}\n\nSources:\n{sources}"
 
 
 def _envelope(kind: str, model: str) -> dict[str, Any]:
