@@ -84,19 +84,23 @@ def narrowly_missed(claims: list[Claim], near: Callable[[Claim], bool], min_supp
 
 def as_written(question: str, stems: Set[str]) -> list[str]:
     """The question's names that hold one of ``stems``, as it writes them: each run of capitalised words with one
-    among them ("South Korea" from "How does South Korea fit in?"), without a possessive's "'s"."""
+    among them ("South Korea" from "How does South Korea fit in?"), without a possessive's "'s" at its end ("the
+    People's Republic", but "Korea" from "Korea's missiles")."""
     found: list[str] = []
     run: list[str] = []
     for token in [*question.split(), ""]:
-        word = re.sub(r"['’]s$", "", token.strip(_PUNCTUATION))
+        word = token.strip(_PUNCTUATION)
         if word[:1].isupper() and word.lower() not in STOP_WORDS:
             run.append(word)
             if token == token.rstrip(_PUNCTUATION):
                 continue  # a comma or a question mark ends the name
         if any(stem(part) in stems for w in run for part in words(w)):
-            found.append(" ".join(run))
+            found.append(_POSSESSIVE.sub("", " ".join(run)))
         run = []
     return list(dict.fromkeys(found))
+
+
+_POSSESSIVE = re.compile(r"['’]s$")
 
 
 _PUNCTUATION = "\"'“”‘’,;:.!?()"

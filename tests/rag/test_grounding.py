@@ -30,6 +30,7 @@ def grounded(
 def test_names_the_documents_never_mention_are_given_as_the_question_writes_them():
     assert as_written("Does South Korea, Japan or India's navy matter?", {"korea", "india"}) == ["South Korea", "India"]
     assert as_written("What does pipenv’s Pipfile.lock add?", {"pipfile", "lock"}) == ["Pipfile.lock"]
+    assert as_written("How do they deal with the People's Republic?", {"republic"}) == ["People's Republic"]
     assert as_written("What does Japan add?", {"korea"}) == []
 
 
