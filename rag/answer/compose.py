@@ -80,7 +80,8 @@ def extractive_claims(
     most: int = 2,
 ) -> list[Claim]:
     """Source sentences themselves, quoted: the code blocks the model's unverified sentences copied exactly; else
-    the sentences its first sentence ``answered`` from (all it was aligned to: one, or two it ran together), when
+    the sentences its first sentence ``answered`` from (all it was aligned to: one, or two it ran together, in the
+    order they are written), when
     that one failed only narrowly, and those they were drawn from (each one's best aligned source) where retrieval
     ranked them among the ``relevant`` sentences too, in the draft's order; else the best-ranked retrieved sentence.
     A draft that failed verification is weak evidence on its own: a loose paraphrase aligns best to any short
@@ -91,6 +92,7 @@ def extractive_claims(
         sources = list(copied.values())
     elif answered:  # with the drawn sentences, else with retrieval's best: two signals, not one
         known = {s.id for s in answered}
+        answered = tuple(sorted(answered, key=lambda s: (s.source, s.index)))  # read as they were written
         sources = [*answered, *(s for s in (list(drawn.values()) or [hits[0].sentence]) if s.id not in known)]
     else:
         sources = list(drawn.values()) or [hits[0].sentence]

@@ -196,7 +196,8 @@ def test_the_fallback_quotes_first_the_sentence_a_narrowly_failed_answer_came_fr
     assert quoted({"s1"}, (name,)) == ["s0", "s1"]
     assert quoted(set(), (name,)) == ["s0", "s2"]  # nothing drawn that retrieval marked: retrieval's best joins it
     assert quoted({"s1"}, ()) == ["s1"] and quoted(set(), ()) == ["s2"]
-    assert quoted({"s1"}, (name, other)) == ["s0", "s2"]  # an answer drawn from two sentences quotes both
+    assert quoted({"s1"}, (name, other)) == ["s0", "s2"]  # an answer drawn from two sentences quotes both,
+    assert quoted({"s1"}, (other, name)) == ["s0", "s2"]  # in the order they were written
 
 
 def test_a_narrowly_failed_answer_that_ran_two_sentences_together_is_answered_by_quoting_both():
