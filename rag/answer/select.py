@@ -82,6 +82,10 @@ def narrowly_missed(claims: list[Claim], near: Callable[[Claim], bool], min_supp
     return lead.sources
 
 
+_PUNCTUATION = "\"'“”‘’,;:.!?()"
+_POSSESSIVE = re.compile(r"['’]s$")
+
+
 def as_written(question: str, stems: Set[str]) -> list[str]:
     """The question's names that hold one of ``stems``, as it writes them: each run of capitalised words with one
     among them ("South Korea" from "How does South Korea fit in?"), without a possessive's "'s" at its end ("the
@@ -98,12 +102,6 @@ def as_written(question: str, stems: Set[str]) -> list[str]:
             found.append(_POSSESSIVE.sub("", " ".join(run)))
         run = []
     return list(dict.fromkeys(found))
-
-
-_POSSESSIVE = re.compile(r"['’]s$")
-
-
-_PUNCTUATION = "\"'“”‘’,;:.!?()"
 
 
 def unknown_facts(claims: list[Claim], question: str, vocabulary: Set[str], text: str) -> list[str]:
