@@ -177,10 +177,10 @@ def ground(
     ``min_coverage`` of its content words appear in the sentences it cites. ``given`` are the names the claim may
     take from the question without a source (the question's subject, which the documents mention): "The Acme
     merger is driven by…" may cite "This merger is driven by…". ``unmentioned`` are the question's names that the
-    documents never mention: a claim repeating one fails, since it may name something else than its sources do
-    ("South Korea fits into the alliance as one of the ASEAN countries"), but is scored as if they held it, so that
-    one that fails for it alone counts as narrowly missed and its sources are quoted: for "Why court Southeast
-    Asian nations?", the sentence about the ASEAN countries that its draft restated.
+    documents never mention: a claim repeating one fails, since it may set that name where its sources name another
+    thing ("Globex is one of the firm's suppliers", over a sentence listing suppliers without it), but is scored as
+    if they held it, so that one that fails for it alone counts as narrowly missed and its sources are quoted: the
+    sentence its draft restated.
     """
     texts = claims_of(answer)
     if not texts or not candidates:

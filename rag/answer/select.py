@@ -88,8 +88,8 @@ _POSSESSIVE = re.compile(r"['’]s$")
 
 def as_written(question: str, stems: Set[str]) -> list[str]:
     """The question's names that hold one of ``stems``, as it writes them: each run of capitalised words with one
-    among them ("South Korea" from "How does South Korea fit in?"), without a possessive's "'s" at its end ("the
-    People's Republic", but "Korea" from "Korea's missiles")."""
+    among them ("Globex Corp" from "How does Globex Corp fit in?"), without a possessive's "'s" at its end ("the
+    Board's Chair", but "Globex" from "Globex's products")."""
     found: list[str] = []
     run: list[str] = []
     for token in [*question.split(), ""]:
