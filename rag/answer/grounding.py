@@ -115,11 +115,11 @@ def _unit_rows(vectors: list[list[float]], dimensions: int) -> np.ndarray:
 def coverage(claim: str, sources: list[str], given: Set[str] = frozenset()) -> float:
     """Share of the claim's content words found in the sources or among the ``given`` words (1.0 for a claim with
     none); a count word is found where a source lists that many items (``counts``)."""
-    words = content_words(claim)
-    if not words:
+    content = content_words(claim)
+    if not content:
         return 1.0
     pool = set().union(*(content_words(s) | counts(s) for s in sources)) if sources else set()
-    return len(words & (pool | given)) / len(words)
+    return len(content & (pool | given)) / len(content)
 
 
 def quotes(text: str, code: str) -> bool:
