@@ -78,16 +78,21 @@ def extractive_claims(
     relevant: set[str],
     answered: tuple[Sentence, ...] = (),
     most: int = 2,
+    min_support: float = 0.0,
 ) -> list[Claim]:
     """Source sentences themselves, quoted: the code blocks the model's unverified sentences copied exactly; else
     the sentences its first sentence ``answered`` from (all it was aligned to: one, or two it ran together, in the
     order they are written), when that one failed only narrowly, and those they were drawn from (each one's best
-    aligned source) where retrieval ranked them among the ``relevant`` sentences too, in the draft's order; else the
-    best-ranked retrieved sentence.
+    aligned source, when it aligns at ``min_support`` or better) where retrieval ranked them among the ``relevant``
+    sentences too, in the draft's order; else the best-ranked retrieved sentence.
     A draft that failed verification is weak evidence on its own: a loose paraphrase aligns best to any short
     sentence that shares its subject. Code copied exactly is not loose: it names its block."""
     copied = {s.id: s for c in drafted for s in c.copied}
-    drawn = {c.sources[0].id: c.sources[0] for c in drafted if c.sources and c.sources[0].id in relevant}
+    drawn = {
+        c.sources[0].id: c.sources[0]
+        for c in drafted
+        if c.sources and c.sources[0].id in relevant and c.source_support[0] >= min_support
+    }
     if copied:
         sources = list(copied.values())
     elif answered:  # with the drawn sentences, else with retrieval's best: two signals, not one

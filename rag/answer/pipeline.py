@@ -170,7 +170,11 @@ class Pipeline:
             claims = [c for c in claims if c.supported]
         mode = "generated"
         if not any(c.supported for c in claims):
-            claims, mode = extractive_claims(checked, hits, {h.sentence.id for h in chosen}, answered), "extractive"
+            relevant = {h.sentence.id for h in chosen}
+            # A claim was drawn from its best source only when it aligns to it at half the support it needs to be shown.
+            drawn = self.settings.support_threshold / 2
+            claims = extractive_claims(checked, hits, relevant, answered, min_support=drawn)
+            mode = "extractive"
         timings["ground"] = _ms(step)
         claims = with_code(claims, self.store.keywords().following)
         answer = compose(claims, similarity, dropped, mode)

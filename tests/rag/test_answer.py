@@ -359,6 +359,14 @@ def test_extractive_fallback_ignores_a_draft_drawn_from_a_sentence_retrieval_did
     assert answer.mode == "extractive" and [c.text for c in answer.citations] == [DOMAINS]
 
 
+def test_extractive_fallback_ignores_a_sentence_a_failed_draft_barely_aligns_to(pipeline, scripted):
+    # The vague draft shares a word or two with a sentence retrieval marked, "In recent years, this partnership
+    # has intensified…": it was not drawn from there, and quoting it answers nothing.
+    scripted.enqueue("They collaborate in many things. The partners also like weather forecasts and future concerns.")
+    answer = pipeline.answer("Which new domains do Japan and the US collaborate in?")
+    assert answer.mode == "extractive" and [c.text for c in answer.citations] == [DOMAINS]
+
+
 def test_support_coverage_sets_how_much_of_a_sentence_its_sources_must_contain(pipeline, scripted):
     # Seven of the draft's nine content words are in the hurdles sentence (0.78).
     draft = "Domestic pressures, economic dependencies and differing priorities sometimes create hurdles."

@@ -200,6 +200,24 @@ def test_the_fallback_quotes_first_the_sentence_a_narrowly_failed_answer_came_fr
     assert quoted({"s1"}, (other, name)) == ["s0", "s2"]  # in the order they were written
 
 
+def test_the_fallback_does_not_quote_a_sentence_a_failed_claim_barely_aligns_to():
+    # "It lists the versions…" shares only a word or two with "For more information, see the manual.": it was not
+    # drawn from there, even though retrieval marked that sentence, and quoting it answers nothing.
+    lock, manual, best = (sentence(i, t) for i, t in enumerate(("A lock file is made.", "See the manual.", "Pins.")))
+    failed = [
+        Claim(text="It lists the versions.", sources=(manual,), support=0.16, source_support=(0.16,), supported=False),
+        Claim(text="A lock file is made.", sources=(lock,), support=0.6, source_support=(0.6,), supported=False),
+    ]
+    hits = [ScoredSentence(sentence=best, score=0.6)]
+
+    def quoted(min_support: float) -> list[str]:
+        return [c.sources[0].id for c in extractive_claims(failed, hits, {"s0", "s1"}, min_support=min_support)]
+
+    assert quoted(0.25) == ["s0"]
+    assert quoted(0.0) == ["s1", "s0"]
+    assert quoted(0.7) == ["s2"]  # nothing drawn: retrieval's best
+
+
 def test_a_narrowly_failed_answer_that_ran_two_sentences_together_is_answered_by_quoting_both():
     names_file = sentence(0, "A common convention is to put this list in a requirements.txt file:")
     runs_it = Sentence(id="c1", source="doc.txt", text="(env) $ python -m pip install -r requirements.txt", start=10,
