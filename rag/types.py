@@ -25,11 +25,13 @@ class Sentence(BaseModel):
 
 
 class ScoredSentence(BaseModel):
-    """A retrieved sentence: ``score`` is its cosine similarity to the query, ``rank`` its fused ranking score."""
+    """A retrieved sentence: ``score`` is its cosine similarity to the query, ``rank`` its fused ranking score,
+    ``leads`` whether one of the rankings fused (dense or keyword, for any query) ranked it first."""
 
     sentence: Sentence
     score: float
     rank: float = 0.0
+    leads: bool = False
 
 
 class Citation(BaseModel):

@@ -72,8 +72,12 @@ def retrieve(
         best = (np.asarray(list(missing.values())) @ np.asarray(vectors).T).max(axis=1)
         similarity.update(zip(missing, best.tolist()))
     ranked_ids = sorted(fused, key=lambda i: (-fused[i], -similarity.get(i, 0.0)))
-    ranked_ids = with_each_first(ranked_ids, [ranked[0].id for _, ranked in rankings if ranked], k)
-    return [ScoredSentence(sentence=found[i], score=similarity.get(i, 0.0), rank=fused[i]) for i in ranked_ids]
+    firsts = [ranked[0].id for _, ranked in rankings if ranked]
+    ranked_ids = with_each_first(ranked_ids, firsts, k)
+    return [
+        ScoredSentence(sentence=found[i], score=similarity.get(i, 0.0), rank=fused[i], leads=i in firsts)
+        for i in ranked_ids
+    ]
 
 
 def with_each_first(ranked_ids: list[str], firsts: list[str], k: int) -> list[str]:
@@ -89,14 +93,17 @@ def with_each_first(ranked_ids: list[str], firsts: list[str], k: int) -> list[st
 
 
 def diversify(hits: list[ScoredSentence], vectors: dict[str, list[float]], k: int, lam: float) -> list[ScoredSentence]:
-    """Maximal marginal relevance: pick ``k`` hits, trading relevance (cosine) against likeness to those picked."""
+    """The ``k`` hits marked for the model: the first, and each ranking's first (``ScoredSentence.leads``), then by
+    maximal marginal relevance, trading relevance (cosine) against likeness to those picked. Relevance by cosine
+    alone would drop the sentence that shares the question's words but not its phrasing, which BM25 ranked first
+    ("check whether Cargo is installed by entering…" for "How do I check whether Cargo is installed?")."""
     if not hits or any(h.sentence.id not in vectors for h in hits):
         return hits[:k]  # without every vector, keep retrieval's order
     matrix = np.asarray([vectors[h.sentence.id] for h in hits])
     likeness = matrix @ matrix.T
     relevance = np.asarray([h.score for h in hits])
-    chosen = [0]
-    closest = likeness[0].copy()  # each hit's greatest likeness to any chosen one
+    chosen = [0, *(n for n, h in enumerate(hits) if h.leads and n)][:k]
+    closest = likeness[chosen].max(axis=0)  # each hit's greatest likeness to any chosen one
     while len(chosen) < min(k, len(hits)):
         value = lam * relevance - (1 - lam) * closest
         value[chosen] = -np.inf

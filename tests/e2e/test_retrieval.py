@@ -21,6 +21,14 @@ def test_question_retrieves_the_sentence_that_answers_it(real_essay_store, essay
     assert hits == sorted(hits, key=lambda h: h.rank, reverse=True)
 
 
+def test_each_rankings_first_is_flagged_as_leading(real_essay_store, essay_settings):
+    question = "Which new areas do Japan and the US work on together?"
+    hits = Pipeline(real_essay_store, None, essay_settings).retrieve(question)
+    dense = real_essay_store.search(real_essay_store.embeddings.embed_query(question), 1)[0].sentence
+    keyword = real_essay_store.keywords().search(question, 1)[0][0]
+    assert {h.sentence.id for h in hits if h.leads} == {dense.id, keyword.id}
+
+
 def test_derived_levels_refuse_off_topic_probes_and_pass_the_essays_own_questions(real_essay_store):
     """With the real embeddings the two probe sets separate: the level lies between them."""
     levels = derive_levels(real_essay_store)

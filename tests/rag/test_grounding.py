@@ -80,6 +80,22 @@ def test_diversify_skips_a_near_duplicate():
     assert [h.sentence.id for h in diversify(hits, vectors, 2, 1.0)] == ["s0", "s1"]
 
 
+def test_diversify_marks_each_rankings_first_whatever_its_cosine():
+    # s3 is BM25's first: it shares the question's words, though its embedding is the least like the question's.
+    a, b, c, d = (sentence(i, t) for i, t in enumerate("abcd"))
+    hits = [
+        ScoredSentence(sentence=a, score=0.7, leads=True),
+        ScoredSentence(sentence=b, score=0.72),
+        ScoredSentence(sentence=c, score=0.6),
+        ScoredSentence(sentence=d, score=0.5, leads=True),
+    ]
+    vectors = {"s0": [1.0, 0.0], "s1": [0.0, 1.0], "s2": [0.6, 0.8], "s3": [0.8, 0.6]}
+    assert [h.sentence.id for h in diversify(hits, vectors, 3, 0.7)] == ["s0", "s3", "s1"]
+    assert [h.sentence.id for h in diversify(hits, vectors, 1, 0.7)] == ["s0"]  # retrieval's first comes first
+    unled = [h.model_copy(update={"leads": False}) for h in hits]
+    assert "s3" not in [h.sentence.id for h in diversify(unled, vectors, 3, 0.7)]
+
+
 def test_a_sentence_that_leans_back_brings_the_one_before():
     first, second, third = sentence(0, "China grew."), sentence(1, "This worried Japan."), sentence(2, "Trade rose.")
     index = KeywordIndex([first, second, third])
