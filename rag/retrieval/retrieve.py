@@ -95,8 +95,9 @@ def with_each_first(ranked_ids: list[str], firsts: list[str], k: int) -> list[st
 def diversify(hits: list[ScoredSentence], vectors: dict[str, list[float]], k: int, lam: float) -> list[ScoredSentence]:
     """The ``k`` hits marked for the model: the first, and each ranking's first (``ScoredSentence.leads``), then by
     maximal marginal relevance, trading relevance (cosine) against likeness to those picked. Relevance by cosine
-    alone would drop the sentence that shares the question's words but not its phrasing, which BM25 ranked first
-    ("check whether Cargo is installed by entering…" for "How do I check whether Cargo is installed?")."""
+    alone drops the sentence BM25 ranked first for holding the question's own words, when its embedding is less like
+    the question's than others' ("check whether Cargo is installed by entering…" for "How do I check whether Cargo
+    is installed?")."""
     if not hits or any(h.sentence.id not in vectors for h in hits):
         return hits[:k]  # without every vector, keep retrieval's order
     matrix = np.asarray([vectors[h.sentence.id] for h in hits])
