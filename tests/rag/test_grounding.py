@@ -217,8 +217,8 @@ def test_the_fallback_quotes_first_the_sentence_a_narrowly_failed_answer_came_fr
 
 
 def test_the_fallback_does_not_quote_a_sentence_a_failed_claim_barely_aligns_to():
-    # "It lists the versions…" shares only a word or two with "For more information, see the manual.": it was not
-    # drawn from there, even though retrieval marked that sentence, and quoting it answers nothing.
+    # "It lists the versions." aligns to "See the manual." at 0.16 only: it was not drawn from there, even though
+    # retrieval marked that sentence, and quoting it answers nothing.
     lock, manual, best = (sentence(i, t) for i, t in enumerate(("A lock file is made.", "See the manual.", "Pins.")))
     failed = [
         Claim(text="It lists the versions.", sources=(manual,), support=0.16, source_support=(0.16,), supported=False),
