@@ -198,12 +198,14 @@ def test_a_failed_draft_that_copied_one_code_block_exactly_quotes_that_block():
     assert fallback("To get exactly that release, use `python -m pip install` right away.") == ["s0"]
 
 
+def failed_claim(text: str, source: Sentence, support: float) -> Claim:
+    """A claim that failed verification, aligned to ``source`` alone at ``support``."""
+    return Claim(text=text, sources=(source,), support=support, source_support=(support,), supported=False)
+
+
 def test_the_fallback_quotes_first_the_sentence_a_narrowly_failed_answer_came_from():
     name, hidden, other = (sentence(i, t) for i, t in enumerate(("A usual name is .venv.", "It stays hidden.", "Pip.")))
-    failed = [
-        Claim(text="The name is .venv.", sources=(name,), support=0.7, source_support=(0.7,), supported=False),
-        Claim(text="It stays hidden.", sources=(hidden,), support=1.0, source_support=(1.0,), supported=False),
-    ]
+    failed = [failed_claim("The name is .venv.", name, 0.7), failed_claim("It stays hidden.", hidden, 1.0)]
     hits = [ScoredSentence(sentence=other, score=0.6)]
 
     def quoted(relevant: set[str], answered: tuple[Sentence, ...]) -> list[str]:
@@ -220,10 +222,7 @@ def test_the_fallback_does_not_quote_a_sentence_a_failed_claim_barely_aligns_to(
     # "It lists the versions." aligns to "See the manual." at 0.16 only: it was not drawn from there, even though
     # retrieval marked that sentence, and quoting it answers nothing.
     lock, manual, best = (sentence(i, t) for i, t in enumerate(("A lock file is made.", "See the manual.", "Pins.")))
-    failed = [
-        Claim(text="It lists the versions.", sources=(manual,), support=0.16, source_support=(0.16,), supported=False),
-        Claim(text="A lock file is made.", sources=(lock,), support=0.6, source_support=(0.6,), supported=False),
-    ]
+    failed = [failed_claim("It lists the versions.", manual, 0.16), failed_claim("A lock file is made.", lock, 0.6)]
     hits = [ScoredSentence(sentence=best, score=0.6)]
 
     def quoted(min_support: float) -> list[str]:
