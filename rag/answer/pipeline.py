@@ -172,8 +172,8 @@ class Pipeline:
         if not any(c.supported for c in claims):
             relevant = {h.sentence.id for h in chosen}
             # A claim was drawn from its best source only when it aligns to it at half the support it needs to be shown.
-            drawn = self.settings.support_threshold / 2
-            claims = extractive_claims(checked, hits, relevant, answered, min_support=drawn)
+            min_drawn = self.settings.support_threshold / 2
+            claims = extractive_claims(checked, hits, relevant, answered, min_support=min_drawn)
             mode = "extractive"
         timings["ground"] = _ms(step)
         claims = with_code(claims, self.store.keywords().following)
