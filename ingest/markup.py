@@ -3,7 +3,8 @@
 Both readers write a plain, Markdown-like text (``# heading``, ``- item``, fenced code) that is kept and shown in
 the source view, and the blocks it is made of. Headings are not citable: they become the section path of the
 blocks under them. A code block is one citable unit. Inline HTML, images, badges and link-reference definitions
-are dropped; link text is kept.
+are dropped; link text is kept. A list of nothing but links (a table of contents) is navigation, as HTML's
+``<nav>`` is: it is dropped too.
 """
 
 from __future__ import annotations
@@ -47,6 +48,8 @@ class Layout:
         self._headings: list[tuple[int, str]] = []
         self._lists: list[list[int]] = []  # per open list: [next number] when ordered, [] for bullets
         self._item_first = False
+        self._list_start: tuple[int, int, int] | None = None  # parts, cursor, blocks when an outermost list opened
+        self._links_only = False  # every item of the open outermost list so far is only a link
         self.blocks: list[Block] = []
 
     @property
@@ -63,20 +66,34 @@ class Layout:
         self._write("heading", "#" * level + " ", title)
 
     def open_list(self, ordered: bool, start: int = 1) -> None:
+        if not self._lists:
+            self._list_start = (len(self._parts), self._cursor, len(self.blocks))
+            last = self.blocks[-1] if self.blocks else None
+            introduced = last is not None and last.kind != "heading" and self.text[: last.end].endswith(":")
+            self._links_only = not introduced  # "With it you can:" and a list of links: the list is content
         self._lists.append([start] if ordered else [])
 
     def close_list(self) -> None:
-        if self._lists:
-            self._lists.pop()
+        if not self._lists:
+            return
+        self._lists.pop()
+        if not self._lists and self._list_start is not None:
+            parts, cursor, blocks = self._list_start
+            if self._links_only and len(self.blocks) > blocks:  # navigation: dropped, like HTML's <nav>
+                del self._parts[parts:], self.blocks[blocks:]
+                self._cursor = cursor
+            self._list_start = None
 
     def open_item(self) -> None:
         self._item_first = True
 
-    def paragraph(self, text: str) -> None:
-        """A paragraph: the first one of a list item is the item, with its bullet or number."""
+    def paragraph(self, text: str, link: bool = False) -> None:
+        """A paragraph: the first one of a list item is the item, with its bullet or number. ``link``: the
+        paragraph is nothing but a link's text (or several links')."""
         text = " ".join(text.split())
         if not text:
             return
+        self._links_only = self._links_only and link
         indent = "  " * (len(self._lists) - 1) if self._lists else ""
         if self._lists and self._item_first:
             counter = self._lists[-1]
@@ -90,10 +107,12 @@ class Layout:
 
     def row(self, cells: list[str]) -> None:
         cells = [" ".join(c.split()) for c in cells]
+        self._links_only = False
         if any(cells):
             self._write("row", "| ", " | ".join(cells), " |")
 
     def code(self, code: str) -> None:
+        self._links_only = False
         body = "\n".join(line.rstrip() for line in code.replace("\r\n", "\n").split("\n")).strip("\n")
         fence = fence_for(body)
         self._write("code", f"{fence}\n", body, f"\n{fence}")
@@ -165,7 +184,7 @@ def read_markdown(source: str) -> Layout:
         elif kind == "list_item_open":
             layout.open_item()
         elif kind == "paragraph_open":
-            layout.paragraph(_inline(tokens[i + 1]))
+            layout.paragraph(_inline(tokens[i + 1]), link=_only_links(tokens[i + 1]))
         elif kind in ("fence", "code_block"):
             layout.code(token.content)
         elif kind == "html_block":
@@ -190,6 +209,21 @@ def _inline(token: Token) -> str:
         elif child.type in ("softbreak", "hardbreak"):
             parts.append(" ")
     return "".join(parts).strip()
+
+
+def _only_links(token: Token) -> bool:
+    """Whether an inline token's text is all inside links ("[Setup](setup.html)")."""
+    depth, linked = 0, False
+    for child in token.children or []:
+        if child.type == "link_open":
+            depth += 1
+        elif child.type == "link_close":
+            depth -= 1
+        elif child.type in ("text", "code_inline") and child.content.strip():
+            if not depth:
+                return False
+            linked = True
+    return linked
 
 
 # ---- HTML ----------------------------------------------------------------------------------------------------------
@@ -227,6 +261,8 @@ class _HtmlReader(HTMLParser):
         self._heading = 0
         self._pre = 0
         self._cells: list[str] | None = None
+        self._links = 0  # <a href> elements open
+        self._linked = self._unlinked = False  # text seen inside / outside links since the last block
 
     def read(self, page: str) -> Layout:
         self.feed(page)
@@ -251,6 +287,8 @@ class _HtmlReader(HTMLParser):
             return
         elif tag == "br":
             self._text.append("\n" if self._pre else " ")
+        elif tag == "a" and dict(attrs).get("href"):
+            self._links += 1
         elif tag in _HEADINGS:
             self._flush()
             self._heading = _HEADINGS[tag]
@@ -282,13 +320,14 @@ class _HtmlReader(HTMLParser):
                     pass
         elif self._visible:
             if tag in _HEADINGS and self._heading:
-                self.layout.heading(self._heading, "".join(self._text))
-                self._text, self._heading = [], 0
+                self.layout.heading(self._heading, self._take()[0])
+                self._heading = 0
+            elif tag == "a" and self._links:
+                self._links -= 1
             elif tag == "pre" and self._pre:
                 self._pre -= 1
                 if not self._pre:
-                    self.layout.code("".join(self._text))
-                    self._text = []
+                    self.layout.code(self._take()[0])
             elif tag in ("ul", "ol"):
                 self._flush()
                 self.layout.close_list()
@@ -306,18 +345,27 @@ class _HtmlReader(HTMLParser):
     def handle_data(self, data: str) -> None:
         if self._visible:
             self._text.append(data)
+            if data.strip() and self._links:
+                self._linked = True
+            elif data.strip():
+                self._unlinked = True
 
     def _cell(self) -> None:
-        if self._cells is not None and self._text:
-            self._cells.append("".join(self._text))
-        self._text = []
+        text, _ = self._take()
+        if self._cells is not None and text:
+            self._cells.append(text)
 
     def _flush(self) -> None:
         """Write the text collected since the last block boundary as a paragraph or list item."""
         if self._pre or self._heading or self._cells is not None:
             return
-        text, self._text = "".join(self._text), []
-        self.layout.paragraph(text)
+        self.layout.paragraph(*self._take())
+
+    def _take(self) -> tuple[str, bool]:
+        """The text collected since the last block boundary, and whether it is all link text; then forget it."""
+        text, link = "".join(self._text), self._linked and not self._unlinked
+        self._text, self._linked, self._unlinked = [], False, False
+        return text, link
 
     def close(self) -> None:
         super().close()

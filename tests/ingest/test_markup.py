@@ -93,6 +93,24 @@ def test_list_items_keep_their_continuation_lines_and_markers():
     assert read_markdown("1. one\n2. two\n").text == "1. one\n\n2. two"
 
 
+def test_a_list_of_nothing_but_links_is_navigation_and_dropped():
+    toc = "# Guide\n\n## Contents\n\n- [Setup](setup.html)\n  - [Install](setup.html#i)\n- [`llm chat`](chat.html)\n\n"
+    layout = read_markdown(toc + "## Usage\n\nRun it.\n")
+    assert layout.text == "# Guide\n\n## Contents\n\n## Usage\n\nRun it."
+    assert [(b.kind, layout.text[b.start : b.end]) for b in layout.blocks][-1] == ("text", "Run it.")
+    page = "<h2>Contents</h2><ul><li><a href='s.html'>Setup</a><ul><li><a href='i'>Install</a></li></ul></li></ul>"
+    assert read_html(page + "<p>Run it.</p>").text == "## Contents\n\nRun it."
+
+
+def test_a_list_with_its_own_words_or_a_lead_in_is_content_even_when_it_links():
+    introduced = read_markdown("With it you can:\n\n- [Run prompts](run.html)\n- [Store logs](logs.html)\n")
+    assert introduced.text == "With it you can:\n\n- Run prompts\n\n- Store logs"
+    mixed = read_markdown("## News\n\n- 4th April: [the announcement](a.html)\n- [Setup](setup.html)\n")
+    assert mixed.text == "## News\n\n- 4th April: the announcement\n\n- Setup"
+    html = read_html("<h2>News</h2><ul><li>4th April: <a href='a.html'>the announcement</a></li></ul>")
+    assert html.text == "## News\n\n- 4th April: the announcement"
+
+
 def test_html_reads_only_the_main_part_when_the_page_marks_it():
     page = (
         "<html><body><div class='related' role='navigation'>Previous | Next</div>"
