@@ -37,6 +37,7 @@ from rag.answer.select import (
     near_question,
     off_topic_dropped,
     query_similarity,
+    says_more,
     similarity_of,
     unknown_facts,
 )
@@ -157,7 +158,9 @@ class Pipeline:
             unmentioned=names(question) - vocabulary,
         )
         drafted = list(dict.fromkeys(s.id for c in claims for s in c.sources))
-        near = near_question(per_query, self.settings.relevance_margin)
+        catalogue = self.store.keywords().by_id
+        bar = {i for i in per_query if i in catalogue and says_more(catalogue[i])}
+        near = near_question(per_query, self.settings.relevance_margin, bar)
         claims = lead_decides(off_topic_dropped(claims, near))
         answered = narrowly_missed(claims, near, self.settings.support_threshold)
         dropped = [c.text for c in claims if not c.supported]

@@ -15,7 +15,7 @@ from dataclasses import replace
 import numpy as np
 
 from rag.answer.grounding import Claim, holds, quotes
-from rag.text.words import NUMBER_WORDS, STOP_WORDS, is_literal, literals, stem, words
+from rag.text.words import NUMBER_WORDS, STOP_WORDS, content_words, is_literal, literals, stem, words
 from rag.types import ScoredSentence, Sentence
 
 
@@ -35,14 +35,24 @@ def similarity_of(per_query: dict[str, np.ndarray], hits: list[ScoredSentence]) 
     return scores
 
 
-def near_question(per_query: dict[str, np.ndarray], margin: float | None) -> Callable[[Claim], bool]:
+def says_more(sentence: Sentence) -> bool:
+    """Whether a sentence has a content word its section path lacks. One that has none ("… and much, much more",
+    "With LLM you can:" under *LLM*) is embedded with its path and is about as similar to a question as the path is."""
+    return bool(content_words(sentence.text) - content_words(sentence.section or ""))
+
+
+def near_question(
+    per_query: dict[str, np.ndarray], margin: float | None, bar: Set[str] | None = None
+) -> Callable[[Claim], bool]:
     """Whether a claim has a source about as similar to the question as the most similar sentence (within
     ``margin``): a sentence can be true to the document and still not answer the question. With several queries (a
     follow-up, and the follow-up after the previous question) a claim need only be close under one.
-    ``per_query`` holds each sentence's similarity to each query (``query_similarity``)."""
+    ``per_query`` holds each sentence's similarity to each query (``query_similarity``). Only the sentences in
+    ``bar`` (all when None, or when it holds none of them) set the most similar: those that ``says_more``."""
     if margin is None or not per_query:
         return lambda claim: True
-    floor = np.max(np.stack(list(per_query.values())), axis=0) - margin
+    rows = [row for i, row in per_query.items() if bar is None or i in bar] or list(per_query.values())
+    floor = np.max(np.stack(rows), axis=0) - margin
 
     def near(claim: Claim) -> bool:
         return any(bool(np.any(per_query[s.id] >= floor)) for s in claim.sources if s.id in per_query)

@@ -7,9 +7,11 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
+from ingest.sync import ingest_default
 from rag.answer import InvalidQuestion, Pipeline
 from rag.answer.grounding import Claim
-from rag.answer.select import lead_decides, near_question, off_topic_dropped
+from rag.answer.select import lead_decides, near_question, off_topic_dropped, says_more
+from rag.service import open_store
 from rag.settings import Settings
 from rag.text.sentences import split_sentences
 from rag.types import Sentence, Turn
@@ -311,6 +313,37 @@ def test_without_a_relevance_margin_a_true_but_off_question_sentence_is_kept(pip
     scripted.enqueue(f"{DOMAINS} [1] {PAST} [2]")
     answer = pipeline.answer("Which new domains do Japan and the US collaborate in?")
     assert [s.text for s in answer.sentences] == [DOMAINS, PAST] and answer.dropped == []
+
+
+TERN = """# Tern
+
+A small HTTP server for static sites, written in Rust, that reloads pages when their files change.
+
+With Tern you can:
+
+- Serve a folder over HTTP
+- … and much, much more
+"""
+
+
+def test_a_sentence_saying_no_more_than_its_heading_does_not_set_how_close_an_answer_must_be(
+    tmp_path, embeddings, scripted
+):
+    # Embedded with its section path, "… and much, much more" under *Tern* is far closer to "What is Tern?" (0.76)
+    # than the sentence that answers it (0.34): measured against it, the answer was dropped as off the question.
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "README.md").write_text(TERN)
+    settings = Settings(data_dir=tmp_path / "docs", state_dir=tmp_path / "state", relevance_margin=0.3)
+    store = open_store(settings, embeddings)
+    ingest_default(settings, store, progress=False)
+    by_text = {s.text: s for s in store.keywords().sentences}
+    assert not says_more(by_text["… and much, much more"]) and not says_more(by_text["With Tern you can:"])
+    assert says_more(by_text["Serve a folder over HTTP"])
+    draft = "Tern is a small HTTP server for static sites, written in Rust."
+    scripted.enqueue(f"{draft} [1]")
+    answer = Pipeline(store, scripted, settings).answer("What is Tern?")
+    assert answer.mode == "generated" and [s.text for s in answer.sentences] == [draft]
+    assert answer.citations[0].text.startswith("A small HTTP server")
 
 
 def sentence_claim(i: int, text: str) -> Claim:
