@@ -42,7 +42,7 @@ def strip_markers(text: str) -> str:
 
 
 _REPORTING = r"(?:mention|state|say|note|explain|describe|highlight|indicate|show|suggest|emphasi[sz]e)s?"
-_REPORTED = re.compile(rf"(^|[.!?]\s+|,\s+)(?:also\s+)?{_REPORTING}\s+(?:that\s+)?([a-z])")
+_REPORTED = re.compile(rf"(^|[.!?]\s+|,\s+)(?:also\s+)?{_REPORTING}\s+(?:that\s+)?([A-Za-z])")
 
 
 def _unreported(claim: str) -> str:
@@ -96,9 +96,10 @@ def claims_of(answer: str) -> list[str]:
     Every line is a sentence of its own: a model puts a command it quotes on a line of its own, often with no
     blank line around it. A line of code is one claim, in backticks, so that it must be quoted as written."""
     lines = _lines(answer)
+    lines = [(line if code else _unreported(line), code) for line, code in lines]  # then split: ". X" ends one
     claims = [(f"`{line}`", True) if code else (line[s:e].strip(), False) for line, code in lines
               for s, e in ([(0, len(line))] if code else split_sentences(line))]  # fmt: skip
-    claims = [(text if code else _unreported(text), code) for text, code in claims if content_words(text)]
+    claims = [(text, code) for text, code in claims if content_words(text)]
     if claims and not claims[-1][1] and not _COMPLETE.search(claims[-1][0]) and not answer.rstrip().endswith("]"):
         if not (len(lines) > 1 and lines[-2][0].endswith(":") and lines[-1][0] == claims[-1][0]):
             claims.pop()  # cut off where the model ran out of tokens; code, or a line after a colon, is whole

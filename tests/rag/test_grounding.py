@@ -142,9 +142,12 @@ def test_every_line_of_a_draft_is_a_sentence_and_a_command_after_a_colon_is_whol
 
 
 def test_a_source_named_as_the_subject_of_a_sentence_leaves_no_dangling_verb():
-    # "[22] mentions that x", its marker removed, would read "mentions that x" after the sentence before it.
+    # "[22] mentions that x", its marker removed, would read "mentions that x" after the sentence before it, and
+    # run on from it: each is a sentence of its own, grounded on its own.
     draft = "Yes, it helps. [22] mentions that the strategy bolsters the alliance. [20] also highlights trade ties."
-    assert claims_of(draft) == ["Yes, it helps. The strategy bolsters the alliance. Trade ties."]
+    assert claims_of(draft) == ["Yes, it helps.", "The strategy bolsters the alliance.", "Trade ties."]
+    assert claims_of("It stores them. [6] mentions that LLM stores embeddings. [3] states that Tokyo agreed.") == [
+        "It stores them.", "LLM stores embeddings.", "Tokyo agreed."]  # fmt: skip
     assert claims_of("The report shows that trade grew. It states growth.") == [
         "The report shows that trade grew.", "It states growth."]  # fmt: skip
     # The same inside a sentence, and where the source opens the answer.
