@@ -119,7 +119,7 @@ def coverage(claim: str, sources: list[str], given: Set[str] = frozenset()) -> f
     content = content_words(claim)
     if not content:
         return 1.0
-    pool = set().union(*(content_words(s) | counts(s) for s in sources)) if sources else set()
+    pool = set().union(*(content_words(s) | {stem(n) for n in counts(s)} for s in sources)) if sources else set()
     return len(content & (pool | given)) / len(content)
 
 

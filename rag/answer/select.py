@@ -114,6 +114,9 @@ def as_written(question: str, stems: Set[str]) -> list[str]:
     return list(dict.fromkeys(found))
 
 
+_NUMBERS = NUMBER_WORDS | {stem(w) for w in NUMBER_WORDS}  # as numbers() writes them, and as names() does
+
+
 def unknown_facts(claims: list[Claim], question: str, vocabulary: Set[str], text: str) -> list[str]:
     """The words, as the draft wrote them, of the names and numbers its claims need and the collection never
     mentions (``vocabulary``: the stems of its keyword index; ``text``: its sentences). Spelled-out numbers are left
@@ -127,7 +130,7 @@ def unknown_facts(claims: list[Claim], question: str, vocabulary: Set[str], text
         fact
         for c in claims
         for fact in c.foreign
-        if fact not in vocabulary | NUMBER_WORDS | asked and not fact.startswith("`") and not _known_literal(fact, text)
+        if fact not in vocabulary | _NUMBERS | asked and not fact.startswith("`") and not _known_literal(fact, text)
     }
     written = [w for c in claims for w in words(c.text) if {w, stem(w), w.replace(",", "")} & unknown]
     written += sorted(f for f in unknown if is_literal(f))  # a literal is written as the fact itself

@@ -23,14 +23,18 @@ NUMBER_WORDS = frozenset(
 
 
 def stem(word: str) -> str:
-    """A light stem, enough to match plural, possessive and simple verb forms."""
+    """A light stem, enough to match plural, possessive and simple verb forms. A final "e" goes too, as "-ed" and
+    "-es" take it: "store", "stored", "stores" and "storing" are all "stor"; "agree", "agreed", "agreeing" "agre"."""
     word = word.lower().replace("’", "'")
     if word.endswith("'s"):
         word = word[:-2]
     for suffix, repl in (("ies", "y"), ("ing", ""), ("ed", ""), ("es", ""), ("s", ""), ("ly", "")):
         if word.endswith(suffix) and len(word) - len(suffix) >= 3 and not word.endswith("ss"):
-            return word[: -len(suffix)] + repl
-    return word
+            word = word[: -len(suffix)] + repl
+            if suffix in ("ed", "es"):  # the "e" it ended with is gone already
+                return word
+            break
+    return word[:-1] if word.endswith("e") and len(word) >= 4 else word
 
 
 def words(text: str) -> list[str]:

@@ -9,7 +9,7 @@ from rag.answer.select import as_written, narrowly_missed, near_question, unknow
 from rag.retrieval.retrieve import diversify, with_context
 from rag.store.embeddings import HashEmbeddings
 from rag.store.keyword import KeywordIndex
-from rag.text.words import counts, literals
+from rag.text.words import counts, literals, stem
 from rag.types import ScoredSentence, Sentence
 from tests.samples import DOMAINS
 
@@ -254,6 +254,15 @@ def test_a_narrowly_failed_answer_that_ran_two_sentences_together_is_answered_by
 def test_a_list_of_markers_leaves_no_commas_behind():
     assert strip_markers("It is deep and adaptable. [16], [22], [2]") == "It is deep and adaptable."
     assert strip_markers("One [1]. Two [2][3]; three [4, 5].") == "One. Two; three."
+
+
+def test_a_word_and_its_inflections_share_a_stem_with_or_without_a_final_e():
+    assert {stem(w) for w in ("store", "stored", "stores", "storing")} == {"stor"}
+    assert {stem(w) for w in ("agree", "agreed", "agreeing")} == {"agre"}
+    assert {stem(w) for w in ("complete", "completely", "completed")} == {"complet"}
+    assert stem("use") == "use" and stem("see") == "see"  # too short to lose it
+    # Over llm's README the right answer failed its coverage for "stored" against "Store".
+    assert coverage("Prompts and responses are stored in SQLite.", ["Store prompts and responses in SQLite"]) == 1.0
 
 
 def test_a_count_is_supported_by_a_source_that_lists_that_many_items_and_by_no_other():
