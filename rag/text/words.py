@@ -22,15 +22,22 @@ NUMBER_WORDS = frozenset(
 )
 
 
+_KEPT_DOUBLE = frozenset("aeiouflsz")
+"""Letters that end a word doubled ("install", "pass", "staff"): "-ed" and "-ing" did not double them."""
+
+
 def stem(word: str) -> str:
     """A light stem, enough to match plural, possessive and simple verb forms. A final "e" goes too, as "-ed" and
-    "-es" take it: "store", "stored", "stores" and "storing" are all "stor"; "agree", "agreed", "agreeing" "agre"."""
+    "-es" take it: "store", "stored", "stores" and "storing" are all "stor"; "agree", "agreed", "agreeing" "agre".
+    So does a consonant "-ed" or "-ing" doubled: "chatting" and "chat" are "chat" ("added" stays "add")."""
     word = word.lower().replace("’", "'")
     if word.endswith("'s"):
         word = word[:-2]
     for suffix, repl in (("ies", "y"), ("ing", ""), ("ed", ""), ("es", ""), ("s", ""), ("ly", "")):
         if word.endswith(suffix) and len(word) - len(suffix) >= 3 and not word.endswith("ss"):
             word = word[: -len(suffix)] + repl
+            if suffix in ("ed", "ing") and len(word) >= 4 and word[-1] == word[-2] and word[-1] not in _KEPT_DOUBLE:
+                return word[:-1]
             if suffix in ("ed", "es"):  # the "e" it ended with is gone already
                 return word
             break

@@ -261,6 +261,8 @@ def test_a_word_and_its_inflections_share_a_stem_with_or_without_a_final_e():
     assert {stem(w) for w in ("agree", "agreed", "agreeing")} == {"agre"}
     assert {stem(w) for w in ("complete", "completely", "completed")} == {"complet"}
     assert stem("use") == "use" and stem("see") == "see"  # too short to lose it
+    assert {stem(w) for w in ("chat", "chatting", "chats")} == {"chat"} and stem("shipped") == stem("ship")
+    assert stem("added") == stem("add") == "add" and stem("installed") == "install" and stem("passed") == "pass"
     # Over llm's README the right answer failed its coverage for "stored" against "Store".
     assert coverage("Prompts and responses are stored in SQLite.", ["Store prompts and responses in SQLite"]) == 1.0
 
