@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from rag.answer.grounding import Claim
+from rag.answer.select import says_more
 from rag.store.chroma import Store
 from rag.types import SECTION_SEPARATOR, Answer, AnswerSentence, Citation, ScoredSentence, Sentence
 
@@ -84,10 +85,12 @@ def extractive_claims(
     the sentences its first sentence ``answered`` from (all it was aligned to: one, or two it ran together, in the
     order they are written), when that one failed only narrowly, and those they were drawn from (each one's best
     aligned source, when it aligns at ``min_support`` or better) where retrieval ranked them among the ``relevant``
-    sentences too, in the draft's order; else the best-ranked retrieved sentence.
+    sentences too, in the draft's order; else the best-ranked retrieved sentence that says more than its heading
+    (``says_more``: "With LLM you can:" under *LLM* ranks first for "What is LLM?" and answers nothing).
     A draft that failed verification is weak evidence on its own: a loose paraphrase aligns best to any short
     sentence that shares its subject. Code copied exactly is not loose: it names its block."""
     copied = {s.id: s for c in drafted for s in c.copied}
+    best = next((h.sentence for h in hits if says_more(h.sentence)), hits[0].sentence)
     drawn = {
         c.sources[0].id: c.sources[0]
         for c in drafted
@@ -98,9 +101,9 @@ def extractive_claims(
     elif answered:  # with the drawn sentences, else with retrieval's best: two signals, not one
         known = {s.id for s in answered}
         answered = tuple(sorted(answered, key=lambda s: (s.source, s.index)))  # read as they were written
-        sources = [*answered, *(s for s in (list(drawn.values()) or [hits[0].sentence]) if s.id not in known)]
+        sources = [*answered, *(s for s in (list(drawn.values()) or [best]) if s.id not in known)]
     else:
-        sources = list(drawn.values()) or [hits[0].sentence]
+        sources = list(drawn.values()) or [best]
     sources = sources[:most]
     return [Claim(text=s.text, sources=(s,), support=1.0, source_support=(1.0,)) for s in sources]
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -326,24 +327,40 @@ With Tern you can:
 """
 
 
-def test_a_sentence_saying_no_more_than_its_heading_does_not_set_how_close_an_answer_must_be(
-    tmp_path, embeddings, scripted
-):
-    # Embedded with its section path, "… and much, much more" under *Tern* is far closer to "What is Tern?" (0.76)
-    # than the sentence that answers it (0.34): measured against it, the answer was dropped as off the question.
+def tern(tmp_path: Path, embeddings, scripted) -> Pipeline:
+    """A pipeline over the Tern README, with the real embeddings and the scripted model."""
     (tmp_path / "docs").mkdir()
     (tmp_path / "docs" / "README.md").write_text(TERN)
     settings = Settings(data_dir=tmp_path / "docs", state_dir=tmp_path / "state", relevance_margin=0.3)
     store = open_store(settings, embeddings)
     ingest_default(settings, store, progress=False)
-    by_text = {s.text: s for s in store.keywords().sentences}
+    return Pipeline(store, scripted, settings)
+
+
+def test_a_sentence_saying_no_more_than_its_heading_does_not_set_how_close_an_answer_must_be(
+    tmp_path, embeddings, scripted
+):
+    # Embedded with its section path, "… and much, much more" under *Tern* is far closer to "What is Tern?" (0.76)
+    # than the sentence that answers it (0.34): measured against it, the answer was dropped as off the question.
+    pipeline = tern(tmp_path, embeddings, scripted)
+    by_text = {s.text: s for s in pipeline.collection().sentences}
     assert not says_more(by_text["… and much, much more"]) and not says_more(by_text["With Tern you can:"])
     assert says_more(by_text["Serve a folder over HTTP"])
     draft = "Tern is a small HTTP server for static sites, written in Rust."
     scripted.enqueue(f"{draft} [1]")
-    answer = Pipeline(store, scripted, settings).answer("What is Tern?")
+    answer = pipeline.answer("What is Tern?")
     assert answer.mode == "generated" and [s.text for s in answer.sentences] == [draft]
     assert answer.citations[0].text.startswith("A small HTTP server")
+
+
+def test_the_fallback_quotes_the_best_ranked_sentence_that_says_more_than_its_heading(tmp_path, embeddings, scripted):
+    pipeline = tern(tmp_path, embeddings, scripted)
+    question = "What is Tern?"
+    assert pipeline.retrieve(question)[0].sentence.text in ("With Tern you can:", "… and much, much more")
+    scripted.enqueue("Bananas are yellow and grow in bunches on tall plants.")
+    answer = pipeline.answer(question)
+    assert answer.mode == "extractive" and len(answer.citations) == 1
+    assert answer.citations[0].text not in ("With Tern you can:", "… and much, much more")
 
 
 def sentence_claim(i: int, text: str) -> Claim:
