@@ -15,7 +15,7 @@ from dataclasses import replace
 import numpy as np
 
 from rag.answer.grounding import Claim, holds, quotes
-from rag.text.words import NUMBER_WORDS, STOP_WORDS, content_words, is_literal, literals, stem, words
+from rag.text.words import NUMBER_WORDS, STOP_WORDS, content_words, is_literal, literals, numbers, stem, words
 from rag.types import ScoredSentence, Sentence
 
 
@@ -126,11 +126,12 @@ def unknown_facts(claims: list[Claim], question: str, vocabulary: Set[str], text
     bank", shows only that the question named it differently from the documents. A file name or path
     (``is_literal``) is unknown only when the documents never hold it as written."""
     asked = {stem(w) for w in words(question)} | literals(question)
+    known = vocabulary | _NUMBERS | numbers(text) | asked  # the vocabulary leaves out one-letter terms: "5" of "GPT-5"
     unknown = {
         fact
         for c in claims
         for fact in c.foreign
-        if fact not in vocabulary | _NUMBERS | asked and not fact.startswith("`") and not _known_literal(fact, text)
+        if fact not in known and not fact.startswith("`") and not _known_literal(fact, text)
     }
     written = [w for c in claims for w in words(c.text) if {w, stem(w), w.replace(",", "")} & unknown]
     written += sorted(f for f in unknown if is_literal(f))  # a literal is written as the fact itself

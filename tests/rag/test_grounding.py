@@ -327,6 +327,14 @@ def test_a_file_name_is_unknown_only_when_the_documents_never_hold_it_and_the_qu
     assert unknown("Pipfile.lock", "What does Pipfile.lock hold?", "Pip reads requirements.txt.") == []
 
 
+def test_a_number_the_documents_write_is_never_called_unmentioned_however_short():
+    # The keyword vocabulary leaves one-letter terms out: "5" of "GPT-5" was said never to be mentioned.
+    claim = Claim(text="Set it to GPT-5.", sources=(), support=0.0, source_support=(), supported=False,
+                  foreign=frozenset({"5"}))  # fmt: skip
+    assert unknown_facts([claim], "How do I set a default?", frozenset({"gpt"}), "Notes: GPT-5 and tools.") == []
+    assert unknown_facts([claim], "How do I set a default?", frozenset({"gpt"}), "Notes: GPT-4 and tools.") == ["5"]
+
+
 def test_quoted_code_is_cited_where_it_is_written():
     def unit(i: int, text: str, code: bool = False) -> Sentence:
         return Sentence(id=f"c{i}", source="venv.html", text=text, start=i, end=i + 1, index=i, code=code)
