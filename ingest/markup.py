@@ -48,8 +48,9 @@ class Layout:
         self._headings: list[tuple[int, str]] = []
         self._lists: list[list[int]] = []  # per open list: [next number] when ordered, [] for bullets
         self._item_first = False
-        self._list_start: tuple[int, int, int] | None = None  # parts, cursor, blocks when an outermost list opened
+        self._list_start: tuple[int, int, int, str] | None = None  # parts, cursor, blocks, last body: at a list's open
         self._links_only = False  # every item of the open outermost list so far is only a link
+        self._last_body = ""  # the content of the last block written
         self.blocks: list[Block] = []
 
     @property
@@ -67,9 +68,9 @@ class Layout:
 
     def open_list(self, ordered: bool, start: int = 1) -> None:
         if not self._lists:
-            self._list_start = (len(self._parts), self._cursor, len(self.blocks))
+            self._list_start = (len(self._parts), self._cursor, len(self.blocks), self._last_body)
             last = self.blocks[-1] if self.blocks else None
-            introduced = last is not None and last.kind != "heading" and self.text[: last.end].endswith(":")
+            introduced = last is not None and last.kind != "heading" and self._last_body.endswith(":")
             self._links_only = not introduced  # "With it you can:" and a list of links: the list is content
         self._lists.append([start] if ordered else [])
 
@@ -78,10 +79,10 @@ class Layout:
             return
         self._lists.pop()
         if not self._lists and self._list_start is not None:
-            parts, cursor, blocks = self._list_start
+            parts, cursor, blocks, last_body = self._list_start
             if self._links_only and len(self.blocks) > blocks:  # navigation: dropped, like HTML's <nav>
                 del self._parts[parts:], self.blocks[blocks:]
-                self._cursor = cursor
+                self._cursor, self._last_body = cursor, last_body
             self._list_start = None
 
     def open_item(self) -> None:
@@ -125,6 +126,7 @@ class Layout:
         self._add(prefix)
         start = self._cursor
         self._add(body)
+        self._last_body = body
         section = tuple(title for _, title in self._headings)
         self.blocks.append(Block(kind, start, self._cursor, section))
         self._add(suffix)
