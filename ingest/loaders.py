@@ -1,9 +1,9 @@
 """Finding corpus files and extracting their text, with a clear reason when a file cannot be used.
 
-Supported: plain text (``.txt``), Markdown (``.md``) and HTML (``.html``, ``.htm``) read as structure (see
-``ingest.markup``), PDF (``.pdf``, text per page) and Word (``.docx``, paragraphs). The extracted text is what
-citation offsets index into; the loader also says which character range each PDF page occupies in it, and which
-blocks a Markdown or HTML text is made of.
+Supported: plain text (``.txt``), and read as structure: Markdown (``.md``) and HTML (``.html``, ``.htm``) (see
+``ingest.markup``), PDF (``.pdf``, see ``ingest.pdf``) and Word (``.docx``, see ``ingest.word``). The extracted
+text is what citation offsets index into; the loader also says which character range each PDF page occupies in it,
+and which blocks (headings, paragraphs, list items, rows, code) the text is made of.
 """
 
 from __future__ import annotations
@@ -16,15 +16,18 @@ import zipfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
-from ingest.markup import BREAK, Block, read_html, read_markdown
+from ingest.markup import Block, read_html, read_markdown
+from ingest.pdf import Heading, read_pdf
+from ingest.word import read_docx
+
+if TYPE_CHECKING:
+    from pypdf import PdfReader
 
 TEXT_SUFFIXES = (".txt",)
 SUFFIXES = (".txt", ".md", ".pdf", ".html", ".htm", ".docx")
-STRUCTURED_SUFFIXES = (".md", ".html", ".htm")
-PAGE_BREAK = BREAK
-"""What joins the text of two PDF pages (and two paragraphs of Word)."""
+STRUCTURED_SUFFIXES = (".md", ".html", ".htm", ".pdf", ".docx")
 
 
 class LoadError(Exception):
@@ -187,19 +190,39 @@ def _load_pdf(path: Path, data: bytes) -> Loaded:
         raise LoadError(f"broken or truncated PDF ({type(exc).__name__}: {exc})") from exc
     if not any(texts):
         raise LoadError("the PDF has no extractable text (a scanned PDF needs OCR first)")
-    parts: list[str] = []
-    pages: list[PageSpan] = []
-    cursor = 0
-    for number, text in enumerate(texts, start=1):
-        if not text:
-            continue
-        if parts:
-            parts.append(PAGE_BREAK)
-            cursor += len(PAGE_BREAK)
-        parts.append(text)
-        pages.append(PageSpan(number, cursor, cursor + len(text)))
-        cursor += len(text)
-    return Loaded("".join(parts), tuple(pages))
+    layout, spans = read_pdf(texts, _outline(reader), _labels(reader))
+    return Loaded(layout.text, tuple(PageSpan(*span) for span in spans), tuple(layout.blocks))
+
+
+def _labels(reader: PdfReader) -> list[str]:
+    """The page numbers the pages print ("iv", "12"), as the PDF declares them; by position when it cannot."""
+    try:
+        return list(reader.page_labels)
+    except Exception:  # noqa: BLE001 - a damaged label tree costs the labels, never the document
+        return []
+
+
+def _outline(reader: PdfReader) -> list[Heading]:
+    """The PDF's bookmarks in order, each with its depth and the index of its page; a broken one is left out."""
+    headings: list[Heading] = []
+
+    def walk(entries: list, level: int) -> None:
+        for entry in entries:
+            if isinstance(entry, list):
+                walk(entry, level + 1)
+                continue
+            try:
+                page = reader.get_destination_page_number(entry)
+            except Exception:  # noqa: BLE001 - a bookmark pointing nowhere is skipped, the text is still read
+                continue
+            if page is not None and str(entry.title or "").strip():
+                headings.append(Heading(level, str(entry.title), page))
+
+    try:
+        walk(reader.outline, 1)
+    except Exception:  # noqa: BLE001 - a damaged outline costs the headings, never the document
+        return []
+    return headings
 
 
 _CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
@@ -228,24 +251,14 @@ def _load_markdown(path: Path, data: bytes) -> Loaded:
 
 def _load_docx(path: Path, data: bytes) -> Loaded:
     import docx
-    from docx.table import Table
 
     if not zipfile.is_zipfile(io.BytesIO(data)):
         raise LoadError("not a valid .docx file (a Word document is a zip archive; this is not one)")
     try:
-        document = docx.Document(io.BytesIO(data))
-        paragraphs: list[str] = []
-        for block in document.iter_inner_content():
-            if isinstance(block, Table):
-                for row in block.rows:
-                    cells = list(dict.fromkeys(_clean(cell.text) for cell in row.cells))  # merged cells repeat
-                    if any(cells):
-                        paragraphs.append(" | ".join(c for c in cells if c))
-            elif text := _clean(block.text).strip():
-                paragraphs.append(text)
+        layout = read_docx(docx.Document(io.BytesIO(data)))
     except Exception as exc:  # python-docx reports damaged packages with KeyError, ValueError, lxml errors…
         raise LoadError(f"broken .docx file ({type(exc).__name__}: {exc})") from exc
-    return Loaded(PAGE_BREAK.join(paragraphs))
+    return Loaded(layout.text, blocks=tuple(layout.blocks))
 
 
 _LOADERS: dict[str, Callable[[Path, bytes], Loaded]] = {

@@ -57,6 +57,10 @@ class Layout:
     def text(self) -> str:
         return "".join(self._parts)
 
+    @property
+    def in_list(self) -> bool:
+        return bool(self._lists)
+
     def heading(self, level: int, title: str) -> None:
         title = " ".join(title.replace("¶", " ").split())  # "¶": the permalink glyph documentation generators add
         if not title:

@@ -64,11 +64,11 @@ def test_the_test_pdf_is_valid_and_pypdf_extracts_its_text(pdf_bytes):
     assert [line.strip() for line in reader.pages[1].extract_text().splitlines()] == PAGE_TWO
 
 
-def test_pdf_text_is_joined_by_blank_lines_with_a_span_per_page(corpus):
+def test_pdf_lines_that_fill_the_width_flow_into_one_paragraph_across_pages_with_a_span_per_page(corpus):
     loaded = load(corpus / "report.pdf")
-    assert loaded.text == "\n".join(PAGE_ONE) + "\n\n" + "\n".join(PAGE_TWO)
+    assert loaded.text == " ".join(PAGE_ONE + PAGE_TWO)  # the last line of page one is full: the text goes on
     assert [p.page for p in loaded.pages] == [1, 2]
-    assert [loaded.text[p.start : p.end] for p in loaded.pages] == ["\n".join(PAGE_ONE), "\n".join(PAGE_TWO)]
+    assert [loaded.text[p.start : p.end] for p in loaded.pages] == [" ".join(PAGE_ONE), " ".join(PAGE_TWO)]
     assert loaded.page_at(0) == 1 and loaded.page_at(loaded.pages[1].start) == 2
     assert page_at([], 5) is None and page_at([PageSpan(3, 0, 4)], 10) == 3
 
