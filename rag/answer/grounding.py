@@ -10,7 +10,7 @@ import numpy as np
 from langchain_core.embeddings import Embeddings
 
 from rag.text.sentences import split_sentences
-from rag.text.words import content_words, counts, literals, names, numbers, stem, words
+from rag.text.words import STOP_WORDS, content_words, counts, literals, names, negations, numbers, stem, words
 from rag.types import Sentence
 
 _ONE_MARKER = r"\[\s*\d+(?:\s*[,;]\s*\d+)*\s*\]"
@@ -153,6 +153,68 @@ def foreign(claim: str, sources: list[str], given: Set[str] = frozenset()) -> fr
     return frozenset(missing_numbers | missing_names | missing_code | missing_literals)
 
 
+_SCOPE = 3
+"""How many words before the first word a claim shares with a source a negation may stand and still bear on it:
+"does not store", "never edit the"."""
+
+
+def negated_alike(claim: str, sources: list[str]) -> bool:
+    """Whether the claim negates as its sources do where they say what it says: as many negations, counted odd or
+    even, as the shortest stretch of each source that holds every word it shares with the claim, from just before
+    it. A claim that drops a "not" ("The database stores user preferences" from "…does NOT store user
+    preferences") shares every word with its source and says the opposite; a claim taken from a clause with no
+    negation ("The type is only a guess" from "…only a guess, and an application MUST NOT trust a file based on
+    its type") is not held to the negation of another."""
+    content = content_words(claim)
+    found = 0
+    for source in sources:
+        tokens = words(source.replace("-", " "))
+        stems = [stem(t) if t.lower() not in STOP_WORDS else "" for t in tokens]
+        if span := _shortest_span(stems, content & set(stems)):
+            first, last = span
+            found += sum(1 for at in negations(tokens) if first - _SCOPE <= at <= last)
+    return len(negations(words(claim.replace("-", " ")))) % 2 == found % 2
+
+
+def _shortest_span(stems: list[str], wanted: Set[str]) -> tuple[int, int] | None:
+    """The first and last position of the shortest run of ``stems`` holding every one of ``wanted``."""
+    best = None
+    for first, value in enumerate(stems):
+        if value not in wanted:
+            continue
+        seen: set[str] = set()
+        for last in range(first, len(stems)):
+            if stems[last] in wanted:
+                seen.add(stems[last])
+            if len(seen) == len(wanted):
+                if best is None or last - first < best[1] - best[0]:
+                    best = (first, last)
+                break
+    return best
+
+
+_OPENER = re.compile(r"\s*(yes|no)\s*[,.!;:—–-]+\s*", re.IGNORECASE)
+
+
+def settled_opener(answer: str, question: str) -> str:
+    """The answer without its opening "Yes," or "No," when the sentence after it says the opposite: "Yes, the
+    database is NOT intended to store preferences" to "Is the database meant to store preferences?". Judged only
+    for a question with no negation of its own ("Doesn't it…?" is answered "Yes, it does" and "No, it doesn't"
+    alike), by the negations of that sentence: "yes" asks for none (or an even number), "no" for one. The statement
+    is kept, to be grounded as any other; only the word that contradicts it goes."""
+    opener = _OPENER.match(answer)
+    if opener is None or negations(words(question)):
+        return answer
+    rest = answer[opener.end() :]
+    spans = split_sentences(rest)
+    if not spans:
+        return answer
+    negated = len(negations(words(strip_markers(rest[: spans[0][1]])))) % 2 == 1
+    if negated == (opener.group(1).lower() == "no"):
+        return answer
+    return rest[:1].upper() + rest[1:]
+
+
 def _cited_where_written(chosen: list[Sentence], holders: list[Sentence]) -> list[Sentence]:
     """Adds the first of the ``holders`` (best aligned first) to the ``chosen`` sources unless one is already among
     them; returns the holders."""
@@ -225,7 +287,8 @@ def ground(
         missing = foreign(text, cited, given) | (opening & unmentioned)
         borrowed = missing & unmentioned
         covered = coverage(text, cited, given | borrowed)
-        support = 0.0 if missing - borrowed else 0.5 * best_similarity + 0.5 * covered
+        opposite = not negated_alike(text, cited)
+        support = 0.0 if missing - borrowed or opposite else 0.5 * best_similarity + 0.5 * covered
         per_source = tuple(round(next(sc for sc, _, s in scored if s is c), 4) for c in chosen)
         claims.append(
             Claim(

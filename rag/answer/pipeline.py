@@ -15,7 +15,7 @@ from langchain_core.messages import BaseMessage, SystemMessage
 from rag.answer.checks import check_history, check_question, check_top_k
 from rag.answer.compose import compose, extractive_claims, refusal, with_code
 from rag.answer.gate import Busy, GenerationGate
-from rag.answer.grounding import ground
+from rag.answer.grounding import ground, settled_opener
 from rag.answer.judge import Judgement, Judges, judge
 from rag.answer.levels import RefusalLevels, derive_levels
 from rag.answer.prompt import (
@@ -148,7 +148,7 @@ class Pipeline:
         vocabulary = self.store.keywords().vocabulary
         given = ({stem(w) for w in words(question) if w[:1].isupper()} & vocabulary) | numbers(question)
         claims = ground(
-            draft,
+            settled_opener(draft, question),
             candidates,
             self.store.embeddings,
             vectors,

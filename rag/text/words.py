@@ -97,6 +97,26 @@ def counts(text: str) -> set[str]:
     return found
 
 
+NEGATIONS = frozenset("not no never none nothing nobody nowhere neither nor cannot".split())
+_NOT_NEGATING = frozenset("only just merely simply without".split())
+"""Words after which a "not" negates nothing: "not only x but y", "not without its complexities"."""
+
+
+def negations(tokens: list[str]) -> list[int]:
+    """The positions of the tokens (``words``) that negate: "not", "never", "no", "cannot", any "-n't"… but the
+    "not" of "not only" and "not without"."""
+    found = []
+    for at, token in enumerate(tokens):
+        low = token.lower().replace("’", "'")
+        if not (low in NEGATIONS or low.endswith("n't")):
+            continue
+        following = tokens[at + 1].lower() if at + 1 < len(tokens) else ""
+        if (low == "not" or low.endswith("n't")) and following in _NOT_NEGATING:
+            continue
+        found.append(at)
+    return found
+
+
 def names(text: str) -> set[str]:
     """Lower-cased capitalised words that are not the first word of the text: a cheap proxy for named entities."""
     tokens = words(text)

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from rag.answer import Pipeline
 from rag.answer.compose import extractive_claims, with_code
-from rag.answer.grounding import Claim, claims_of, coverage, foreign, ground, strip_markers
+from rag.answer.grounding import Claim, claims_of, coverage, foreign, ground, settled_opener, strip_markers
 from rag.answer.select import as_written, narrowly_missed, near_question, unknown_facts
 from rag.retrieval.retrieve import diversify, with_context
 from rag.store.embeddings import HashEmbeddings
 from rag.store.keyword import KeywordIndex
-from rag.text.words import counts, literals, stem
+from rag.text.words import counts, literals, negations, stem, words
 from rag.types import ScoredSentence, Sentence
 from tests.samples import DOMAINS
 
@@ -352,3 +352,42 @@ def test_quoted_code_is_cited_where_it_is_written():
     (held,) = grounded("You can run `python -m pip install --upgrade` to upgrade the package to the latest version.",
                        [block, intro, other])  # fmt: skip
     assert held.sources == (intro,)
+
+
+def test_a_claim_that_drops_or_adds_a_negation_is_not_supported_however_many_words_it_shares():
+    stored = sentence(0, "The catalogue does NOT store user preferences, such as a favourite viewer.")
+    guess = sentence(1, "The type is only a guess, and an application must not trust a file for its type alone.")
+    (flipped,) = grounded("The catalogue stores user preferences.", [stored])
+    (kept,) = grounded("The catalogue does not store user preferences.", [stored])
+    (added,) = grounded("The type is never a guess.", [guess])
+    (clause,) = grounded("The type is only a guess.", [guess])
+    assert not flipped.supported and flipped.support == 0
+    assert not added.supported and added.support == 0
+    assert kept.supported and clause.supported  # a clause with no negation is not held to its neighbour's
+
+
+def test_not_only_and_not_without_negate_nothing():
+    assert negations(words("The pact is not only military but also economic.")) == []
+    assert negations(words("It is not without its complexities.")) == []
+    assert len(negations(words("It doesn't store them, and never did; nothing is kept."))) == 3
+    (litotes,) = grounded(
+        "Navigating the pact has its complexities.",
+        [sentence(0, "Navigating the pact is not without its complexities.")],
+    )
+    assert litotes.supported
+
+
+def test_an_opening_yes_or_no_that_the_sentence_after_it_contradicts_is_dropped():
+    asked = "Is the catalogue meant to store user preferences?"
+    assert settled_opener("Yes, the catalogue is NOT meant to store them. [1]", asked) == (
+        "The catalogue is NOT meant to store them. [1]"
+    )
+    assert settled_opener("No, the catalogue is not meant to store them. [1]", asked).startswith("No, the")
+    assert settled_opener("Yes, [2] applications may define elements. [2]", "Can applications define elements?")[
+        :4
+    ] == ("Yes,")
+    assert settled_opener("No. Applications may define elements.", "Can applications define elements?") == (
+        "Applications may define elements."
+    )
+    assert settled_opener("No global variables are used.", "Are globals used?") == "No global variables are used."
+    assert settled_opener("Yes, it does. [1]", "Doesn't it store them?") == "Yes, it does. [1]"  # asked negatively
