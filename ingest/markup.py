@@ -108,7 +108,10 @@ class Layout:
             self._item_first = False
             self._write("item", indent + marker, text)
         else:
-            self._write("text", indent + ("  " if self._lists else ""), text)
+            prefix = indent + ("  " if self._lists else "")
+            if not prefix and (_OPENING.match(text) or _FENCE.match(text + "\n")):
+                prefix = ESCAPE  # "# not a heading": read back as the paragraph it is
+            self._write("text", prefix, text)
 
     def row(self, cells: list[str]) -> None:
         cells = [" ".join(c.split()) for c in cells]
@@ -141,7 +144,12 @@ class Layout:
 
 
 _FENCE = re.compile(r"(`{3,})\n")
-_OPENING = re.compile(r"(#{1,6} |\s*(?:- |\d+\. )|\| |\s+)")
+_OPENING = re.compile(r"(#{1,6} |\s*(?:- |\d+\. )|\| |\s+|\\)")
+ESCAPE = "\\"
+"""Written before a paragraph that starts as a heading, item, row or fence would ("# generated file, do not edit"),
+as Markdown escapes one, so that reading the text back finds the paragraph."""
+_MARKED: dict[str, BlockKind] = {"#": "heading", "|": "row", ESCAPE: "text", "": "text"}
+"""The kind of block a mark's first character opens; any other (a bullet, a number) opens an item."""
 
 
 def layout_blocks(text: str) -> list[Block]:
@@ -161,9 +169,7 @@ def layout_blocks(text: str) -> list[Block]:
             end = len(text) if end < 0 else end
             opening = _OPENING.match(text, at, end)
             mark = opening.group() if opening else ""
-            kind: BlockKind = (
-                "heading" if mark.startswith("#") else "row" if mark == "| " else "item" if mark.strip() else "text"
-            )
+            kind = _MARKED.get(mark.strip()[:1], "item")
             close = end - 2 if kind == "row" and text.endswith(" |", at, end) else end
             if at + len(mark) < close:
                 blocks.append(Block(kind, at + len(mark), close))

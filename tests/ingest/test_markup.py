@@ -164,3 +164,14 @@ def test_a_layout_is_read_back_into_the_blocks_it_was_written_from():
         assert [(b.kind, b.start, b.end) for b in layout_blocks(layout.text)] == [
             (b.kind, b.start, b.end) for b in layout.blocks
         ]
+
+
+def test_a_paragraph_that_starts_like_a_heading_item_row_or_fence_is_read_back_as_a_paragraph():
+    layout = read_html(
+        "<h1>Generated</h1><p># This file was generated. Do not edit!</p><p>- 5 degrees at night.</p>"
+        "<p>1. is the loneliest number.</p><p>| is a pipe.</p><p>```</p><p>\\n ends a line.</p><ul><li>x</li></ul>"
+    )
+    assert [(b.kind, b.start, b.end) for b in layout_blocks(layout.text)] == [
+        (b.kind, b.start, b.end) for b in layout.blocks
+    ]
+    assert layout.text.split("\n\n")[1] == "\\# This file was generated. Do not edit!"
