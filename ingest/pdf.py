@@ -102,6 +102,8 @@ def read_pdf(
             _extend(spans, page, start + begin, start + end)
         paragraph = _Paragraph(words)
 
+    if _titled(lines, headings, width):
+        headings[(0, 0)] = (1, lines[0][0])
     for index, page in enumerate(lines):
         number = index + 1
         for at, line in enumerate(page):
@@ -132,8 +134,27 @@ def _ends_paragraph(line: str, width: int) -> bool:
     """Whether a line ends its paragraph: a wrapped line reaches nearly the text's width, a last one falls short.
     Widths are counted in characters, which capitals make wider, so only a line well short also ends there
     without closing a sentence."""
-    closes = line.rstrip("\"'”’)]").endswith((".", "!", "?", ":"))
-    return len(line) < (_SHORT if closes else _VERY_SHORT) * width
+    return len(line) < (_SHORT if _closes(line) else _VERY_SHORT) * width
+
+
+def _closes(line: str) -> bool:
+    return line.rstrip("\"'”’)]").endswith((".", "!", "?", ":"))
+
+
+def _titled(pages: list[list[str]], headings: _Placed, width: int) -> bool:
+    """Whether the document opens with a title: a first line well short of the text's width that ends no
+    sentence, with text after it, where no bookmark already puts a heading. As a heading it names the front
+    matter's section instead of being a "sentence" that matches every question about the document's subject and
+    answers none."""
+    first = pages[0] if pages else []
+    return (
+        len(first) > 1
+        and (0, 0) not in headings
+        and len(first[0]) < _VERY_SHORT * width
+        and not _closes(first[0])
+        and not first[0].endswith((",", ";"))
+        and not _ITEM.match(first[0])
+    )
 
 
 def _extend(spans: dict[int, tuple[int, int]], page: int, start: int, end: int) -> None:

@@ -19,7 +19,7 @@ def page(*lines: str) -> str:
     return "\n".join(lines)
 
 
-def test_running_headers_footers_and_page_numbers_are_dropped_but_the_title_on_page_one_stays():
+def test_running_headers_footers_and_page_numbers_are_dropped_but_the_title_on_page_one_stays_as_a_heading():
     pages = [
         page("Port Survey", WIDE, "morning.", "Page 1 of 3"),
         page("Port Survey", "The south pier takes bulk grain.", "Page 2 of 3"),
@@ -27,8 +27,16 @@ def test_running_headers_footers_and_page_numbers_are_dropped_but_the_title_on_p
     ]
     layout, _ = read_pdf(pages, labels=["1", "2", "3"])
     assert layout.text == (
-        f"Port Survey\n\n{WIDE} morning.\n\nThe south pier takes bulk grain.\n\nThe east pier is closed for repairs."
+        f"# Port Survey\n\n{WIDE} morning.\n\nThe south pier takes bulk grain.\n\nThe east pier is closed for repairs."
     )
+
+
+def test_a_first_line_that_ends_a_sentence_or_fills_the_width_is_no_title():
+    for lines in (("Cranes run on Sundays.", "Ferries sail daily.", WIDE), (WIDE, "morning.", "Ferries sail daily.")):
+        layout, _ = read_pdf([page(*lines)])
+        assert "heading" not in [b.kind for b in layout.blocks] and not layout.text.startswith("#")
+    layout, _ = read_pdf([page("Port Survey", WIDE, "morning.")])
+    assert [b.kind for b in layout.blocks] == ["heading", "text"]
 
 
 def test_outline_titles_become_headings_as_the_page_shows_them_and_name_the_section_of_what_follows():
