@@ -5,9 +5,12 @@ from __future__ import annotations
 import io
 
 import pypdf
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ingest.chunks import file_sha, sentences_of
 from ingest.loaders import load
+from ingest.markup import layout_blocks
 from ingest.pdf import Heading, read_pdf
 from tests.samples import make_pdf
 
@@ -111,3 +114,20 @@ def test_a_real_pdf_with_bookmarks_loads_with_headings_pages_and_sections(tmp_pa
         ("Cranes run on Sundays.", 1, "1 Piers"),
         ("Ferries sail when the sea allows.", 2, "2 Ferries"),
     ]
+
+
+LINE = st.lists(st.sampled_from(["Pier", "pier.", "con-", "tainer", "•", "1", "Page 2", ". . . . . 4", "  ", ":"]))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.lists(LINE.map(" ".join), max_size=8).map("\n".join), max_size=5))
+def test_any_pages_give_blocks_and_page_spans_that_slice_the_text_in_order(pages):
+    outline = [Heading(1, "Pier", 0), Heading(2, "1 Pier", 1)]
+    layout, spans = read_pdf(pages, outline, labels=["1", "2"])
+    text = layout.text
+    for block in layout.blocks:
+        assert 0 <= block.start < block.end <= len(text) and text[block.start : block.end].strip()
+    assert [number for number, _, _ in spans] == sorted({number for number, _, _ in spans})
+    for _, start, end in spans:
+        assert 0 <= start < end <= len(text)
+    assert [(b.kind, b.start, b.end) for b in layout_blocks(text)] == [(b.kind, b.start, b.end) for b in layout.blocks]
