@@ -84,7 +84,7 @@ class Settings(BaseSettings):
     )
     top_k: int = Field(4, ge=1, le=MAX_TOP_K, description="sentences marked as most relevant for the model")
     context_window: int = Field(
-        0,
+        1,
         ge=0,
         le=3,
         description="neighbouring sentences either side given with each source (0: only the sentence before one "
@@ -113,7 +113,7 @@ class Settings(BaseSettings):
         "probability of YES is below this (calibrated: python -m eval.calibrate; none: not asked)",
     )
     retrieved_judge_threshold: float | None = Field(
-        0.35,
+        0.40,
         ge=0,
         le=1,
         description="with the retrieved prompt (a collection too large for the document prompt), the model is asked "
