@@ -136,11 +136,16 @@ def test_top_k_bounds_the_sentences_marked_for_the_model(settings):
         pipeline.answer("Which city keeps deer?", top_k=top_k)
         hint = model.calls[-1][-1].content.splitlines()[0]
         assert hint.startswith("Sentences most relevant") and hint.count("[") == top_k
-    pipeline.settings = settings.model_copy(update={"prompt": "retrieved"})
+    pipeline.settings = settings.model_copy(update={"prompt": "retrieved", "context_window": 0})
     for top_k in (1, 3):
         pipeline.answer("Which city keeps deer?", top_k=top_k)
         sources = [line for line in model.calls[-1][-1].content.splitlines() if line.startswith("[")]
         assert len(sources) == top_k
+    pipeline.settings = settings.model_copy(update={"prompt": "retrieved", "context_window": 1})
+    model.enqueue("Nara keeps deer [1].")
+    pipeline.answer("Which city keeps deer?", top_k=1)
+    sources = [line for line in model.calls[-1][-1].content.splitlines() if line.startswith("[")]
+    assert sources == ["[1] Osaka trades rice.", "[2] Nara keeps deer.", "[3] Kobe ships beef."]  # and its neighbours
     assert check_top_k(20) == 20
     with pytest.raises(InvalidQuestion, match="top_k"):
         check_top_k(True)
