@@ -236,8 +236,9 @@ def ground(
     """Align each answer sentence to its best sources; returns every claim, in order, marked supported or not.
 
     Support mixes embedding similarity with content-word coverage, and is zero when the claim carries a number
-    or a name that its sources lack, or negates where they do not (``negated_alike``). A claim is kept when its support reaches ``min_support`` and at least
-    ``min_coverage`` of its content words appear in the sentences it cites. ``given`` are the names the claim may
+    or a name that its sources lack, or negates where they do not (``negated_alike``). A claim is kept when its
+    support reaches ``min_support`` and at least ``min_coverage`` of its content words appear in the sentences it
+    cites. ``given`` are the names the claim may
     take from the question without a source (the question's subject, which the documents mention): "The Acme
     merger is driven by…" may cite "This merger is driven by…". ``unmentioned`` are the question's names that the
     documents never mention: a claim repeating one fails, since it may set that name where its sources name another
