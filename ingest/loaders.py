@@ -198,7 +198,7 @@ def _labels(reader: PdfReader) -> list[str]:
     """The page numbers the pages print ("iv", "12"), as the PDF declares them; by position when it cannot."""
     try:
         return list(reader.page_labels)
-    except Exception:  # noqa: BLE001 - a damaged label tree costs the labels, never the document
+    except Exception:  # a damaged label tree costs the labels, never the document
         return []
 
 
@@ -213,14 +213,14 @@ def _outline(reader: PdfReader) -> list[Heading]:
                 continue
             try:
                 page = reader.get_destination_page_number(entry)
-            except Exception:  # noqa: BLE001 - a bookmark pointing nowhere is skipped, the text is still read
+            except Exception:  # a bookmark pointing nowhere is skipped, the text is still read
                 continue
             if page is not None and str(entry.title or "").strip():
                 headings.append(Heading(level, str(entry.title), page))
 
     try:
         walk(reader.outline, 1)
-    except Exception:  # noqa: BLE001 - a damaged outline costs the headings, never the document
+    except Exception:  # a damaged outline costs the headings, never the document
         return []
     return headings
 
