@@ -14,8 +14,9 @@ from rag.types import SECTION_SEPARATOR, Sentence
 
 def record_id(kind: str, source: str, file_sha: str, index: int, *parts: object) -> str:
     """A store id derived from content: the same file, cut the same way, always yields the same ids. ``parts``
-    (offsets, section, code) are part of it, so that a new version of the splitter that cuts a file differently
-    makes the next ingest rewrite its records instead of keeping the old sentences under the same ids."""
+    (offsets, section, code, and "item" for a list item's sentence) are part of it, so that a new version of the
+    splitter that cuts a file differently makes the next ingest rewrite its records instead of keeping the old
+    sentences under the same ids."""
     key = "\0".join(str(part) for part in (kind, source, file_sha, index, *parts))
     return hashlib.sha256(key.encode()).hexdigest()[:32]
 
@@ -30,10 +31,12 @@ def sentences_of(
 ) -> list[Sentence]:
     """Every sentence of ``text`` with its exact offsets and content-derived id; with PDF ``pages``, the page its
     start is on. With ``blocks`` (Markdown, HTML) sentences come from blocks: headings give none but name the
-    section of those below them, and a code block is one unit."""
+    section of those below them, a code block is one unit, and a list item's sentences are marked ``item``."""
     return [
         Sentence(
-            id=record_id("sentence", source, sha, i, s, e, section, code),
+            id=record_id(
+                "sentence", source, sha, i, s, e, section, kind == "code", *(["item"] if kind == "item" else [])
+            ),
             source=source,
             text=text[s:e],
             start=s,
@@ -41,23 +44,24 @@ def sentences_of(
             index=i,
             page=page_at(pages, s),
             section=section,
-            code=code,
+            code=kind == "code",
+            item=kind == "item",
         )
-        for i, (s, e, section, code) in enumerate(_units(text, blocks))
+        for i, (s, e, section, kind) in enumerate(_units(text, blocks))
     ]
 
 
-def _units(text: str, blocks: Sequence[Block]) -> list[tuple[int, int, str | None, bool]]:
+def _units(text: str, blocks: Sequence[Block]) -> list[tuple[int, int, str | None, str]]:
     if not blocks:
-        return [(s, e, None, False) for s, e in split_sentences(text)]
+        return [(s, e, None, "text") for s, e in split_sentences(text)]
     units = []
     for block in blocks:
         section = SECTION_SEPARATOR.join(block.section) or None
         if block.kind == "code":
-            units.append((block.start, block.end, section, True))
+            units.append((block.start, block.end, section, "code"))
         elif block.kind != "heading":
             body = text[block.start : block.end]
-            units.extend((block.start + s, block.start + e, section, False) for s, e in split_sentences(body))
+            units.extend((block.start + s, block.start + e, section, block.kind) for s, e in split_sentences(body))
     return units
 
 

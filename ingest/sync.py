@@ -141,6 +141,8 @@ def _sentence_record(s: Sentence, sha: str) -> Record:
         meta["page"] = s.page
     if s.code:
         meta["code"] = True
+    if s.item:
+        meta["item"] = True
     if s.section:
         meta["section"] = s.section
     return stored_text(s), meta, s.id

@@ -22,6 +22,7 @@ class Sentence(BaseModel):
     page: int | None = Field(None, description="PDF page (from 1) the sentence starts on; None for other files")
     section: str | None = Field(None, description="the headings above it in a Markdown or HTML file, 'A › B'")
     code: bool = Field(False, description="a whole code block, cited and shown as one unit")
+    item: bool = Field(False, description="a sentence of a list item")
 
 
 class ScoredSentence(BaseModel):
@@ -47,6 +48,7 @@ class Citation(BaseModel):
     page: int | None = Field(None, description="PDF page (from 1) the sentence starts on; None for other files")
     section: str | None = Field(None, description="the headings above it in a Markdown or HTML file, 'A › B'")
     code: bool = Field(False, description="a whole code block, shown as code")
+    item: bool = Field(False, description="a sentence of a list item")
 
 
 class AnswerSentence(BaseModel):

@@ -8,19 +8,24 @@ from dataclasses import replace
 
 from rag.answer.grounding import Claim
 from rag.answer.select import says_more
+from rag.retrieval.retrieve import introduced
 from rag.store.chroma import Store
 from rag.types import SECTION_SEPARATOR, Answer, AnswerSentence, Citation, ScoredSentence, Sentence
 
 
 def compose(claims: list[Claim], scores: dict[str, float], dropped: list[str], mode: str) -> Answer:
-    """Number citations by first use and write ``[n]`` markers after each sentence."""
+    """Number citations by first use and write ``[n]`` markers after each sentence; a list item quoted after
+    another sentence goes on a line of its own, as ``- item [n]``, and a sentence after a list starts a new
+    paragraph."""
     citations: list[Citation] = []
     number: dict[str, int] = {}
     parts: list[str] = []
     sentences: list[AnswerSentence] = []
+    listing = False  # the last part written was a quoted list item
     for claim in claims:
         if not claim.supported:  # lenient mode: shown, but marked and citing nothing
-            parts.append(f"{claim.text} [unsupported]")
+            parts.append(("\n\n" if listing else " " if parts else "") + f"{claim.text} [unsupported]")
+            listing = False
             sentences.append(AnswerSentence(text=claim.text, citations=[], support=claim.support))
             continue
         marks = []
@@ -39,13 +44,17 @@ def compose(claims: list[Claim], scores: dict[str, float], dropped: list[str], m
                         page=source.page,
                         section=source.section,
                         code=source.code,
+                        item=source.item,
                     )
                 )
             marks.append(number[source.id])
-        parts.append(claim.text + " " + "".join(f"[{n}]" for n in marks))
+        item = all(s.item for s in claim.sources) and claim.text == " ".join(s.text for s in claim.sources)
+        between = "\n- " if item else "\n\n" if listing else " "
+        parts.append((between if parts else "") + claim.text + " " + "".join(f"[{n}]" for n in marks))
+        listing = item
         sentences.append(AnswerSentence(text=claim.text, citations=marks, support=claim.support))
     return Answer(
-        answer=" ".join(parts), refused=False, citations=citations, sentences=sentences, dropped=dropped, mode=mode
+        answer="".join(parts), refused=False, citations=citations, sentences=sentences, dropped=dropped, mode=mode
     )
 
 
@@ -58,18 +67,31 @@ def unmentioned_note(answer: Answer) -> str | None:
     return f"The documents never mention {named}: the sentences closest to the question are quoted instead."
 
 
-def with_code(claims: list[Claim], following: Callable[[Sentence], Sentence | None]) -> list[Claim]:
-    """Each cited sentence that introduces a code block ("Install it with pip:") brings that block along, cited
-    with the same support: the command is what the reader came for."""
+def with_introduced(claims: list[Claim], following: Callable[[Sentence], Sentence | None]) -> list[Claim]:
+    """Each cited sentence that introduces a code block ("Install it with pip:") or a list brings it along, with
+    the same support: the command, or the list, is what the reader came for. The code block is cited by the same
+    claim; each list item the answer does not cite yet is quoted after it, as a claim of its own (an item's
+    sentences are written without a break between them; items are separated by one)."""
+    cited = {s.id for c in claims for s in c.sources}
     shown = []
     for claim in claims:
-        sources, support = list(claim.sources), list(claim.source_support)
+        sources, support, items = list(claim.sources), list(claim.source_support), []
         for source, value in zip(claim.sources, claim.source_support):
-            code = following(source) if source.text.rstrip().endswith(":") and not source.code else None
-            if code is not None and code.code and code not in sources:
-                sources.append(code)
-                support.append(value)
-        shown.append(replace(claim, sources=tuple(sources), source_support=tuple(support)))
+            for brought in introduced(source, following):
+                if brought.code and brought not in sources:
+                    sources.append(brought)
+                    support.append(value)
+                elif brought.code or brought.id in cited:
+                    continue
+                elif items and brought.start - items[-1][0][-1].end <= 1:
+                    items[-1][0].append(brought)
+                else:
+                    items.append(([brought], value))
+                cited.add(brought.id)
+        listed = [
+            Claim(" ".join(s.text for s in item), tuple(item), value, (value,) * len(item)) for item, value in items
+        ]
+        shown += [replace(claim, sources=tuple(sources), source_support=tuple(support)), *listed]
     return shown
 
 

@@ -13,7 +13,7 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage, SystemMessage
 
 from rag.answer.checks import check_history, check_question, check_top_k
-from rag.answer.compose import compose, extractive_claims, refusal, with_code
+from rag.answer.compose import compose, extractive_claims, refusal, with_introduced
 from rag.answer.gate import Busy, GenerationGate
 from rag.answer.grounding import ground, settled_opener
 from rag.answer.judge import Judgement, Judges, judge
@@ -179,7 +179,7 @@ class Pipeline:
             claims = extractive_claims(checked, hits, relevant, answered, min_support=min_drawn)
             mode = "extractive"
         timings["ground"] = _ms(step)
-        claims = with_code(claims, self.store.keywords().following)
+        claims = with_introduced(claims, self.store.keywords().following)
         answer = compose(claims, similarity, dropped, mode)
         answer.answerable, answer.on_point, answer.declined = answerable, judged.on_point, declined
         answer.drafted = drafted

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence, Set
+from collections.abc import Callable, Sequence, Set
 
 import numpy as np
 from langchain_core.embeddings import Embeddings
@@ -14,6 +14,7 @@ from rag.text.words import content_words
 from rag.types import ScoredSentence, Sentence, Turn
 
 RRF_K = 60  # the usual reciprocal-rank-fusion constant: damps the weight of the very first ranks
+LISTED = 20  # the most list items a sentence that introduces a list brings along
 
 
 def known_share(question: str, vocabulary: Set[str]) -> float:
@@ -118,20 +119,37 @@ def diversify(hits: list[ScoredSentence], vectors: dict[str, list[float]], k: in
 _LEANS_BACK = re.compile(r"^(?:this|that|these|those|it|its|they|their|such|both|however|yet|thus|hence)\b", re.I)
 
 
+def introduced(sentence: Sentence, following: Callable[[Sentence], Sentence | None]) -> list[Sentence]:
+    """What a sentence ending with a colon introduces: the code block after it ("Install it with pip:"), or the
+    sentences of the list after it ("Here is the list of types the parser can manage:"), up to ``LISTED``. Quoted
+    without them, it answers nothing."""
+    if sentence.code or not sentence.text.rstrip().endswith(":"):
+        return []
+    after = following(sentence)
+    if after is None or after.code:
+        return [after] if after is not None else []
+    listed: list[Sentence] = []
+    while after is not None and after.item and len(listed) < LISTED:
+        listed.append(after)
+        after = following(after)
+    return listed
+
+
 def with_context(hits: list[ScoredSentence], index: KeywordIndex, window: int = 0) -> list[Sentence]:
     """The chosen sentences, each preceded by the sentence before it when it leans back on it; with ``window``,
-    each comes with up to that many sentences either side, in document order."""
+    each comes with up to that many sentences either side, in document order. A sentence that introduces a code
+    block or a list brings it along."""
     out: list[Sentence] = []
     for hit in hits:
         sentence = hit.sentence
         if window:
-            out += [n for n in index.neighbours(sentence, window) if n.id not in {s.id for s in out}]
-            continue
-        if _LEANS_BACK.match(sentence.text):
+            nearby = index.neighbours(sentence, window)
+        else:
             before = [n for n in index.neighbours(sentence, 1) if n.index == sentence.index - 1]
-            out += [b for b in before if b.id not in {s.id for s in out} and b.id not in {h.sentence.id for h in hits}]
-        if sentence.id not in {s.id for s in out}:
-            out.append(sentence)
+            leans = _LEANS_BACK.match(sentence.text) and not {b.id for b in before} & {h.sentence.id for h in hits}
+            nearby = [*(before if leans else []), sentence]
+        nearby += [n for n in introduced(sentence, index.following) if n not in nearby]
+        out += [n for n in nearby if n.id not in {s.id for s in out}]
     return out
 
 

@@ -82,6 +82,7 @@ def _sentence(record_id: str, text: str, meta: dict[str, Any]) -> Sentence:
         page=meta.get("page"),
         section=section,
         code=bool(meta.get("code")),
+        item=bool(meta.get("item")),
     )
 
 

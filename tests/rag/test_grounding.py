@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from rag.answer import Pipeline
-from rag.answer.compose import extractive_claims, with_code
+from rag.answer.compose import compose, extractive_claims, with_introduced
 from rag.answer.grounding import Claim, claims_of, coverage, foreign, ground, settled_opener, strip_markers
 from rag.answer.select import as_written, narrowly_missed, near_question, unknown_facts
-from rag.retrieval.retrieve import diversify, with_context
+from rag.retrieval.retrieve import LISTED, diversify, with_context
 from rag.store.embeddings import HashEmbeddings
 from rag.store.keyword import KeywordIndex
 from rag.text.words import counts, literals, negations, stem, words
@@ -126,11 +126,64 @@ def test_a_cited_sentence_that_introduces_code_brings_the_code_along():
         Claim("Run it.", (document[2],), 0.9, (0.7,)),  # followed by prose, not code
         Claim("The command.", (document[0], document[1]), 0.9, (0.8, 0.6)),  # already cites it
     ]
-    shown = with_code(claims, following)
+    shown = with_introduced(claims, following)
     assert [c.text for c in shown[0].sources] == ["Install it with pip:", "pip install tern"]
     assert shown[0].source_support == (0.8, 0.8)
     assert shown[1].sources == (document[2],)
     assert shown[2].sources == (document[0], document[1])
+
+
+def listed_document(items: list[list[str]], intro: str = "It serves these formats:") -> list[Sentence]:
+    """An introducing sentence, the list items' sentences (an item's sentences one space apart, items a break
+    apart, as the loaders write them), then a paragraph."""
+    texts = [(intro, False), *((t, True) for item in items for t in item), ("Every request is logged.", False)]
+    starts, cursor = [], 0
+    for n, item in enumerate([[intro], *items, ["Every request is logged."]]):
+        for k, text in enumerate(item):
+            cursor += (1 if k else 4) if n else 0
+            starts.append(cursor)
+            cursor += len(text)
+    return [
+        Sentence(id=f"l{i}", source="a.md", text=t, start=st, end=st + len(t), index=i, item=item)
+        for i, ((t, item), st) in enumerate(zip(texts, starts))
+    ]
+
+
+def test_a_cited_sentence_that_introduces_a_list_brings_its_items_each_on_a_line_of_its_own():
+    document = listed_document([["HTML pages."], ["CSS files.", "They are cached."], ["Images."]])
+
+    def following(s: Sentence) -> Sentence | None:
+        return document[s.index + 1] if s.index + 1 < len(document) else None
+
+    shown = with_introduced([Claim("It serves several formats.", (document[0],), 0.9, (0.7,))], following)
+    assert [c.text for c in shown] == [
+        "It serves several formats.", "HTML pages.", "CSS files. They are cached.", "Images."
+    ]  # fmt: skip
+    assert shown[2].sources == (document[2], document[3]) and shown[2].source_support == (0.7, 0.7)
+    after = Claim("Every request is logged.", (document[-1],), 0.9, (0.9,))
+    answer = compose([*shown, after], {}, [], "generated")
+    assert answer.answer == (
+        "It serves several formats. [1]\n- HTML pages. [2]\n- CSS files. They are cached. [3][4]\n- Images. [5]"
+        "\n\nEvery request is logged. [6]"
+    )
+    assert [c.item for c in answer.citations] == [False, True, True, True, True, False]
+    # an item the answer already cites is not quoted twice; a sentence that introduces nothing brings nothing
+    again = with_introduced([Claim("Images too.", (document[4],), 0.9, (0.8,)), *shown[:1]], following)
+    assert [c.text for c in again] == ["Images too.", "It serves several formats.", "HTML pages.",
+                                       "CSS files. They are cached."]  # fmt: skip
+
+
+def test_a_long_list_brings_at_most_listed_items_and_the_retrieved_prompt_gets_them_too():
+    document = listed_document([[f"Format {n}."] for n in range(LISTED + 5)])
+    index = KeywordIndex(document)
+    brought = with_introduced([Claim("It serves formats.", (document[0],), 0.9, (0.7,))], index.following)
+    assert len(brought) == 1 + LISTED
+    chosen = [ScoredSentence(sentence=document[0], score=0.8)]
+    for window in (0, 1):
+        sources = with_context(chosen, index, window)
+        assert [s.text for s in sources] == ["It serves these formats:", *(f"Format {n}." for n in range(LISTED))]
+    plain = [ScoredSentence(sentence=document[-1], score=0.8)]  # a sentence that introduces nothing
+    assert [s.text for s in with_context(plain, index)] == ["Every request is logged."]
 
 
 def test_every_line_of_a_draft_is_a_sentence_and_a_command_after_a_colon_is_whole():

@@ -81,3 +81,24 @@ def test_a_draft_that_needs_a_url_the_document_never_holds_is_refused_for_it(rea
     answer = pipeline.answer("Where are the docs?")  # one it holds is cited where it is written
     assert not answer.refused and answer.mode == "generated"
     assert "Documentation: https://tern.example/docs" in [c.text for c in answer.citations]
+
+
+def test_an_answer_citing_the_sentence_before_a_list_shows_the_list_item_by_item(tmp_path: Path):
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    (folder / "guide.md").write_text(
+        "# Tern\n\nTern serves these formats:\n\n- HTML pages.\n- CSS files.\n  They are cached.\n\nEvery request "
+        "is logged.\n",
+        encoding="utf-8",
+    )
+    settings = Settings(data_dir=folder, state_dir=tmp_path / "state", collection="guide")
+    scripted = ScriptedChatModel().enqueue("Tern serves several formats. [1]")
+    answer = Pipeline(hashed_store(settings), scripted, settings).answer("Which formats does Tern serve?")
+    assert "[2] HTML pages.\n[3] CSS files.\n[4] They are cached." in scripted.calls[0][0].content
+    assert answer.answer == "Tern serves several formats. [1]\n- HTML pages. [2]\n- CSS files. They are cached. [3][4]"
+    assert [(c.text, c.item) for c in answer.citations] == [
+        ("Tern serves these formats:", False),
+        ("HTML pages.", True),
+        ("CSS files.", True),
+        ("They are cached.", True),
+    ]
