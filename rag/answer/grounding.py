@@ -164,7 +164,9 @@ def negated_alike(claim: str, sources: list[str]) -> bool:
     it. A claim that drops a "not" ("The database stores user preferences" from "…does NOT store user
     preferences") shares every word with its source and says the opposite; a claim taken from a clause with no
     negation ("The type is only a guess" from "…only a guess, and an application MUST NOT trust a file based on
-    its type") is not held to the negation of another."""
+    its type") is not held to the negation of another. An opening "No," answers the question and negates nothing
+    the claim states."""
+    claim = claim[opener.end() :] if (opener := _OPENER.match(claim)) else claim  # "No, it does not…": one "not"
     content = content_words(claim)
     found = 0
     for source in sources:

@@ -417,6 +417,9 @@ def test_a_claim_that_drops_or_adds_a_negation_is_not_supported_however_many_wor
     assert not flipped.supported and flipped.support == 0
     assert not added.supported and added.support == 0
     assert kept.supported and clause.supported  # a clause with no negation is not held to its neighbour's
+    (answered,) = grounded("No, the catalogue does not store user preferences.", [stored])
+    (wrong,) = grounded("No, the catalogue stores user preferences.", [stored])
+    assert answered.supported and not wrong.supported  # an opening "No," answers the question, negating nothing
 
 
 def test_not_only_and_not_without_negate_nothing():
