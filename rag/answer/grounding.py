@@ -217,6 +217,18 @@ def settled_opener(answer: str, question: str) -> str:
     return rest[:1].upper() + rest[1:]
 
 
+def verified_no(answer: str, claims: list[Claim]) -> bool:
+    """Whether the answer opens with "No," and its first sentence is a verified negation. The judgement's NO then
+    answers the question rather than judging the documents ("Does it need Java?", "No, it does not need Java." over
+    "There is no dependency on Java"), and the verified negation is the documents' own answer."""
+    opener = _OPENER.match(answer)
+    if opener is None or opener.group(1).lower() != "no" or not claims or not claims[0].supported:
+        return False
+    first = claims[0].text
+    statement = first[found.end() :] if (found := _OPENER.match(first)) else first
+    return len(negations(words(statement))) % 2 == 1
+
+
 def _cited_where_written(chosen: list[Sentence], holders: list[Sentence]) -> list[Sentence]:
     """Adds the first of the ``holders`` (best aligned first) to the ``chosen`` sources unless one is already among
     them; returns the holders."""

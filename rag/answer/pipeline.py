@@ -15,7 +15,7 @@ from langchain_core.messages import BaseMessage, SystemMessage
 from rag.answer.checks import check_history, check_question, check_top_k
 from rag.answer.compose import compose, extractive_claims, refusal, with_introduced
 from rag.answer.gate import Busy, GenerationGate
-from rag.answer.grounding import ground, settled_opener
+from rag.answer.grounding import ground, settled_opener, verified_no
 from rag.answer.judge import Judgement, Judges, judge
 from rag.answer.levels import RefusalLevels, derive_levels
 from rag.answer.prompt import (
@@ -138,17 +138,16 @@ class Pipeline:
             if max(h.score for h in hits) < levels.quote:
                 return refuse("the model found no answer to it in the documents")
             draft = ""
-        if reason := judged.refusal(self.settings):
-            return refuse(reason)
-
+        judged_out = judged.refusal(self.settings)
         step = time.perf_counter()
         vectors.update(self.store.vectors(s.id for s in candidates if s.id not in vectors))
         per_query = query_similarity(query_vectors, vectors)
         similarity = similarity_of(per_query, hits)
         vocabulary = self.store.keywords().vocabulary
         given = ({stem(w) for w in words(question) if w[:1].isupper()} & vocabulary) | numbers(question)
+        settled = settled_opener(draft, question)
         claims = ground(
-            settled_opener(draft, question),
+            settled,
             candidates,
             self.store.embeddings,
             vectors,
@@ -162,6 +161,8 @@ class Pipeline:
         bar = {i for i in per_query if i in catalogue and says_more(catalogue[i])}
         near = near_question(per_query, self.settings.relevance_margin, bar)
         claims = lead_decides(off_topic_dropped(claims, near))
+        if judged_out and not verified_no(settled, claims):
+            return refuse(judged_out)
         answered = narrowly_missed(claims, near, self.settings.support_threshold)
         dropped = [c.text for c in claims if not c.supported]
         checked = claims

@@ -163,6 +163,32 @@ def test_a_judgement_above_the_threshold_keeps_the_answer(pipeline, scripted):
     assert not answer.refused and answer.answerable == 0.8 and answer.citations[0].text == DOMAINS
 
 
+def test_a_verified_no_answers_a_yes_no_question_whatever_the_judgement(tmp_path: Path):
+    # The judgement's NO to "Does the document state the answer?" is often the question's own answer, no.
+    from rag.llm.fake import ScriptedChatModel
+    from tests.samples import hashed_store
+
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "guide.txt").write_text(
+        "Tern needs no Java runtime. Tern is written in Rust. Tern serves static sites.", encoding="utf-8"
+    )
+    settings = Settings(data_dir=folder, state_dir=tmp_path / "state", collection="guide", judge_threshold=0.4)
+    scripted = ScriptedChatModel()
+    pipeline = Pipeline(hashed_store(settings), scripted, settings)
+    scripted.enqueue("No, Tern needs no Java runtime. [1]").judge(0.2)
+    answer = pipeline.answer("Does Tern need a Java runtime?")
+    assert not answer.refused and answer.answerable == 0.2
+    assert answer.answer == "No, Tern needs no Java runtime. [1]"
+    # A yes, a no the sentence after it does not bear out, or no yes or no at all: the judgement refuses
+    drafts = ("Yes, Tern needs a Java runtime. [1]", "No, Tern serves static sites. [3]", "Tern is written in Rust.")
+    for draft in drafts:
+        scripted.replies.clear()
+        scripted.enqueue(draft).judge(0.2)
+        refused = pipeline.answer("Does Tern need a Java runtime?")
+        assert refused.refused and "(confidence 0.20)" in refused.answer, draft
+
+
 def test_over_retrieved_sentences_the_judgement_is_asked_after_the_answer_prompt_and_can_refuse(pipeline, scripted):
     # A collection too large for the document prompt is answered from retrieved sentences; the judgement extends
     # that prompt, so the model's cache of it is reused, and it refuses the same way.
