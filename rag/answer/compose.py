@@ -14,14 +14,14 @@ from rag.types import SECTION_SEPARATOR, Answer, AnswerSentence, Citation, Score
 
 
 def compose(claims: list[Claim], scores: dict[str, float], dropped: list[str], mode: str) -> Answer:
-    """Number citations by first use and write ``[n]`` markers after each sentence; a list item quoted after
-    another sentence goes on a line of its own, as ``- item [n]``, and a sentence after a list starts a new
-    paragraph."""
+    """Number citations by first use and write ``[n]`` markers after each sentence; a list item quoted after the
+    sentence that introduces it (``Claim.listed``) goes on a line of its own, as ``- item [n]``, and a sentence
+    after the list starts a new paragraph."""
     citations: list[Citation] = []
     number: dict[str, int] = {}
     parts: list[str] = []
     sentences: list[AnswerSentence] = []
-    listing = False  # the last part written was a quoted list item
+    listing = False  # the last part written was a listed item
     for claim in claims:
         if not claim.supported:  # lenient mode: shown, but marked and citing nothing
             parts.append(("\n\n" if listing else " " if parts else "") + f"{claim.text} [unsupported]")
@@ -48,10 +48,9 @@ def compose(claims: list[Claim], scores: dict[str, float], dropped: list[str], m
                     )
                 )
             marks.append(number[source.id])
-        item = all(s.item for s in claim.sources) and claim.text == " ".join(s.text for s in claim.sources)
-        between = "\n- " if item else "\n\n" if listing else " "
+        between = "\n- " if claim.listed else "\n\n" if listing else " "
         parts.append((between if parts else "") + claim.text + " " + "".join(f"[{n}]" for n in marks))
-        listing = item
+        listing = claim.listed
         sentences.append(AnswerSentence(text=claim.text, citations=marks, support=claim.support))
     return Answer(
         answer="".join(parts), refused=False, citations=citations, sentences=sentences, dropped=dropped, mode=mode
@@ -89,7 +88,8 @@ def with_introduced(claims: list[Claim], following: Callable[[Sentence], Sentenc
                     items.append(([brought], value))
                 cited.add(brought.id)
         listed = [
-            Claim(" ".join(s.text for s in item), tuple(item), value, (value,) * len(item)) for item, value in items
+            Claim(" ".join(s.text for s in item), tuple(item), value, (value,) * len(item), listed=True)
+            for item, value in items
         ]
         shown += [replace(claim, sources=tuple(sources), source_support=tuple(support)), *listed]
     return shown

@@ -34,6 +34,8 @@ class Claim:
     foreign: frozenset[str] = frozenset()
     copied: tuple[Sentence, ...] = ()
     unmentioned: frozenset[str] = frozenset()
+    listed: bool = False
+    """A list item quoted after the sentence that introduces it (``with_introduced``): shown on a line of its own."""
 
 
 def strip_markers(text: str) -> str:

@@ -167,6 +167,8 @@ def test_a_cited_sentence_that_introduces_a_list_brings_its_items_each_on_a_line
         "\n\nEvery request is logged. [6]"
     )
     assert [c.item for c in answer.citations] == [False, True, True, True, True, False]
+    copied = compose([after, Claim("Images.", (document[4],), 0.9, (0.9,))], {}, [], "generated")
+    assert copied.answer == "Every request is logged. [1] Images. [2]"  # an item the model wrote is not listed
     # an item the answer already cites is not quoted twice; a sentence that introduces nothing brings nothing
     again = with_introduced([Claim("Images too.", (document[4],), 0.9, (0.8,)), *shown[:1]], following)
     assert [c.text for c in again] == ["Images too.", "It serves several formats.", "HTML pages.",
