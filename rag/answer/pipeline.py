@@ -45,7 +45,7 @@ from rag.retrieval.retrieve import diversify, embed_queries, retrieval_query, re
 from rag.settings import Settings
 from rag.store.chroma import Store
 from rag.store.texts import kept_text
-from rag.text.words import names, numbers, stem, words
+from rag.text.words import identifiers, names, numbers, stem, words
 from rag.types import Answer, ScoredSentence, Sentence, Turn
 
 log = logging.getLogger(__name__)
@@ -144,7 +144,8 @@ class Pipeline:
         per_query = query_similarity(query_vectors, vectors)
         similarity = similarity_of(per_query, hits)
         vocabulary = self.store.keywords().vocabulary
-        given = ({stem(w) for w in words(question) if w[:1].isupper()} & vocabulary) | numbers(question)
+        named = {stem(w) for w in words(question) if w[:1].isupper()} | identifiers(question)
+        given = (named & vocabulary) | numbers(question)
         settled = settled_opener(draft, question)
         claims = ground(
             settled,

@@ -66,6 +66,15 @@ def numbers(text: str) -> set[str]:
     return found
 
 
+_IDENTIFIER = re.compile(r"\b(?=[^\W_]*\d)(?=[^\W_]*[^\W\d_])[^\W_]+\b")  # letters and digits: "bm25s", "ipv6"
+
+
+def identifiers(text: str) -> set[str]:
+    """Stems of the word pieces of the tokens that mix letters and digits ("bm25s" gives "bm" and "25"): names of
+    things however they are capitalised."""
+    return {stem(w) for token in _IDENTIFIER.findall(text) for w in words(token)}
+
+
 _COUNTS = ("three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve")
 _CLAUSE = re.compile(r"[;:.!?()]")
 _JOINER = re.compile(r"(?:^|\s)(?:and|or)\s+\S")
@@ -97,14 +106,14 @@ def counts(text: str) -> set[str]:
     return found
 
 
-NEGATIONS = frozenset("not no never none nothing nobody nowhere neither nor cannot".split())
+NEGATIONS = frozenset("not no never none nothing nobody nowhere neither nor cannot without".split())
 _NOT_NEGATING = frozenset("only just merely simply without".split())
 """Words after which a "not" negates nothing: "not only x but y", "not without its complexities"."""
 
 
 def negations(tokens: list[str]) -> list[int]:
-    """The positions of the tokens (``words``) that negate: "not", "never", "no", "cannot", any "-n't"… but the
-    "not" of "not only" and "not without"."""
+    """The positions of the tokens (``words``) that negate: "not", "never", "no", "cannot", "without", any "-n't"…
+    but the "not" of "not only", and both words of "not without"."""
     found = []
     for at, token in enumerate(tokens):
         low = token.lower().replace("’", "'")
@@ -113,6 +122,9 @@ def negations(tokens: list[str]) -> list[int]:
         following = tokens[at + 1].lower() if at + 1 < len(tokens) else ""
         if (low == "not" or low.endswith("n't")) and following in _NOT_NEGATING:
             continue
+        before = tokens[at - 1].lower().replace("’", "'") if at else ""
+        if low == "without" and (before == "not" or before.endswith("n't")):
+            continue  # "not without": the two cancel
         found.append(at)
     return found
 

@@ -15,6 +15,7 @@ from rag.answer.select import lead_decides, near_question, off_topic_dropped, sa
 from rag.service import open_store
 from rag.settings import Settings
 from rag.text.sentences import split_sentences
+from rag.text.words import identifiers
 from rag.types import Sentence, Turn
 from tests.samples import DOMAINS, essay_text
 
@@ -187,6 +188,22 @@ def test_a_verified_no_answers_a_yes_no_question_whatever_the_judgement(tmp_path
         scripted.enqueue(draft).judge(0.2)
         refused = pipeline.answer("Does Tern need a Java runtime?")
         assert refused.refused and "(confidence 0.20)" in refused.answer, draft
+
+
+def test_a_lower_case_name_with_digits_the_question_gives_may_restate_its_subject(tmp_path: Path):
+    from rag.llm.fake import ScriptedChatModel
+    from tests.samples import hashed_store
+
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "guide.txt").write_text(
+        "The tern2 server serves static sites. There is no dependency on a Java runtime.", encoding="utf-8"
+    )
+    settings = Settings(data_dir=folder, state_dir=tmp_path / "state", collection="guide", judge_threshold=None)
+    scripted = ScriptedChatModel().enqueue("No, tern2 has no dependency on a Java runtime. [2]")
+    answer = Pipeline(hashed_store(settings), scripted, settings).answer("Does tern2 need a Java runtime?")
+    assert answer.mode == "generated" and answer.answer == "No, tern2 has no dependency on a Java runtime. [1]"
+    assert identifiers("Is tern2 or IPv6 needed, as in 2024?") == {"tern", "2", "ipv", "6"}
 
 
 def test_over_retrieved_sentences_the_judgement_is_asked_after_the_answer_prompt_and_can_refuse(pipeline, scripted):

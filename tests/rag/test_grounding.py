@@ -424,9 +424,18 @@ def test_a_claim_that_drops_or_adds_a_negation_is_not_supported_however_many_wor
     assert answered.supported and not wrong.supported  # an opening "No," answers the question, negating nothing
 
 
+def test_without_negates_what_follows_it():
+    assert len(negations(words("It loads the index without loading it into memory."))) == 1
+    mapped = sentence(0, "The option loads the index without loading the full index into memory.")
+    (dropped,) = grounded("The option loads the full index into memory.", [mapped])
+    (kept,) = grounded("The option does not load the full index into memory.", [mapped])
+    assert not dropped.supported and kept.supported
+
+
 def test_not_only_and_not_without_negate_nothing():
     assert negations(words("The pact is not only military but also economic.")) == []
     assert negations(words("It is not without its complexities.")) == []
+    assert negations(words("It isn't without its complexities.")) == []
     assert len(negations(words("It doesn't store them, and never did; nothing is kept."))) == 3
     (litotes,) = grounded(
         "Navigating the pact has its complexities.",
