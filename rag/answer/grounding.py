@@ -239,6 +239,9 @@ def _cited_where_written(chosen: list[Sentence], holders: list[Sentence]) -> lis
     return holders
 
 
+_ALIKE_AMONG = 5  # how far down the ranking of sources to look for one that negates as the claim does
+
+
 def ground(
     answer: str,
     candidates: list[Sentence],
@@ -283,6 +286,11 @@ def ground(
             similarity = max(0.0, float(cosine))
             scored.append((0.5 * similarity + 0.5 * coverage(text, [source.text], given), similarity, source))
         scored.sort(key=lambda item: item[0], reverse=True)
+        # The best source that negates as the claim does: "No, it does not need Java" is not aligned to "you need
+        # to install it with the extra" when "there is no dependency on Java" is a candidate too.
+        alike = next((item for item in scored[:_ALIKE_AMONG] if negated_alike(text, [item[2].text])), scored[0])
+        scored.remove(alike)
+        scored.insert(0, alike)
         best_score, best_similarity, best = scored[0]
         chosen = [best]
         # A second source joins when it covers words the first lacks (a claim that merges two sentences).

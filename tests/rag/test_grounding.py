@@ -19,12 +19,16 @@ def sentence(i: int, text: str) -> Sentence:
 
 
 def grounded(
-    draft: str, candidates: list[Sentence], min_support: float = 0.3, unmentioned: frozenset[str] = frozenset()
+    draft: str,
+    candidates: list[Sentence],
+    min_support: float = 0.3,
+    unmentioned: frozenset[str] = frozenset(),
+    given: frozenset[str] = frozenset(),
 ) -> list[Claim]:
     """The draft's claims grounded on the candidates, embedded by the hashing fake."""
     embeddings = HashEmbeddings()
     vectors = dict(zip([s.id for s in candidates], embeddings.embed_documents([s.text for s in candidates])))
-    return ground(draft, candidates, embeddings, vectors, min_support=min_support, unmentioned=unmentioned)
+    return ground(draft, candidates, embeddings, vectors, min_support, given=given, unmentioned=unmentioned)
 
 
 def test_names_the_documents_never_mention_are_given_as_the_question_writes_them():
@@ -458,3 +462,10 @@ def test_an_opening_yes_or_no_that_the_sentence_after_it_contradicts_is_dropped(
     )
     assert settled_opener("No global variables are used.", "Are globals used?") == "No global variables are used."
     assert settled_opener("Yes, it does. [1]", "Doesn't it store them?") == "Yes, it does. [1]"  # asked negatively
+
+
+def test_a_negated_claim_is_aligned_to_the_source_that_negates_as_it_does():
+    install = sentence(0, "Tern does need the server extra when you use the server.")
+    java = sentence(1, "There is no dependency on Java or PyTorch - all you need is Numpy and optional extras.")
+    (claim,) = grounded("No, tern does not need Java.", [install, java], given=frozenset({"tern", "java"}))
+    assert claim.supported and claim.sources == (java,)
