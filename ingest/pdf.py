@@ -50,7 +50,7 @@ class Heading:
 class _Paragraph:
     """Lines gathered into one block, and where each page's part of it begins and ends in its body."""
 
-    words: frozenset[str]
+    words: Counter[str]  # how often the document writes each word (casefolded)
     item: bool = False
     body: str = ""
     marks: list[tuple[int, int, int]] = field(default_factory=list)  # (page number, start, end) in body
@@ -69,10 +69,14 @@ class _Paragraph:
             self.marks.append((page, start, len(self.body)))
 
     def _hyphenated(self, line: str) -> bool:
-        """Whether the hyphen that ends the body only breaks a word the document writes whole elsewhere
-        ("man-" "agement"); a hyphen of the word itself ("glob-" "deleteall") stays."""
+        """Whether the hyphen that ends the body only breaks a word: one the document writes whole elsewhere
+        ("man-" "agement"), or whose second part it never writes as a word of its own ("manip-" "ulation"). A
+        hyphen of the word itself ("glob-" "deleteall", "non-" "regular") stays."""
         before, after = _LAST_WORD.search(self.body[:-1]), _FIRST_WORD.match(line)
-        return bool(before and after) and (before.group() + after.group()).casefold() in self.words
+        if not (before and after):
+            return False
+        whole, rest = (before.group() + after.group()).casefold(), after.group().casefold()
+        return whole in self.words or self.words[rest] < 2  # once: this very fragment
 
 
 def read_pdf(
@@ -84,7 +88,7 @@ def read_pdf(
     lines = _without_running_lines([[line for line in page if line] for page in lines], labels)
     width = _width([line for page in lines for line in page])
     headings = _place_headings(lines, outline)
-    words = frozenset(word.casefold() for page in lines for line in page for word in _FIRST_WORD.findall(line))
+    words = Counter(word.casefold() for page in lines for line in page for word in _FIRST_WORD.findall(line))
     layout, spans, paragraph = Layout(), {}, _Paragraph(words)
 
     def flush() -> None:

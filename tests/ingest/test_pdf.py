@@ -67,10 +67,13 @@ def test_a_bookmark_whose_title_the_page_does_not_show_adds_no_heading():
     assert layout.text == "Cranes run on Sundays." and [b.kind for b in layout.blocks] == ["text"]
 
 
-def test_a_line_break_hyphen_is_removed_only_from_a_word_the_document_writes_whole():
-    pages = [page(f"{WIDE} con-", f"tainer ship and {WIDE} glob-", "deleteall rule.", "Each container is weighed.")]
+def test_a_line_break_hyphen_is_removed_from_a_word_written_whole_or_whose_second_part_is_no_word_of_its_own():
+    lines = [f"{WIDE} con-", f"tainer ship and {WIDE} glob-", f"deleteall rule and {WIDE} manip-", "ulation."]
+    pages = [page(*lines, "Each container is weighed.", "Each deleteall rule is read.")]
     layout, _ = read_pdf(pages)
-    assert layout.text.startswith(f"{WIDE} container ship and {WIDE} glob-deleteall rule.\n\n")
+    assert layout.text.startswith(
+        f"{WIDE} container ship and {WIDE} glob-deleteall rule and {WIDE} manipulation.\n\n"
+    )  # "deleteall" is a word of its own elsewhere; "ulation" is not
 
 
 def test_bulleted_lines_become_list_items_and_a_wrapped_item_stays_whole():
