@@ -77,16 +77,16 @@ def with_introduced(claims: list[Claim], following: Callable[[Sentence], Sentenc
         sources, support, items = list(claim.sources), list(claim.source_support), []
         for source, value in zip(claim.sources, claim.source_support):
             for brought in introduced(source, following):
-                if brought.code and brought not in sources:
-                    sources.append(brought)
-                    support.append(value)
-                elif brought.code or brought.id in cited:
-                    continue
-                elif items and brought.start - items[-1][0][-1].end <= 1:
-                    items[-1][0].append(brought)
-                else:
-                    items.append(([brought], value))
-                cited.add(brought.id)
+                if brought.code:
+                    if brought not in sources:
+                        sources.append(brought)
+                        support.append(value)
+                elif brought.id not in cited:
+                    cited.add(brought.id)
+                    if items and brought.start - items[-1][0][-1].end <= 1:  # the same item's next sentence
+                        items[-1][0].append(brought)
+                    else:
+                        items.append(([brought], value))
         listed = [
             Claim(" ".join(s.text for s in item), tuple(item), value, (value,) * len(item), listed=True)
             for item, value in items

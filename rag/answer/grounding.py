@@ -168,7 +168,7 @@ def negated_alike(claim: str, sources: list[str]) -> bool:
     negation ("The type is only a guess" from "…only a guess, and an application MUST NOT trust a file based on
     its type") is not held to the negation of another. An opening "No," answers the question and negates nothing
     the claim states."""
-    claim = claim[opener.end() :] if (opener := _OPENER.match(claim)) else claim  # "No, it does not…": one "not"
+    claim = _without_opener(claim)  # "No, it does not…": one "not"
     content = content_words(claim)
     found = 0
     for source in sources:
@@ -219,16 +219,24 @@ def settled_opener(answer: str, question: str) -> str:
     return rest[:1].upper() + rest[1:]
 
 
+def _without_opener(text: str) -> str:
+    """The text without an opening "Yes," or "No,": the statement it answers with."""
+    return text[opener.end() :] if (opener := _OPENER.match(text)) else text
+
+
+def answers_no(answer: str) -> bool:
+    """Whether the answer opens with "No,"."""
+    opener = _OPENER.match(answer)
+    return opener is not None and opener.group(1).lower() == "no"
+
+
 def verified_no(answer: str, claims: list[Claim]) -> bool:
     """Whether the answer opens with "No," and its first sentence is a verified negation. The judgement's NO then
     answers the question rather than judging the documents ("Does it need Java?", "No, it does not need Java." over
     "There is no dependency on Java"), and the verified negation is the documents' own answer."""
-    opener = _OPENER.match(answer)
-    if opener is None or opener.group(1).lower() != "no" or not claims or not claims[0].supported:
+    if not answers_no(answer) or not claims or not claims[0].supported:
         return False
-    first = claims[0].text
-    statement = first[found.end() :] if (found := _OPENER.match(first)) else first
-    return len(negations(words(statement))) % 2 == 1
+    return len(negations(words(_without_opener(claims[0].text)))) % 2 == 1
 
 
 def _cited_where_written(chosen: list[Sentence], holders: list[Sentence]) -> list[Sentence]:
@@ -289,8 +297,7 @@ def ground(
         # The best source that negates as the claim does: "No, it does not need Java" is not aligned to "you need
         # to install it with the extra" when "there is no dependency on Java" is a candidate too.
         alike = next((item for item in scored[:_ALIKE_AMONG] if negated_alike(text, [item[2].text])), scored[0])
-        scored.remove(alike)
-        scored.insert(0, alike)
+        scored = [alike, *(item for item in scored if item is not alike)]
         best_score, best_similarity, best = scored[0]
         chosen = [best]
         # A second source joins when it covers words the first lacks (a claim that merges two sentences).

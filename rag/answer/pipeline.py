@@ -15,7 +15,7 @@ from langchain_core.messages import BaseMessage, SystemMessage
 from rag.answer.checks import check_history, check_question, check_top_k
 from rag.answer.compose import compose, extractive_claims, refusal, with_introduced
 from rag.answer.gate import Busy, GenerationGate
-from rag.answer.grounding import ground, settled_opener, verified_no
+from rag.answer.grounding import answers_no, ground, settled_opener, verified_no
 from rag.answer.judge import Judgement, Judges, judge
 from rag.answer.levels import RefusalLevels, derive_levels
 from rag.answer.prompt import (
@@ -138,7 +138,11 @@ class Pipeline:
             if max(h.score for h in hits) < levels.quote:
                 return refuse("the model found no answer to it in the documents")
             draft = ""
+        settled = settled_opener(draft, question)
         judged_out = judged.refusal(self.settings)
+        if judged_out and not answers_no(settled):  # only a verified "No," answers despite the judgement
+            return refuse(judged_out)
+
         step = time.perf_counter()
         vectors.update(self.store.vectors(s.id for s in candidates if s.id not in vectors))
         per_query = query_similarity(query_vectors, vectors)
@@ -146,7 +150,6 @@ class Pipeline:
         vocabulary = self.store.keywords().vocabulary
         named = {stem(w) for w in words(question) if w[:1].isupper()} | identifiers(question)
         given = (named & vocabulary) | numbers(question)
-        settled = settled_opener(draft, question)
         claims = ground(
             settled,
             candidates,
