@@ -120,6 +120,14 @@ class Settings(BaseSettings):
         "after its draft whether the retrieved sentences state the answer; refuse when its probability of YES is "
         "below this (calibrated: python -m eval.calibrate retrieved-judge; none: not asked)",
     )
+    decline_judge_threshold: float | None = Field(
+        0.15,
+        ge=0,
+        le=1,
+        description="when the model replies that the documents do not answer but the evidence is strong (above "
+        "quote_threshold), it is asked whether they state the answer; refuse when its probability of YES is below "
+        "this, else quote the best sentences (calibrated: python -m eval.calibrate decline-judge; none: always quote)",
+    )
     draft_judge_threshold: float | None = Field(
         None,
         ge=0,

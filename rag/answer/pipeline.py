@@ -134,12 +134,14 @@ class Pipeline:
             refused.drafted = list(drafted)
             return refused
 
-        if declined:  # believed only when the evidence is weak too; otherwise the best sentences are quoted
+        if declined:  # believed when the evidence is weak, or the judgement agrees; else the best sentences are quoted
             if max(h.score for h in hits) < levels.quote:
                 return refuse("the model found no answer to it in the documents")
+            if confirmed := judged.confirms_decline(self.settings):
+                return refuse(confirmed)
             draft = ""
         settled = settled_opener(draft, question)
-        judged_out = judged.refusal(self.settings)
+        judged_out = None if declined else judged.refusal(self.settings)
         if judged_out and not answers_no(settled):  # only a verified "No," answers despite the judgement
             return refuse(judged_out)
 
@@ -328,8 +330,8 @@ class Pipeline:
         judges: Judges | None,
         on_token: Callable[[str], None] | None,
     ) -> tuple[Reply, Judgement, str | None]:
-        """The model's reply; its judgements of a draft that is not a refusal, when ``judges`` are given (the second
-        only when the first is below ``judge_confident``); and why the model failed, if it did. A failed model
+        """The model's reply; its judgements of the reply, when ``judges`` are given (the second only when the first
+        is below ``judge_confident`` and there is a draft); and why the model failed, if it did. A failed model
         leaves the draft empty, so that the extractive answer is used instead."""
         if self.chat_model is None:
             return Reply("", False), Judgement(), None
@@ -343,7 +345,7 @@ class Pipeline:
                     if on_token and token:
                         on_token(token)
                 reply = read_reply("".join(parts))
-                if judges is not None and reply.text:
+                if judges is not None and (reply.text or reply.declined):
                     judged = judge(self.chat_model, judges, reply.text, self.settings)
         except Busy:
             raise

@@ -149,6 +149,21 @@ def test_the_model_saying_not_in_document_over_strong_evidence_quotes_it(pipelin
     assert answer.answer == f"{DOMAINS} [1]"
 
 
+def test_a_decline_over_strong_evidence_is_believed_when_the_judgement_agrees_with_it(pipeline, scripted):
+    update = {"quote_threshold": 0.2, "judge_threshold": 0.4, "decline_judge_threshold": 0.15}
+    pipeline.settings = pipeline.settings.model_copy(update=update)
+    scripted.enqueue("NOT IN DOCUMENT").judge(0.05, 0.3)
+    question = "Is the alliance written in Rust?"
+    believed = pipeline.answer(question)
+    assert believed.refused and believed.declined and believed.citations == [] and believed.answerable == 0.05
+    assert "the model found no answer" in believed.answer and "0.05" in believed.answer
+    # Judged low, but not that low: yes/no questions the documents answer are declined and judged low too. The
+    # decline is not believed, and the judgement, which would refuse a draft, does not refuse the quote.
+    quoted = pipeline.answer(question)
+    assert not quoted.refused and quoted.declined and quoted.mode == "extractive" and quoted.citations
+    assert quoted.answerable == 0.3 and len(scripted.judged) == 2
+
+
 def test_the_model_judging_the_documents_silent_is_a_refusal(pipeline, scripted):
     pipeline.settings = pipeline.settings.model_copy(update={"judge_threshold": 0.5})
     scripted.enqueue(f"{DOMAINS} [1]").judge(0.2)
