@@ -17,6 +17,9 @@
   within its committed false-refusal target (``thresholds.json``, full gold set).
 - ``python -m eval.calibrate retrieved-judge [--report DIR --config NAME]``: the same for the judgement asked with
   the retrieved prompt (whether the retrieved sentences state the answer), the prompt forced on every corpus.
+- ``python -m eval.calibrate decline-judge [--report DIR --config NAME]``: the threshold below which the first
+  judgement confirms the model's "NOT IN DOCUMENT" over strong evidence. The gold sets hold few declines, so it is
+  chosen from every answerable question's judgement: the highest at which at most 1% of them fall below it.
 """
 
 from __future__ import annotations
@@ -53,6 +56,10 @@ FALSE_REFUSAL_BUDGET = 0.05
 OPEN = {"refusal_threshold": -1.0, "quote_threshold": -1.0, "judge_threshold": 0.0}
 OPEN_JUDGE = {"draft_judge_threshold": 0.0}
 OPEN_RETRIEVED = {"prompt": "retrieved", "retrieved_judge_threshold": 0.0}
+OPEN_DECLINE = {"decline_judge_threshold": 0.0}
+# A decline the judgement confirms is refused whatever the evidence says, so the judgement must almost never fall
+# that low for a question the documents answer.
+DECLINE_BUDGET = 0.01
 
 
 def weight_sweep(settings: Settings, store: Store, items: list[GoldItem]) -> list[dict[str, float]]:
@@ -223,12 +230,13 @@ def false_refusal_budgets(names: list[str]) -> dict[str, float]:
     return budgets
 
 
-def calibrate_judge(
-    settings: Settings, out: Path, report: Path | None, config: str | None, retrieved: bool = False
-) -> dict[str, float]:
+def corpus_runs(
+    settings: Settings, out: Path, report: Path | None, config: str | None, opened: dict
+) -> dict[str, list[ItemResult]]:
+    """Every eval corpus's results: an open run with the settings ``opened``, or those of ``report`` (an earlier
+    calibration's folder, or an eval report folder with one report.json per corpus, at its ``config``)."""
     from eval.corpora import CORPORA
 
-    opened, setting = (OPEN_RETRIEVED, "RETRIEVED_JUDGE") if retrieved else (OPEN_JUDGE, "DRAFT_JUDGE")
     runs = {}
     for corpus in CORPORA:
         if report is None:
@@ -238,6 +246,63 @@ def calibrate_judge(
         else:
             items = read_items(report / corpus.name / "report.json")
             runs[corpus.name] = items[config or next(iter(items))]
+    return runs
+
+
+def decline_curve(runs: dict[str, list[ItemResult]]) -> list[dict[str, float]]:
+    """For each threshold of the judgement that confirms a decline: the share of answerable questions judged below
+    it, each corpus's and all together (what it would refuse were the model to decline them all; the model
+    declines few, so the judgement must almost never fall that low for a question the documents answer); the share
+    of questions to refuse judged below it; and the declines quoted in the run that it refuses."""
+    points = []
+    for threshold in JUDGE:
+        point: dict[str, float] = {"judge": threshold}
+        pooled: list[bool] = []
+        for name, results in runs.items():
+            judged_ = [r for r in results if r.answerable is not None and r.kind != "false-premise"]
+            below = [r.answerable < threshold for r in judged_ if r.kind not in MUST_REFUSE]
+            pooled += below
+            point[f"{name}_answerable_below"] = fmean(below)
+            must = [r.answerable < threshold for r in judged_ if r.kind in MUST_REFUSE]
+            point[f"{name}_must_refuse_below"] = fmean(must)
+            quoted = [r for r in judged_ if r.declined and not r.refused]
+            point[f"{name}_quoted_declines"] = len(quoted)
+            point[f"{name}_answerable_declines_refused"] = sum(
+                r.answerable < threshold for r in quoted if r.kind not in MUST_REFUSE
+            )
+            point[f"{name}_must_refuse_declines_refused"] = sum(
+                r.answerable < threshold for r in quoted if r.kind in MUST_REFUSE
+            )
+        point["answerable_below"] = fmean(pooled)
+        points.append(point)
+    return points
+
+
+def choose_decline(points: list[dict[str, float]], budget: float = DECLINE_BUDGET) -> dict[str, float]:
+    """The highest threshold at which at most ``budget`` of the answerable questions are judged below it."""
+    return max((p for p in points if p["answerable_below"] <= budget + 1e-9), key=lambda p: p["judge"])
+
+
+def calibrate_decline(settings: Settings, out: Path, report: Path | None, config: str | None) -> dict[str, float]:
+    runs = corpus_runs(settings, out, report, config, OPEN_DECLINE)
+    points = decline_curve(runs)
+    best = choose_decline(points)
+    (out / "decline-judge.json").write_text(json.dumps({"chosen": best, "curve": points}, indent=1))
+    for p in points:
+        print(f"judgement {p['judge']:.2f}  answerable judged below {p['answerable_below']:.3f}  " + "  ".join(
+            f"{n}: answerable {p[f'{n}_answerable_below']:.3f} must-refuse {p[f'{n}_must_refuse_below']:.3f} "
+            f"quoted declines refused {p[f'{n}_answerable_declines_refused']}+"
+            f"{p[f'{n}_must_refuse_declines_refused']}/{p[f'{n}_quoted_declines']}" for n in runs))  # fmt: skip
+    print(f"chosen: ALLIANCE_QA_DECLINE_JUDGE_THRESHOLD={best['judge']} (answerable questions judged below it: "
+          f"{best['answerable_below']:.3f}, budget {DECLINE_BUDGET}) -> {out}")  # fmt: skip
+    return best
+
+
+def calibrate_judge(
+    settings: Settings, out: Path, report: Path | None, config: str | None, retrieved: bool = False
+) -> dict[str, float]:
+    opened, setting = (OPEN_RETRIEVED, "RETRIEVED_JUDGE") if retrieved else (OPEN_JUDGE, "DRAFT_JUDGE")
+    runs = corpus_runs(settings, out, report, config, opened)
     points = judge_curve(runs, retrieved)
     budgets = false_refusal_budgets(list(runs))
     best = choose_judge(points, budgets)
@@ -338,7 +403,7 @@ def calibrate_weights(settings: Settings, out: Path) -> dict[str, float]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m eval.calibrate", description=__doc__.splitlines()[0])
-    parser.add_argument("what", choices=["weights", "refusal", "judge", "retrieved-judge"])
+    parser.add_argument("what", choices=["weights", "refusal", "judge", "retrieved-judge", "decline-judge"])
     parser.add_argument(
         "--report",
         type=Path,
@@ -354,6 +419,8 @@ def main(argv: list[str] | None = None) -> int:
     out.mkdir(parents=True, exist_ok=True)
     if args.what == "weights":
         calibrate_weights(settings, out)
+    elif args.what == "decline-judge":
+        calibrate_decline(settings, out, args.report, args.config)
     elif args.what in ("judge", "retrieved-judge"):
         calibrate_judge(settings, out, args.report, args.config, retrieved=args.what == "retrieved-judge")
     else:

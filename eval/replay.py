@@ -92,7 +92,7 @@ def replaying(recording: Recording, ask_model: bool = True) -> Iterator[Recordin
 
     def generate(pipeline: Pipeline, messages: list[BaseMessage], judges: Judges | None, on_token: Any) -> Generated:
         key = prompt_key(messages, judges)
-        if key in recording.replies:
+        if key in recording.replies and not (ask_model and _unjudged_decline(recording.replies[key], judges)):
             recording.replayed += 1
             reply, judged = recording.replies[key]
             if on_token and reply.text:
@@ -112,6 +112,13 @@ def replaying(recording: Recording, ask_model: bool = True) -> Iterator[Recordin
         yield recording
     finally:
         Pipeline._generate = real  # type: ignore[method-assign]
+
+
+def _unjudged_decline(recorded: tuple[Reply, Judgement], judges: Judges | None) -> bool:
+    """Whether a recorded reply declined without the judgement that declines now get (recorded before they did):
+    the model is asked again, as for a prompt not recorded."""
+    reply, judged = recorded
+    return reply.declined and judges is not None and judged.answerable is None
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -10,8 +10,10 @@ from pydantic import Field
 
 from eval.calibrate import (
     KEYWORD_WEIGHTS,
+    choose_decline,
     choose_judge,
     choose_weight,
+    decline_curve,
     judge_curve,
     tied_weights,
     weight_means,
@@ -217,6 +219,19 @@ def test_every_corpus_gold_set_resolves_to_its_own_sentences(tmp_path: Path):
         assert len(items) >= 40 and {i.kind for i in items} >= {"answerable", "paraphrase", "unanswerable"}
     venv = load_gold(corpus_named("python-venv").questions)
     assert sum(i.kind == "code" for i in venv) >= 5 and sum(i.kind == "unanswerable" for i in venv) >= 8
+
+
+def test_the_decline_judgement_threshold_is_the_highest_that_almost_no_answerable_question_falls_below():
+    sure = [result(id=f"a{i}", answerable=0.9) for i in range(97)]
+    low = [result(id="low", answerable=0.12), result(id="lower", answerable=0.17)]
+    quoted = result(id="declined", answerable=0.3, declined=True, mode="extractive")  # a decline that was quoted
+    must = result(id="m", kind="unanswerable", gold=[], answerable=0.04, declined=True, mode="extractive")
+    points = {p["judge"]: p for p in decline_curve({"one": [*sure, *low, quoted, must]})}
+    assert points[0.15]["answerable_below"] == pytest.approx(0.01) and points[0.2]["answerable_below"] == 0.02
+    assert points[0.05]["one_must_refuse_declines_refused"] == 1 and points[0.05]["one_quoted_declines"] == 2
+    assert points[0.3]["one_answerable_declines_refused"] == 0 and points[0.35]["one_answerable_declines_refused"] == 1
+    assert choose_decline(list(points.values()))["judge"] == 0.15
+    assert choose_decline(list(points.values()), budget=0.0)["judge"] == 0.1
 
 
 def test_the_retrieved_prompts_judgement_is_replayed_on_its_own_probability():

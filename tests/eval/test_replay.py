@@ -8,6 +8,7 @@ import pytest
 
 from eval.replay import Recording, main, replaying
 from rag.answer import Pipeline
+from rag.answer.judge import Judgement
 from rag.llm.fake import ScriptedChatModel
 from rag.settings import Settings
 from rag.store.chroma import Store
@@ -63,3 +64,24 @@ def test_replaying_only_what_was_recorded_needs_a_recording(tmp_path: Path, caps
         with pytest.raises(SystemExit):
             main(argv)
         assert "there is none at" in capsys.readouterr().err
+
+
+def test_a_decline_recorded_before_declines_were_judged_is_asked_again_for_its_judgement(
+    essay_store: Store, essay_settings: Settings
+):
+    settings = essay_settings.model_copy(update={"quote_threshold": 0.0, "decline_judge_threshold": 0.15})
+    recording = Recording()
+    with replaying(recording):
+        Pipeline(essay_store, ScriptedChatModel().enqueue("NOT IN DOCUMENT"), settings).answer(QUESTION)
+    [(key, (reply, judged))] = recording.replies.items()
+    assert reply.declined and judged.answerable == 1.0
+    recording.replies[key] = (reply, Judgement())  # as recorded before a decline was judged
+
+    with replaying(recording, ask_model=False):
+        quoted = Pipeline(essay_store, ScriptedChatModel(), settings).answer(QUESTION)
+    assert quoted.mode == "extractive" and quoted.answerable is None and recording.replayed == 1
+    model = ScriptedChatModel().enqueue("NOT IN DOCUMENT").judge(0.05)
+    with replaying(recording):
+        refused = Pipeline(essay_store, model, settings).answer(QUESTION)
+    assert refused.refused and refused.answerable == 0.05 and recording.asked == 2 and len(model.calls) == 1
+    assert recording.replies[key][1].answerable == 0.05
