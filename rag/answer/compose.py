@@ -8,15 +8,18 @@ from dataclasses import replace
 
 from rag.answer.grounding import Claim
 from rag.answer.select import says_more
-from rag.retrieval.retrieve import introduced
+from rag.retrieval.retrieve import cut_after, introduced
 from rag.store.chroma import Store
 from rag.types import SECTION_SEPARATOR, Answer, AnswerSentence, Citation, ScoredSentence, Sentence
+
+LIST_GOES_ON = "… (the list goes on in the source)"
 
 
 def compose(claims: list[Claim], scores: dict[str, float], dropped: list[str], mode: str) -> Answer:
     """Number citations by first use and write ``[n]`` markers after each sentence; a list item quoted after the
-    sentence that introduces it (``Claim.listed``) goes on a line of its own, as ``- item [n]``, and a sentence
-    after the list starts a new paragraph."""
+    sentence that introduces it (``Claim.listed``) goes on a line of its own, as ``- item [n]``, followed by a
+    line that says the list goes on when it was cut (``Claim.cut``), and a sentence after the list starts a new
+    paragraph."""
     citations: list[Citation] = []
     number: dict[str, int] = {}
     parts: list[str] = []
@@ -50,6 +53,8 @@ def compose(claims: list[Claim], scores: dict[str, float], dropped: list[str], m
             marks.append(number[source.id])
         between = "\n- " if claim.listed else "\n\n" if listing else " "
         parts.append((between if parts else "") + claim.text + " " + "".join(f"[{n}]" for n in marks))
+        if claim.cut:
+            parts.append(f"\n- {LIST_GOES_ON}")
         listing = claim.listed
         sentences.append(AnswerSentence(text=claim.text, citations=marks, support=claim.support))
     return Answer(
@@ -91,6 +96,8 @@ def with_introduced(claims: list[Claim], following: Callable[[Sentence], Sentenc
             Claim(" ".join(s.text for s in item), tuple(item), value, (value,) * len(item), listed=True)
             for item, value in items
         ]
+        if listed and cut_after(listed[-1].sources[-1], following):
+            listed[-1] = replace(listed[-1], cut=True)
         shown += [replace(claim, sources=tuple(sources), source_support=tuple(support)), *listed]
     return shown
 

@@ -36,6 +36,8 @@ class Claim:
     unmentioned: frozenset[str] = frozenset()
     listed: bool = False
     """A list item quoted after the sentence that introduces it (``with_introduced``): shown on a line of its own."""
+    cut: bool = False
+    """The last item quoted of a list longer than it brings (``LISTED``): the answer says the list goes on."""
 
 
 def strip_markers(text: str) -> str:

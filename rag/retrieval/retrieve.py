@@ -135,6 +135,12 @@ def introduced(sentence: Sentence, following: Callable[[Sentence], Sentence | No
     return listed
 
 
+def cut_after(sentence: Sentence, following: Callable[[Sentence], Sentence | None]) -> bool:
+    """Whether a list goes on after this item of it: the sentence after it is an item too."""
+    after = following(sentence)
+    return sentence.item and after is not None and after.item
+
+
 def with_context(hits: list[ScoredSentence], index: KeywordIndex, window: int = 0) -> list[Sentence]:
     """The chosen sentences, each preceded by the sentence before it when it leans back on it; with ``window``,
     each comes with up to that many sentences either side, in document order. A sentence that introduces a code

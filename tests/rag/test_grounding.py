@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from rag.answer import Pipeline
-from rag.answer.compose import compose, extractive_claims, with_introduced
+from rag.answer.compose import LIST_GOES_ON, compose, extractive_claims, with_introduced
 from rag.answer.grounding import Claim, claims_of, coverage, foreign, ground, settled_opener, strip_markers
 from rag.answer.select import as_written, narrowly_missed, near_question, unknown_facts
 from rag.retrieval.retrieve import LISTED, diversify, with_context
@@ -179,11 +179,16 @@ def test_a_cited_sentence_that_introduces_a_list_brings_its_items_each_on_a_line
                                        "CSS files. They are cached."]  # fmt: skip
 
 
-def test_a_long_list_brings_at_most_listed_items_and_the_retrieved_prompt_gets_them_too():
+def test_a_long_list_brings_at_most_listed_items_says_it_goes_on_and_the_retrieved_prompt_gets_them_too():
     document = listed_document([[f"Format {n}."] for n in range(LISTED + 5)])
     index = KeywordIndex(document)
     brought = with_introduced([Claim("It serves formats.", (document[0],), 0.9, (0.7,))], index.following)
-    assert len(brought) == 1 + LISTED
+    assert len(brought) == 1 + LISTED and [c.cut for c in brought] == [False] * LISTED + [True]
+    lines = compose(brought, {}, [], "generated").answer.split("\n")
+    assert lines[-2:] == [f"- Format {LISTED - 1}. [{LISTED + 1}]", f"- {LIST_GOES_ON}"]
+    whole = listed_document([[f"Format {n}."] for n in range(LISTED)])  # as long as it brings: not cut
+    shown = with_introduced([Claim("It serves formats.", (whole[0],), 0.9, (0.7,))], KeywordIndex(whole).following)
+    assert LIST_GOES_ON not in compose(shown, {}, [], "generated").answer
     chosen = [ScoredSentence(sentence=document[0], score=0.8)]
     for window in (0, 1):
         sources = with_context(chosen, index, window)
