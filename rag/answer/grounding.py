@@ -164,22 +164,41 @@ _SCOPE = 3
 
 def negated_alike(claim: str, sources: list[str]) -> bool:
     """Whether the claim negates as its sources do where they say what it says: as many negations, counted odd or
-    even, as the shortest stretch of each source that holds every word it shares with the claim, from just before
-    it. A claim that drops a "not" ("The database stores user preferences" from "…does NOT store user
-    preferences") shares every word with its source and says the opposite; a claim taken from a clause with no
-    negation ("The type is only a guess" from "…only a guess, and an application MUST NOT trust a file based on
-    its type") is not held to the negation of another. An opening "No," answers the question and negates nothing
-    the claim states."""
+    even, as the shortest stretch of each source that holds every word it shares with the claim, from the start of
+    that stretch's clause or a few words before it (``_clauses``). A claim that drops a "not" ("The database stores
+    user preferences" from "…does NOT store user preferences") shares every word with its source and says the
+    opposite; a claim taken from a clause with no negation ("The type is only a guess" from "…only a guess, and an
+    application MUST NOT trust a file based on its type") is not held to the negation of another. An opening "No,"
+    answers the question and negates nothing the claim states."""
     claim = _without_opener(claim)  # "No, it does not…": one "not"
     content = content_words(claim)
     found = 0
     for source in sources:
-        tokens = words(source.replace("-", " "))
+        tokens, clause = _clauses(source)
         stems = [stem(t) if t.lower() not in STOP_WORDS else "" for t in tokens]
         if span := _shortest_span(stems, content & set(stems)):
             first, last = span
-            found += sum(1 for at in negations(tokens) if first - _SCOPE <= at <= last)
+            found += sum(
+                1 for at in negations(tokens) if (first - _SCOPE <= at or clause[at] == clause[first]) and at <= last
+            )
     return len(negations(words(claim.replace("-", " ")))) % 2 == found % 2
+
+
+_CLAUSE_BREAK = re.compile(r"[,:](?!\d)|[;()]|\s[-–—]\s|[–—]")
+"""What ends a clause: a comma or colon (not inside a number), a semicolon, a bracket, a dash."""
+
+
+def _clauses(text: str) -> tuple[list[str], list[int]]:
+    """The text's word tokens (hyphenated words split) and the clause each is in. A negation bears on the words
+    after it in its clause however far they are ("There is no dependency on Java or PyTorch"), and on the words of
+    another clause only within ``_SCOPE``."""
+    tokens: list[str] = []
+    clause: list[int] = []
+    for n, part in enumerate(_CLAUSE_BREAK.split(text)):
+        found = words(part.replace("-", " "))
+        tokens += found
+        clause += [n] * len(found)
+    return tokens, clause
 
 
 def _shortest_span(stems: list[str], wanted: Set[str]) -> tuple[int, int] | None:

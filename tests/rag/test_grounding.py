@@ -474,3 +474,11 @@ def test_a_negated_claim_is_aligned_to_the_source_that_negates_as_it_does():
     java = sentence(1, "There is no dependency on Java or PyTorch - all you need is Numpy and optional extras.")
     (claim,) = grounded("No, tern does not need Java.", [install, java], given=frozenset({"tern", "java"}))
     assert claim.supported and claim.sources == (java,)
+    # The negation bears on every word after it in its clause, the last of a list as much as the first.
+    (last,) = grounded("No, tern does not need PyTorch.", [install, java], given=frozenset({"tern", "pytorch"}))
+    assert last.supported and last.sources == (java,)
+    (flipped,) = grounded("Tern needs PyTorch.", [java], given=frozenset({"tern", "pytorch"}))
+    assert not flipped.supported and flipped.support == 0
+    # ... and not across the dash that ends its clause: the source says tern needs Numpy.
+    (numpy,) = grounded("Tern needs Numpy and optional extras.", [java], given=frozenset({"tern"}))
+    assert numpy.supported
