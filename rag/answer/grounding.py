@@ -260,6 +260,11 @@ def verified_no(answer: str, claims: list[Claim]) -> bool:
     return len(negations(words(_without_opener(claims[0].text)))) % 2 == 1
 
 
+def _introduces(text: str) -> bool:
+    """Whether the text ends with a colon: it introduces what comes after it."""
+    return strip_markers(text).rstrip().endswith(":")
+
+
 def _cited_where_written(chosen: list[Sentence], holders: list[Sentence]) -> list[Sentence]:
     """Adds the first of the ``holders`` (best aligned first) to the ``chosen`` sources unless one is already among
     them; returns the holders."""
@@ -316,8 +321,13 @@ def ground(
             scored.append((0.5 * similarity + 0.5 * coverage(text, [source.text], given), similarity, source))
         scored.sort(key=lambda item: item[0], reverse=True)
         # The best source that negates as the claim does: "No, it does not need Java" is not aligned to "you need
-        # to install it with the extra" when "there is no dependency on Java" is a candidate too.
-        alike = next((item for item in scored[:_ALIKE_AMONG] if negated_alike(text, [item[2].text])), scored[0])
+        # to install it with the extra" when "there is no dependency on Java" is a candidate too. Better still, one
+        # that also introduces what comes next, when the claim does: "It is designed to be:", not "Simple: it is
+        # designed to be easy to use", for "bm25s is designed to be:", so that its list comes along. (A claim that
+        # does not may still merge a sentence that introduces code with the code.)
+        negating = [item for item in scored[:_ALIKE_AMONG] if negated_alike(text, [item[2].text])]
+        introducing = [item for item in negating if _introduces(item[2].text)] if _introduces(text) else []
+        alike = (introducing or negating or scored)[0]
         scored = [alike, *(item for item in scored if item is not alike)]
         best_score, best_similarity, best = scored[0]
         chosen = [best]

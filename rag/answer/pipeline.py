@@ -165,7 +165,7 @@ class Pipeline:
         drafted = list(dict.fromkeys(s.id for c in claims for s in c.sources))
         catalogue = self.store.keywords().by_id
         bar = {i for i in per_query if i in catalogue and says_more(catalogue[i])}
-        near = near_question(per_query, self.settings.relevance_margin, bar)
+        near = near_question(per_query, self.settings.relevance_margin, bar, self.store.keywords().following)
         claims = lead_decides(off_topic_dropped(claims, near))
         if judged_out and not verified_no(settled, claims):
             return refuse(judged_out)

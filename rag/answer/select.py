@@ -16,6 +16,7 @@ from functools import lru_cache
 import numpy as np
 
 from rag.answer.grounding import Claim, holds, quotes
+from rag.retrieval.retrieve import introduced
 from rag.text.words import NUMBER_WORDS, STOP_WORDS, content_words, is_literal, literals, numbers, stem, words
 from rag.types import ScoredSentence, Sentence
 
@@ -43,20 +44,28 @@ def says_more(sentence: Sentence) -> bool:
 
 
 def near_question(
-    per_query: dict[str, np.ndarray], margin: float | None, bar: Set[str] | None = None
+    per_query: dict[str, np.ndarray],
+    margin: float | None,
+    bar: Set[str] | None = None,
+    following: Callable[[Sentence], Sentence | None] | None = None,
 ) -> Callable[[Claim], bool]:
     """Whether a claim has a source about as similar to the question as the most similar sentence (within
     ``margin``): a sentence can be true to the document and still not answer the question. With several queries (a
     follow-up, and the follow-up after the previous question) a claim need only be close under one.
     ``per_query`` holds each sentence's similarity to each query (``query_similarity``). Only the sentences in
-    ``bar`` (all when None, or when it holds none of them) set the most similar: those that ``says_more``."""
+    ``bar`` (all when None, or when it holds none of them) set the most similar: those that ``says_more``. With
+    ``following``, a source that introduces a list or code (``introduced``) is as near as what it introduces:
+    "It is designed to be:" says what only its list says ("Simple: bm25s is designed to be easy to use")."""
     if margin is None or not per_query:
         return lambda claim: True
     rows = [row for i, row in per_query.items() if bar is None or i in bar] or list(per_query.values())
     floor = np.max(np.stack(rows), axis=0) - margin
 
     def near(claim: Claim) -> bool:
-        return any(bool(np.any(per_query[s.id] >= floor)) for s in claim.sources if s.id in per_query)
+        sources = [*claim.sources]
+        if following is not None:
+            sources += [b for s in claim.sources for b in introduced(s, following)]
+        return any(bool(np.any(per_query[s.id] >= floor)) for s in sources if s.id in per_query)
 
     return near
 

@@ -442,6 +442,18 @@ def test_a_follow_up_keeps_a_sentence_close_to_its_own_words_though_far_from_the
     ]
 
 
+def test_a_sentence_that_introduces_a_list_is_as_near_the_question_as_its_items():
+    # "It is designed to be:" says nothing of its subject; its items do, and they are what the answer quotes.
+    intro, fast, other = (
+        sentence_claim(i, t) for i, t in enumerate(("It is designed to be:", "Fast: it is", "Aside."))
+    )
+    items = {"s0": fast.sources[0].model_copy(update={"item": True})}
+    per_query = {"s0": np.array([0.20]), "s1": np.array([0.90]), "s2": np.array([0.10])}
+    assert [c.supported for c in off_topic_dropped([intro, other], near_question(per_query, 0.3))] == [False, False]
+    near = near_question(per_query, 0.3, following=lambda s: items.get(s.id))
+    assert [c.supported for c in off_topic_dropped([intro, other], near)] == [True, False]
+
+
 def test_none_in_the_environment_turns_an_optional_check_off(monkeypatch):
     assert Settings().relevance_margin == 0.3 and Settings().judge_threshold is not None
     monkeypatch.setenv("ALLIANCE_QA_RELEVANCE_MARGIN", "none")

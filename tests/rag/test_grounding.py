@@ -469,6 +469,16 @@ def test_an_opening_yes_or_no_that_the_sentence_after_it_contradicts_is_dropped(
     assert settled_opener("Yes, it does. [1]", "Doesn't it store them?") == "Yes, it does. [1]"  # asked negatively
 
 
+def test_a_claim_that_introduces_a_list_is_aligned_to_a_source_that_introduces_one():
+    simple = sentence(0, "Simple: tern is designed to be easy to use and understand.")
+    intro = sentence(1, "Above all, the library was designed with these goals:")
+    claim, _ = grounded("Tern is designed to be:\n- Fast.", [simple, intro], given=frozenset({"tern"}))
+    assert claim.supported and claim.sources == (intro,)
+    # A claim that introduces nothing keeps its best source, a sentence that introduces code included.
+    (plain,) = grounded("Tern is designed to be easy to use.", [simple, intro], given=frozenset({"tern"}))
+    assert plain.sources[0] == simple
+
+
 def test_a_negated_claim_is_aligned_to_the_source_that_negates_as_it_does():
     install = sentence(0, "Tern does need the server extra when you use the server.")
     java = sentence(1, "There is no dependency on Java or PyTorch - all you need is Numpy and optional extras.")
