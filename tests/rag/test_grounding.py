@@ -469,6 +469,16 @@ def test_an_opening_yes_or_no_that_the_sentence_after_it_contradicts_is_dropped(
     assert settled_opener("Yes, it does. [1]", "Doesn't it store them?") == "Yes, it does. [1]"  # asked negatively
 
 
+def test_a_number_is_cited_where_it_is_written_by_one_of_the_best_sources():
+    prose = sentence(0, "The buffer size is simply the size of the buffer for feeding data to the routines.")
+    code = sentence(1, "#define BUFFER 16384")
+    # The code aligns too weakly to join as a second source for its words (below 0.6); it holds the number.
+    (claim,) = grounded("The buffer size is 16384.", [prose, code], min_support=0.6)
+    assert claim.supported and claim.sources == (prose, code) and not claim.foreign
+    (wrong,) = grounded("The buffer size is 32768.", [prose, code])  # a number none of them holds
+    assert not wrong.supported and wrong.foreign == {"32768"}
+
+
 def test_a_claim_that_introduces_a_list_is_aligned_to_a_source_that_introduces_one():
     simple = sentence(0, "Simple: tern is designed to be easy to use and understand.")
     intro = sentence(1, "Above all, the library was designed with these goals:")
