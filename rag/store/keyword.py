@@ -19,6 +19,7 @@ from rag.text.words import content_words
 from rag.types import Sentence
 
 log = logging.getLogger(__name__)
+logging.getLogger("bm25s").setLevel(logging.WARNING)  # on import bm25s sets its logger to DEBUG: every index built
 
 K1, B = 1.2, 0.75  # the usual BM25 constants; Lucene's idf stays positive even for a term in every sentence
 

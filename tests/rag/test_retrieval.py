@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 
 import bm25s
+import pytest
 
 from ingest.sync import ingest_default
 from rag.retrieval.retrieve import known_share, retrieve
@@ -14,6 +16,7 @@ from rag.settings import Settings
 from rag.store.chroma import Store
 from rag.store.embeddings import HashEmbeddings
 from rag.store.keyword import KeywordIndex
+from rag.types import Sentence
 
 ANSWER = "A virtual environment holds each project's dependencies apart."
 QUESTION = "Which packages does pip list?"  # every word in the documents, none in the answer
@@ -83,3 +86,10 @@ def test_a_keyword_index_saved_with_other_terms_is_rebuilt_not_queried_with_mism
     assert [s.text for s, _ in loaded.search("What did the talks avoid?", 2)] == ["The talks avoided escalation."]
     assert store.sync_keywords()  # the next sync saves it rebuilt, and then it is current
     assert KeywordIndex.load(path).current and not store.sync_keywords()
+
+
+def test_building_the_keyword_index_logs_nothing_below_a_warning(caplog: pytest.LogCaptureFixture):
+    # bm25s sets its own logger to DEBUG when imported, so every ingest printed "DEBUG bm25s: Building index…".
+    with caplog.at_level(logging.DEBUG):
+        KeywordIndex([Sentence(id="a", source="d.txt", text="Tern indexes documents.", start=0, end=23, index=0)])
+    assert not [r for r in caplog.records if r.name.startswith("bm25s")]
