@@ -346,8 +346,9 @@ def ground(
         for literal in literals(_CODE_SPAN.sub(" ", text)):  # so is a file name or path, by the same rule
             _cited_where_written(chosen, [s for _, _, s in scored if holds(s.text, literal)])
         # A number is cited where it is written when one of the claim's five best sources holds it: "The buffer
-        # size is 16384 bytes" restates the prose about the buffer and the code that sets it.
-        for number in sorted(numbers(text) - numbers(" ".join(s.text for s in chosen))):
+        # size is 16384 bytes" restates the prose about the buffer and the code that sets it. (Not one the question
+        # gives, as the "2" of "tern2".)
+        for number in sorted(numbers(text) - numbers(" ".join(s.text for s in chosen)) - given):
             _cited_where_written(chosen, [s for _, _, s in scored[:_ALIKE_AMONG] if number in numbers(s.text)])
         cited = [s.text for s in chosen]
         opening = {stem(w) for w in words(text)[:1] if w[:1].isupper()}  # names() skips a claim's first word
