@@ -130,9 +130,11 @@ def negations(tokens: list[str]) -> list[int]:
 
 
 def names(text: str) -> set[str]:
-    """Lower-cased capitalised words that are not the first word of the text: a cheap proxy for named entities."""
+    """Lower-cased capitalised words that are not the first word of the text: a cheap proxy for named entities. A
+    single letter is none ("C" of "written in C", "Z" of "Z_FINISH"): like ``content_words``, the keyword index
+    leaves it out, so a question naming it would seem to name what the documents never mention."""
     tokens = words(text)
-    return {stem(t) for t in tokens[1:] if t[:1].isupper() and t.lower() not in STOP_WORDS}
+    return {stem(t) for t in tokens[1:] if t[:1].isupper() and len(t) > 1 and t.lower() not in STOP_WORDS}
 
 
 _TOKEN_EDGES = "\"'`“”‘’,;:!?()<>*"

@@ -221,6 +221,21 @@ def test_a_lower_case_name_with_digits_the_question_gives_may_restate_its_subjec
     assert identifiers("Is tern2 or IPv6 needed, as in 2024?") == {"tern", "2", "ipv", "6"}
 
 
+def test_a_single_capital_letter_the_question_gives_is_no_name_the_documents_lack(tmp_path: Path):
+    # "Z_FINISH" is read as "Z" and "FINISH"; the keyword index, like every content word, leaves out "z", so the
+    # question seemed to name something the documents never mention, and the claim repeating it failed.
+    from rag.llm.fake import ScriptedChatModel
+    from tests.samples import hashed_store
+
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "guide.txt").write_text("Passing Z_FINISH tells the encoder that the input has ended.", encoding="utf-8")
+    settings = Settings(data_dir=folder, state_dir=tmp_path / "state", collection="guide", judge_threshold=None)
+    scripted = ScriptedChatModel().enqueue("Z_FINISH tells the encoder that the input has ended. [1]")
+    answer = Pipeline(hashed_store(settings), scripted, settings).answer("What does Z_FINISH tell the encoder?")
+    assert answer.mode == "generated" and answer.answer == "Z_FINISH tells the encoder that the input has ended. [1]"
+
+
 def test_over_retrieved_sentences_the_judgement_is_asked_after_the_answer_prompt_and_can_refuse(pipeline, scripted):
     # A collection too large for the document prompt is answered from retrieved sentences; the judgement extends
     # that prompt, so the model's cache of it is reused, and it refuses the same way.
