@@ -39,6 +39,7 @@ from rag.answer.select import (
     query_similarity,
     says_more,
     similarity_of,
+    states,
     unknown_facts,
 )
 from rag.retrieval.retrieve import diversify, embed_queries, retrieval_query, retrieve, with_context
@@ -154,7 +155,7 @@ class Pipeline:
         given = (named & vocabulary) | numbers(question)
         claims = ground(
             settled,
-            candidates,
+            [s for s in candidates if states(s)],
             self.store.embeddings,
             vectors,
             self.settings.support_threshold,

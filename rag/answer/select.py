@@ -17,6 +17,7 @@ import numpy as np
 
 from rag.answer.grounding import Claim, holds, quotes
 from rag.retrieval.retrieve import introduced
+from rag.text.sentences import is_title
 from rag.text.words import NUMBER_WORDS, STOP_WORDS, content_words, is_literal, literals, numbers, stem, words
 from rag.types import ScoredSentence, Sentence
 
@@ -38,9 +39,17 @@ def similarity_of(per_query: dict[str, np.ndarray], hits: list[ScoredSentence]) 
 
 
 def says_more(sentence: Sentence) -> bool:
-    """Whether a sentence has a content word its section path lacks. One that has none ("… and much, much more",
-    "With LLM you can:" under *LLM*) is embedded with its path and is about as similar to a question as the path is."""
-    return bool(content_words(sentence.text) - content_words(sentence.section or ""))
+    """Whether a sentence has a content word its section path lacks, and is no title (``states``). One that has
+    none ("… and much, much more", "With LLM you can:" under *LLM*) is embedded with its path and is about as
+    similar to a question as the path is."""
+    return states(sentence) and bool(content_words(sentence.text) - content_words(sentence.section or ""))
+
+
+def states(sentence: Sentence) -> bool:
+    """Whether a sentence states anything: it is no title run into the text ("Disclaimer of Warranty.", which is
+    about as similar to "Is there a warranty?" as the answer and says the opposite of "there is a warranty").
+    A list item or code is never a title."""
+    return sentence.item or sentence.code or not is_title(sentence.text)
 
 
 def near_question(

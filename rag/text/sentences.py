@@ -116,3 +116,21 @@ def _ends_sentence(text: str, match: re.Match[str], block_end: int) -> bool:
         next_word = re.match(r"[^\s,;:]+", text[nxt:block_end])
         return bool(next_word) and next_word.group().strip("\"'“‘") in _SENTENCE_STARTERS
     return True
+
+
+_TITLE_WORDS = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*(?:\s+[^\W\d_]+(?:['’-][^\W\d_]+)*){0,5}")
+_LOWER_TITLE_WORDS = frozenset("a an and as at by for from in into of on or the to with".split())
+
+
+def is_title(text: str) -> bool:
+    """Whether a sentence is a title run into the text rather than a statement: up to six words, nothing but
+    letters, either every word capitalised and a closing period ("Disclaimer of Warranty.", "Trademarks."), as a
+    numbered plain-text section opens, or every word in capitals ("VERBATIM COPYING"). It states nothing, so it
+    supports no claim and answers no question; a name on a line of its own ("Simon Josefsson") is no title."""
+    body = text.strip()
+    if body.endswith("."):
+        body = body[:-1]
+        shape = all(w[:1].isupper() or w in _LOWER_TITLE_WORDS for w in body.split())
+    else:
+        shape = body.isupper() and len(body) > 3
+    return bool(_TITLE_WORDS.fullmatch(body)) and shape and any(len(w) > 3 for w in body.split())

@@ -221,6 +221,24 @@ def test_a_lower_case_name_with_digits_the_question_gives_may_restate_its_subjec
     assert identifiers("Is tern2 or IPv6 needed, as in 2024?") == {"tern", "2", "ipv", "6"}
 
 
+def test_a_title_run_into_the_text_supports_no_claim_and_is_never_the_quote(tmp_path: Path):
+    # A numbered plain-text section opens with its title: "Disclaimer of Warranty." is about as similar to "Is there
+    # a warranty?" as the sentence that answers it, and holds the one word "there is a warranty" needs.
+    from rag.llm.fake import ScriptedChatModel
+    from tests.samples import hashed_store
+
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "licence.txt").write_text(
+        "7. Disclaimer of Warranty. The Work is provided without warranties of any kind.", encoding="utf-8"
+    )
+    settings = Settings(data_dir=folder, state_dir=tmp_path / "state", collection="licence", judge_threshold=None)
+    scripted = ScriptedChatModel().enqueue("Yes, there is a warranty. [1]")
+    answer = Pipeline(hashed_store(settings), scripted, settings).answer("Is there a warranty?")
+    assert answer.mode == "extractive" and "Yes" not in answer.answer
+    assert [c.text for c in answer.citations] == ["The Work is provided without warranties of any kind."]
+
+
 def test_a_single_capital_letter_the_question_gives_is_no_name_the_documents_lack(tmp_path: Path):
     # "Z_FINISH" is read as "Z" and "FINISH"; the keyword index, like every content word, leaves out "z", so the
     # question seemed to name something the documents never mention, and the claim repeating it failed.

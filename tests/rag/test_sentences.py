@@ -1,7 +1,7 @@
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rag.text.sentences import split_sentences
+from rag.text.sentences import is_title, split_sentences
 from tests.samples import essay_text
 
 
@@ -114,3 +114,10 @@ def test_any_unicode_text_splits_into_exact_ordered_spans(text):
         assert gap(text[cursor:start]) and start < end
         cursor = end
     assert gap(text[cursor:])
+
+
+def test_a_title_run_into_the_text_is_told_from_a_statement_and_a_name():
+    titles = ["Disclaimer of Warranty.", "Trademarks.", "Grant of Patent License.", "VERBATIM COPYING"]
+    statements = ["It works.", "The alliance persists.", "Simon Josefsson", "Version ::= INTEGER", "Yes.", "END"]
+    assert [is_title(t) for t in titles] == [True] * len(titles)
+    assert [is_title(t) for t in statements] == [False] * len(statements)
