@@ -156,6 +156,13 @@ class Settings(BaseSettings):
         le=1,
         description="least share of an answer sentence's content words that the sentences it cites must contain",
     )
+    support_similarity: float = Field(
+        0.3,
+        ge=0,
+        le=1,
+        description="least cosine similarity between an answer sentence and its best source: the words alone do not "
+        "support it ('Yes, there is a warranty.' holds the one word of a sentence about accepting a warranty)",
+    )
     relevance_margin: float | None = Field(
         0.3,
         ge=0,

@@ -285,13 +285,16 @@ def ground(
     min_coverage: float = 0.8,
     given: Set[str] = frozenset(),
     unmentioned: Set[str] = frozenset(),
+    min_similarity: float = 0.0,
 ) -> list[Claim]:
     """Align each answer sentence to its best sources; returns every claim, in order, marked supported or not.
 
     Support mixes embedding similarity with content-word coverage, and is zero when the claim carries a number
     or a name that its sources lack, or negates where they do not (``negated_alike``). A claim is kept when its
     support reaches ``min_support`` and at least ``min_coverage`` of its content words appear in the sentences it
-    cites. ``given`` are the names the claim may
+    cites, and its best source is at least ``min_similarity`` similar to it: a claim that restates the question
+    ("Yes, there is a warranty.") covers its few words in any sentence that holds them. ``given`` are the names the
+    claim may
     take from the question without a source (the question's subject, which the documents mention): "The Acme
     merger is driven by…" may cite "This merger is driven by…". ``unmentioned`` are the question's names that the
     documents never mention: a claim repeating one fails, since it may set that name where its sources name another
@@ -364,7 +367,10 @@ def ground(
                 sources=tuple(chosen),
                 support=round(support, 4),
                 source_support=per_source,
-                supported=not borrowed and support >= min_support and covered >= min_coverage,
+                supported=not borrowed
+                and support >= min_support
+                and covered >= min_coverage
+                and best_similarity >= min_similarity,
                 foreign=missing,
                 unmentioned=borrowed,
                 copied=tuple(copied),

@@ -162,6 +162,7 @@ class Pipeline:
             self.settings.support_coverage,
             given=given,
             unmentioned=names(question) - vocabulary,
+            min_similarity=self.settings.support_similarity,
         )
         drafted = list(dict.fromkeys(s.id for c in claims for s in c.sources))
         catalogue = self.store.keywords().by_id

@@ -24,11 +24,15 @@ def grounded(
     min_support: float = 0.3,
     unmentioned: frozenset[str] = frozenset(),
     given: frozenset[str] = frozenset(),
+    min_similarity: float = 0.0,
 ) -> list[Claim]:
     """The draft's claims grounded on the candidates, embedded by the hashing fake."""
     embeddings = HashEmbeddings()
     vectors = dict(zip([s.id for s in candidates], embeddings.embed_documents([s.text for s in candidates])))
-    return ground(draft, candidates, embeddings, vectors, min_support, given=given, unmentioned=unmentioned)
+    return ground(
+        draft, candidates, embeddings, vectors, min_support, given=given, unmentioned=unmentioned,
+        min_similarity=min_similarity,
+    )  # fmt: skip
 
 
 def test_names_the_documents_never_mention_are_given_as_the_question_writes_them():
@@ -467,6 +471,20 @@ def test_an_opening_yes_or_no_that_the_sentence_after_it_contradicts_is_dropped(
     )
     assert settled_opener("No global variables are used.", "Are globals used?") == "No global variables are used."
     assert settled_opener("Yes, it does. [1]", "Doesn't it store them?") == "Yes, it does. [1]"  # asked negatively
+
+
+def test_a_claim_that_restates_the_question_needs_a_source_that_means_it_not_only_its_words():
+    accepting = sentence(
+        0, "In accepting such obligations, You act on Your own behalf, by reason of your accepting any such warranty."
+    )
+    given = frozenset({"warranty"})  # "Is there a warranty?"
+    (loose,) = grounded("Yes, there is a warranty.", [accepting], min_support=0.5, given=given)
+    assert loose.supported  # its one content word is covered: words alone let it through
+    (held,) = grounded("Yes, there is a warranty.", [accepting], min_support=0.5, given=given, min_similarity=0.3)
+    assert not held.supported and held.support == loose.support
+    close = "By accepting such obligations, you act on your own behalf."
+    (kept,) = grounded(close, [accepting], min_support=0.5, given=given, min_similarity=0.3)
+    assert kept.supported
 
 
 def test_a_number_is_cited_where_it_is_written_by_one_of_the_best_sources():
