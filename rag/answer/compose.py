@@ -80,8 +80,11 @@ def with_introduced(claims: list[Claim], following: Callable[[Sentence], Sentenc
     shown = []
     for claim in claims:
         sources, support, items = list(claim.sources), list(claim.source_support), []
+        cut = False  # a list brought here goes on past the items brought
         for source, value in zip(claim.sources, claim.source_support):
-            for brought in introduced(source, following):
+            brings = introduced(source, following)
+            cut = cut or bool(brings and cut_after(brings[-1], following))
+            for brought in brings:
                 if brought.code:
                     if brought not in sources:
                         sources.append(brought)
@@ -96,7 +99,7 @@ def with_introduced(claims: list[Claim], following: Callable[[Sentence], Sentenc
             Claim(" ".join(s.text for s in item), tuple(item), value, (value,) * len(item), listed=True)
             for item, value in items
         ]
-        if listed and cut_after(listed[-1].sources[-1], following):
+        if listed and cut:
             listed[-1] = replace(listed[-1], cut=True)
         shown += [replace(claim, sources=tuple(sources), source_support=tuple(support)), *listed]
     return shown

@@ -294,9 +294,8 @@ def ground(
     support reaches ``min_support`` and at least ``min_coverage`` of its content words appear in the sentences it
     cites, and its best source is at least ``min_similarity`` similar to it: a claim that restates the question
     ("Yes, there is a warranty.") covers its few words in any sentence that holds them. ``given`` are the names the
-    claim may
-    take from the question without a source (the question's subject, which the documents mention): "The Acme
-    merger is driven by…" may cite "This merger is driven by…". ``unmentioned`` are the question's names that the
+    claim may take from the question without a source (the question's subject, which the documents mention): "The
+    Acme merger is driven by…" may cite "This merger is driven by…". ``unmentioned`` are the question's names that the
     documents never mention: a claim repeating one fails, since it may set that name where its sources name another
     thing ("Globex is one of the firm's suppliers", over a sentence listing suppliers without it), but is scored as
     if they held it, so that one that fails for it alone counts as narrowly missed and its sources are quoted: the

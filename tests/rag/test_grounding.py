@@ -193,6 +193,12 @@ def test_a_long_list_brings_at_most_listed_items_says_it_goes_on_and_the_retriev
     whole = listed_document([[f"Format {n}."] for n in range(LISTED)])  # as long as it brings: not cut
     shown = with_introduced([Claim("It serves formats.", (whole[0],), 0.9, (0.7,))], KeywordIndex(whole).following)
     assert LIST_GOES_ON not in compose(shown, {}, [], "generated").answer
+    # nor when its last item is quoted already, before the list
+    last = Claim(whole[LISTED].text, (whole[LISTED],), 0.9, (0.9,))
+    shown = with_introduced(
+        [last, Claim("It serves formats.", (whole[0],), 0.9, (0.7,))], KeywordIndex(whole).following
+    )
+    assert len(shown) == 1 + 1 + LISTED - 1 and LIST_GOES_ON not in compose(shown, {}, [], "generated").answer
     chosen = [ScoredSentence(sentence=document[0], score=0.8)]
     for window in (0, 1):
         sources = with_context(chosen, index, window)
