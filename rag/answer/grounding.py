@@ -327,7 +327,14 @@ def ground(
         # that also introduces what comes next, when the claim does: "It is designed to be:", not "Simple: it is
         # designed to be easy to use", for "bm25s is designed to be:", so that its list comes along. (A claim that
         # does not may still merge a sentence that introduces code with the code.)
-        negating = [item for item in scored[:_ALIKE_AMONG] if negated_alike(text, [item[2].text])]
+        # Code is chosen so only for a claim that quotes code: a comment's "loading the full index into memory"
+        # holds the words of "mmap loads the full index into memory" and none of the "without" of the prose.
+        quoting = bool(_CODE_SPAN.search(text))
+        negating = [
+            item
+            for item in scored[:_ALIKE_AMONG]
+            if (quoting or not item[2].code or item is scored[0]) and negated_alike(text, [item[2].text])
+        ]
         introducing = [item for item in negating if _introduces(item[2].text)] if _introduces(text) else []
         alike = (introducing or negating or scored)[0]
         scored = [alike, *(item for item in scored if item is not alike)]

@@ -503,6 +503,14 @@ def test_a_number_is_cited_where_it_is_written_by_one_of_the_best_sources():
     assert not wrong.supported and wrong.foreign == {"32768"}
 
 
+def test_a_claim_quoting_no_code_is_not_aligned_to_a_code_comment_for_its_negation():
+    prose = sentence(0, "The mmap option loads the index without loading the full index into memory.")
+    comment = "# mmap reduces the overhead of loading the full index into memory\nload(mmap=True)"
+    code = sentence(1, comment).model_copy(update={"code": True})
+    (claim,) = grounded("Yes, the mmap option loads the full index into memory.", [prose, code], min_support=0.5)
+    assert not claim.supported and claim.sources[0] == prose
+
+
 def test_a_claim_that_introduces_a_list_is_aligned_to_a_source_that_introduces_one():
     simple = sentence(0, "Simple: tern is designed to be easy to use and understand.")
     intro = sentence(1, "Above all, the library was designed with these goals:")
