@@ -275,6 +275,26 @@ def _cited_where_written(chosen: list[Sentence], holders: list[Sentence]) -> lis
 
 _ALIKE_AMONG = 5  # how far down the ranking of sources to look for one that negates as the claim does
 
+Scored = tuple[float, float, Sentence]  # a source's score for a claim, its similarity to it, and the source
+
+
+def _alike(claim: str, scored: list[Scored]) -> Scored:
+    """The source a claim is aligned to, among its best ``_ALIKE_AMONG`` (``scored`` best first): the first that
+    negates as it does ("No, it does not need Java" goes to "there is no dependency on Java", not to "you need to
+    install it with the extra"), and of those, when the claim ends with a colon, the first that does too ("It is
+    designed to be:", not "Simple: it is designed to be easy to use", so that its list comes along; a claim that
+    does not may still merge a sentence introducing code with the code). Code other than the best source is chosen
+    so only for a claim that quotes code: a comment's "loading the full index into memory" holds the words of
+    "mmap loads the full index into memory" and none of the prose's "without". With none alike, the best."""
+    quoting = bool(_CODE_SPAN.search(claim))
+    negating = [
+        item
+        for item in scored[:_ALIKE_AMONG]
+        if (quoting or not item[2].code or item is scored[0]) and negated_alike(claim, [item[2].text])
+    ]
+    introducing = [item for item in negating if _introduces(item[2].text)] if _introduces(claim) else []
+    return (introducing or negating or scored)[0]
+
 
 def ground(
     answer: str,
@@ -322,21 +342,7 @@ def ground(
             similarity = max(0.0, float(cosine))
             scored.append((0.5 * similarity + 0.5 * coverage(text, [source.text], given), similarity, source))
         scored.sort(key=lambda item: item[0], reverse=True)
-        # The best source that negates as the claim does: "No, it does not need Java" is not aligned to "you need
-        # to install it with the extra" when "there is no dependency on Java" is a candidate too. Better still, one
-        # that also introduces what comes next, when the claim does: "It is designed to be:", not "Simple: it is
-        # designed to be easy to use", for "bm25s is designed to be:", so that its list comes along. (A claim that
-        # does not may still merge a sentence that introduces code with the code.)
-        # Code is chosen so only for a claim that quotes code: a comment's "loading the full index into memory"
-        # holds the words of "mmap loads the full index into memory" and none of the "without" of the prose.
-        quoting = bool(_CODE_SPAN.search(text))
-        negating = [
-            item
-            for item in scored[:_ALIKE_AMONG]
-            if (quoting or not item[2].code or item is scored[0]) and negated_alike(text, [item[2].text])
-        ]
-        introducing = [item for item in negating if _introduces(item[2].text)] if _introduces(text) else []
-        alike = (introducing or negating or scored)[0]
+        alike = _alike(text, scored)
         scored = [alike, *(item for item in scored if item is not alike)]
         best_score, best_similarity, best = scored[0]
         chosen = [best]

@@ -16,7 +16,7 @@ from rag.service import open_store
 from rag.settings import Settings
 from rag.text.sentences import split_sentences
 from rag.text.words import identifiers
-from rag.types import Sentence, Turn
+from rag.types import Answer, Sentence, Turn
 from tests.samples import DOMAINS, essay_text
 
 ESSAY = essay_text()
@@ -205,18 +205,26 @@ def test_a_verified_no_answers_a_yes_no_question_whatever_the_judgement(tmp_path
         assert refused.refused and "(confidence 0.20)" in refused.answer, draft
 
 
-def test_a_lower_case_name_with_digits_the_question_gives_may_restate_its_subject(tmp_path: Path):
+def answer_over(tmp_path: Path, text: str, reply: str, question: str) -> Answer:
+    """The answer to ``question`` over a one-file collection holding ``text``, the model replying ``reply``, hashed
+    embeddings and no judgement."""
     from rag.llm.fake import ScriptedChatModel
     from tests.samples import hashed_store
 
     folder = tmp_path / "docs"
     folder.mkdir()
-    (folder / "guide.txt").write_text(
-        "The tern2 server serves static sites. There is no dependency on a Java runtime.", encoding="utf-8"
+    (folder / "doc.txt").write_text(text, encoding="utf-8")
+    settings = Settings(data_dir=folder, state_dir=tmp_path / "state", collection="doc", judge_threshold=None)
+    return Pipeline(hashed_store(settings), ScriptedChatModel().enqueue(reply), settings).answer(question)
+
+
+def test_a_lower_case_name_with_digits_the_question_gives_may_restate_its_subject(tmp_path: Path):
+    answer = answer_over(
+        tmp_path,
+        "The tern2 server serves static sites. There is no dependency on a Java runtime.",
+        "No, tern2 has no dependency on a Java runtime. [2]",
+        "Does tern2 need a Java runtime?",
     )
-    settings = Settings(data_dir=folder, state_dir=tmp_path / "state", collection="guide", judge_threshold=None)
-    scripted = ScriptedChatModel().enqueue("No, tern2 has no dependency on a Java runtime. [2]")
-    answer = Pipeline(hashed_store(settings), scripted, settings).answer("Does tern2 need a Java runtime?")
     assert answer.mode == "generated" and answer.answer == "No, tern2 has no dependency on a Java runtime. [1]"
     assert identifiers("Is tern2 or IPv6 needed, as in 2024?") == {"tern", "2", "ipv", "6"}
 
@@ -224,17 +232,12 @@ def test_a_lower_case_name_with_digits_the_question_gives_may_restate_its_subjec
 def test_a_title_run_into_the_text_supports_no_claim_and_is_never_the_quote(tmp_path: Path):
     # A numbered plain-text section opens with its title: "Disclaimer of Warranty." is about as similar to "Is there
     # a warranty?" as the sentence that answers it, and holds the one word "there is a warranty" needs.
-    from rag.llm.fake import ScriptedChatModel
-    from tests.samples import hashed_store
-
-    folder = tmp_path / "docs"
-    folder.mkdir()
-    (folder / "licence.txt").write_text(
-        "7. Disclaimer of Warranty. The Work is provided without warranties of any kind.", encoding="utf-8"
+    answer = answer_over(
+        tmp_path,
+        "7. Disclaimer of Warranty. The Work is provided without warranties of any kind.",
+        "Yes, there is a warranty. [1]",
+        "Is there a warranty?",
     )
-    settings = Settings(data_dir=folder, state_dir=tmp_path / "state", collection="licence", judge_threshold=None)
-    scripted = ScriptedChatModel().enqueue("Yes, there is a warranty. [1]")
-    answer = Pipeline(hashed_store(settings), scripted, settings).answer("Is there a warranty?")
     assert answer.mode == "extractive" and "Yes" not in answer.answer
     assert [c.text for c in answer.citations] == ["The Work is provided without warranties of any kind."]
 
@@ -242,15 +245,12 @@ def test_a_title_run_into_the_text_supports_no_claim_and_is_never_the_quote(tmp_
 def test_a_single_capital_letter_the_question_gives_is_no_name_the_documents_lack(tmp_path: Path):
     # "Z_FINISH" is read as "Z" and "FINISH"; the keyword index, like every content word, leaves out "z", so the
     # question seemed to name something the documents never mention, and the claim repeating it failed.
-    from rag.llm.fake import ScriptedChatModel
-    from tests.samples import hashed_store
-
-    folder = tmp_path / "docs"
-    folder.mkdir()
-    (folder / "guide.txt").write_text("Passing Z_FINISH tells the encoder that the input has ended.", encoding="utf-8")
-    settings = Settings(data_dir=folder, state_dir=tmp_path / "state", collection="guide", judge_threshold=None)
-    scripted = ScriptedChatModel().enqueue("Z_FINISH tells the encoder that the input has ended. [1]")
-    answer = Pipeline(hashed_store(settings), scripted, settings).answer("What does Z_FINISH tell the encoder?")
+    answer = answer_over(
+        tmp_path,
+        "Passing Z_FINISH tells the encoder that the input has ended.",
+        "Z_FINISH tells the encoder that the input has ended. [1]",
+        "What does Z_FINISH tell the encoder?",
+    )
     assert answer.mode == "generated" and answer.answer == "Z_FINISH tells the encoder that the input has ended. [1]"
 
 
