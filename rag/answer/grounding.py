@@ -10,7 +10,19 @@ import numpy as np
 from langchain_core.embeddings import Embeddings
 
 from rag.text.sentences import split_sentences
-from rag.text.words import STOP_WORDS, content_words, counts, literals, names, negations, numbers, stem, words
+from rag.text.words import (
+    STOP_WORDS,
+    content_words,
+    counts,
+    literals,
+    names,
+    negations,
+    number_pairs,
+    numbers,
+    stem,
+    together,
+    words,
+)
 from rag.types import Sentence
 
 _ONE_MARKER = r"\[\s*\d+(?:\s*[,;]\s*\d+)*\s*\]"
@@ -154,7 +166,18 @@ def foreign(claim: str, sources: list[str], given: Set[str] = frozenset()) -> fr
     missing_code = {f"`{c}`" for c in code if not quotes(joined, c)}
     missing_literals = {t for t in literals(_CODE_SPAN.sub(" ", claim)) if not holds(joined, t)}
     missing_numbers = numbers(claim) - numbers(joined) - given - counted
-    return frozenset(missing_numbers | missing_names | missing_code | missing_literals)
+    missing_pairs = {
+        paired(a, b) for a, b in number_pairs(claim) if {a, b} - given and not any(together(s, a, b) for s in sources)
+    }
+    return frozenset(missing_numbers | missing_names | missing_code | missing_literals | missing_pairs)
+
+
+PAIRED = " with "
+
+
+def paired(a: str, b: str) -> str:
+    """How ``foreign`` reports two numbers a claim writes together and no source does: "8 with 16"."""
+    return f"{a}{PAIRED}{b}"
 
 
 _SCOPE = 3
@@ -260,6 +283,13 @@ def verified_no(answer: str, claims: list[Claim]) -> bool:
     return len(negations(words(_without_opener(claims[0].text)))) % 2 == 1
 
 
+def read(*sources: Sentence) -> list[str]:
+    """What the sources say, for the words a claim takes from them: each one's text, and its section path where it
+    has one. A heading is no citable sentence, but it is the subject of the sentences under it: "8 for 256," under
+    "writeStream.getColorDepth([env])" says what getColorDepth returns."""
+    return [s.text for s in sources] + [s.section for s in sources if s.section]
+
+
 def _introduces(text: str) -> bool:
     """Whether the text ends with a colon: it introduces what comes after it."""
     return strip_markers(text).rstrip().endswith(":")
@@ -340,7 +370,7 @@ def ground(
         scored = []
         for source, cosine in zip(candidates, row):
             similarity = max(0.0, float(cosine))
-            scored.append((0.5 * similarity + 0.5 * coverage(text, [source.text], given), similarity, source))
+            scored.append((0.5 * similarity + 0.5 * coverage(text, read(source), given), similarity, source))
         scored.sort(key=lambda item: item[0], reverse=True)
         alike = _alike(text, scored)
         scored = [alike, *(item for item in scored if item is not alike)]
@@ -365,12 +395,16 @@ def ground(
         # gives, as the "2" of "tern2".)
         for number in sorted(numbers(text) - numbers(" ".join(s.text for s in chosen)) - given):
             _cited_where_written(chosen, [s for _, _, s in scored[:_ALIKE_AMONG] if number in numbers(s.text)])
-        cited = [s.text for s in chosen]
+        # Numbers written together are cited together, wherever a candidate writes them so, as code is: "8 for 256"
+        # from the list item that pairs them, not from two sentences that hold one each.
+        for a, b in number_pairs(text):
+            _cited_where_written(chosen, [s for _, _, s in scored if together(s.text, a, b)])
+        cited = read(*chosen)
         opening = {stem(w) for w in words(text)[:1] if w[:1].isupper()}  # names() skips a claim's first word
         missing = foreign(text, cited, given) | (opening & unmentioned)
         borrowed = missing & unmentioned
         covered = coverage(text, cited, given | borrowed)
-        opposite = not negated_alike(text, cited)
+        opposite = not negated_alike(text, [s.text for s in chosen])
         support = 0.0 if missing - borrowed or opposite else 0.5 * best_similarity + 0.5 * covered
         per_source = tuple(round(next(sc for sc, _, s in scored if s is c), 4) for c in chosen)
         claims.append(

@@ -66,6 +66,30 @@ def numbers(text: str) -> set[str]:
     return found
 
 
+PAIR_GAP = 1
+"""Most words between two numbers a claim writes together: "8 for 16", "from 1.0 to 2.0"."""
+PAIR_SPAN = 10
+"""Most words between the same two numbers in a source that writes them together ("version 1.0 of a particular
+module but application B needs version 2.0"); further apart, they are two facts."""
+
+
+def _numerals(text: str) -> list[tuple[int, str]]:
+    return [(at, t.replace(",", "")) for at, t in enumerate(words(text)) if _NUMBER.fullmatch(t)]
+
+
+def number_pairs(text: str) -> set[tuple[str, str]]:
+    """The numerals the text writes together (``PAIR_GAP``), in order: a claim that "getColorDepth returns 8 for 16
+    colors" pairs 8 with 16, which no source does ("8 for 256", "4 for 16"), though some holds each number."""
+    found = _numerals(text)
+    return {(a, b) for (i, a), (j, b) in zip(found, found[1:]) if j - i - 1 <= PAIR_GAP and a != b}
+
+
+def together(text: str, a: str, b: str) -> bool:
+    """Whether the text writes numerals ``a`` and ``b`` within ``PAIR_SPAN`` words of each other, in either order."""
+    found = _numerals(text)
+    return any(abs(i - j) - 1 <= PAIR_SPAN for i, x in found if x == a for j, y in found if y == b)
+
+
 _IDENTIFIER = re.compile(r"\b(?=[^\W_]*\d)(?=[^\W_]*[^\W\d_])[^\W_]+\b")  # letters and digits: "bm25s", "ipv6"
 
 
@@ -129,12 +153,18 @@ def negations(tokens: list[str]) -> list[int]:
     return found
 
 
+_CAMEL = re.compile(r"[a-z][A-Z]")  # within a word: "getColorDepth", "isTTY", "iPhone"
+
+
 def names(text: str) -> set[str]:
     """Lower-cased capitalised words that are not the first word of the text: a cheap proxy for named entities. A
     single letter is none ("C" of "written in C", "Z" of "Z_FINISH"): like ``content_words``, the keyword index
-    leaves it out, so a question naming it would seem to name what the documents never mention."""
+    leaves it out, so a question naming it would seem to name what the documents never mention. A word with a
+    capital after a small letter ("getColorDepth", "isTTY") is a name wherever it stands: an identifier in code
+    or a brand, never an ordinary word at the start of a sentence."""
     tokens = words(text)
-    return {stem(t) for t in tokens[1:] if t[:1].isupper() and len(t) > 1 and t.lower() not in STOP_WORDS}
+    found = {stem(t) for t in tokens[1:] if t[:1].isupper() and len(t) > 1 and t.lower() not in STOP_WORDS}
+    return found | {stem(t) for t in tokens if _CAMEL.search(t)}
 
 
 _TOKEN_EDGES = "\"'`“”‘’,;:!?()<>*"

@@ -9,7 +9,7 @@ from rag.answer.select import as_written, narrowly_missed, near_question, unknow
 from rag.retrieval.retrieve import LISTED, diversify, with_context
 from rag.store.embeddings import HashEmbeddings
 from rag.store.keyword import KeywordIndex
-from rag.text.words import counts, literals, negations, stem, words
+from rag.text.words import counts, literals, negations, number_pairs, stem, words
 from rag.types import ScoredSentence, Sentence
 from tests.samples import DOMAINS
 
@@ -534,3 +534,50 @@ def test_a_negated_claim_is_aligned_to_the_source_that_negates_as_it_does():
     # ... and not across the dash that ends its clause: the source says tern needs Numpy.
     (numpy,) = grounded("Tern needs Numpy and optional extras.", [java], given=frozenset({"tern"}))
     assert numpy.supported
+
+
+def test_a_word_with_a_capital_inside_is_a_name_wherever_it_stands():
+    colors = sentence(0, "Returns true if the stream supports as many colors as provided.")
+    (claim,) = grounded("getColorDepth returns true if the stream supports as many colors as provided.", [colors])
+    assert not claim.supported and claim.foreign == {"getcolordepth"}  # its words are all there but the name
+    (held,) = grounded(
+        "hasColors returns true if the stream supports as many colors.",
+        [
+            colors.model_copy(
+                update={"text": "hasColors returns true if the stream supports as many colors as provided."}
+            )
+        ],
+    )
+    assert held.supported and not held.foreign
+
+
+def test_a_sources_section_path_is_its_subject_for_the_names_a_claim_takes_from_it():
+    plain = sentence(0, "It is written in Rust and serves over HTTP/2.")
+    under = plain.model_copy(update={"section": "Alternative servers › Granian"})
+    draft = "The Granian server is written in Rust."
+    (outside,) = grounded(draft, [plain])
+    (inside,) = grounded(draft, [under])
+    assert not outside.supported and outside.foreign == {"granian"}
+    assert inside.supported and inside.sources == (under,) and not inside.foreign
+    # A claim naming one API is aligned to the sentence under that API's heading, not to one under another's.
+    has = sentence(1, "Returns true if the stream supports colors.").model_copy(update={"section": "API › hasColors"})
+    depth = sentence(2, "Returns a number of colors.").model_copy(update={"section": "API › getColorDepth"})
+    (api,) = grounded("getColorDepth returns a number of colors.", [has, depth])
+    assert api.supported and api.sources == (depth,)
+
+
+def test_numbers_written_together_must_be_written_together_in_one_source():
+    assert number_pairs("It returns 8 for 16 colors, and 24 bits.") == {("8", "16")}
+    assert number_pairs("from 1.0 to 2.0") == {("1.0", "2.0")}
+    assert number_pairs("version 1.0 of this module, and later for the other version 2.0") == set()
+    items = [sentence(0, "8 for 256,"), sentence(1, "4 for 16,"), sentence(2, "Returns the number of colors:")]
+    (wrong,) = grounded("It returns 8 for 16 colors.", items)
+    assert not wrong.supported and wrong.foreign == {"8 with 16"}  # each number is written, never the two together
+    assert (
+        unknown_facts([wrong], "What does it return for 16 colors?", {"color", "return"}, "8 for 256, 4 for 16,") == []
+    )
+    (right,) = grounded("It returns 8 for 256 colors.", items)
+    assert right.supported and items[0] in right.sources and not right.foreign
+    far = [sentence(3, "Version 1.0 of a particular module but application B needs version 2.0.")]
+    (spread,) = grounded("Application B needs 1.0 or 2.0.", far)
+    assert "1.0 with 2.0" not in spread.foreign  # nine words apart in the source still counts as together
