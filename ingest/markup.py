@@ -46,6 +46,7 @@ class Layout:
         self._parts: list[str] = []
         self._cursor = 0
         self._headings: list[tuple[int, str]] = []
+        self._terms: list[int] = []  # per open definition list: the heading level of its terms
         self._lists: list[list[int]] = []  # per open list: [next number] when ordered, [] for bullets
         self._item_first = False
         self._list_start: tuple[int, int, int, str] | None = None  # parts, cursor, blocks, last body: at a list's open
@@ -69,6 +70,22 @@ class Layout:
             self._headings.pop()
         self._headings.append((level, title))
         self._write("heading", "#" * level + " ", title)
+
+    def open_terms(self) -> None:
+        """A definition list opens: its terms are headings one level below the section it is in."""
+        self._terms.append(min((self._headings[-1][0] if self._headings else 0) + 1, 6))
+
+    def term(self, title: str) -> None:
+        """A term of a definition list (HTML's ``<dt>``: a user name, a glossary word, an API signature): a heading
+        over its definition, as Markdown writes ``### writeStream.getColorDepth()`` over what it returns."""
+        level = self._terms[-1] if self._terms else min((self._headings[-1][0] if self._headings else 0) + 1, 6)
+        self.heading(level, title)
+
+    def close_terms(self) -> None:
+        """A definition list closes: the text after it is under the section the list was in, not its last term."""
+        level = self._terms.pop() if self._terms else 7
+        while self._headings and self._headings[-1][0] >= level:
+            self._headings.pop()
 
     def open_list(self, ordered: bool, start: int = 1) -> None:
         if not self._lists:
@@ -271,6 +288,7 @@ class _HtmlReader(HTMLParser):
         self._hidden: list[str] = []
         self._text: list[str] = []
         self._heading = 0
+        self._term = False
         self._pre = 0
         self._cells: list[str] | None = None
         self._links = 0  # <a href> elements open
@@ -304,6 +322,12 @@ class _HtmlReader(HTMLParser):
         elif tag in _HEADINGS:
             self._flush()
             self._heading = _HEADINGS[tag]
+        elif tag == "dl":
+            self._flush()
+            self.layout.open_terms()
+        elif tag == "dt":
+            self._flush()
+            self._term = True
         elif tag == "pre":
             self._flush()
             self._pre += 1
@@ -334,6 +358,13 @@ class _HtmlReader(HTMLParser):
             if tag in _HEADINGS and self._heading:
                 self.layout.heading(self._heading, self._take()[0])
                 self._heading = 0
+            elif tag == "dt" and self._term:
+                self._term = False
+                self.layout.term(self._take()[0])
+            elif tag == "dl":
+                self._flush()
+                self._term = False
+                self.layout.close_terms()
             elif tag == "a" and self._links:
                 self._links -= 1
             elif tag == "pre" and self._pre:
@@ -369,7 +400,7 @@ class _HtmlReader(HTMLParser):
 
     def _flush(self) -> None:
         """Write the text collected since the last block boundary as a paragraph or list item."""
-        if self._pre or self._heading or self._cells is not None:
+        if self._pre or self._heading or self._term or self._cells is not None:
             return
         self.layout.paragraph(*self._take())
 
@@ -383,6 +414,7 @@ class _HtmlReader(HTMLParser):
         super().close()
         self._hidden.clear()
         self._pre = self._heading = 0
+        self._term = False
         self._cells = None
         self._flush()
 

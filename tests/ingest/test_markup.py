@@ -130,6 +130,25 @@ def test_html_without_a_main_part_is_read_whole_and_a_page_with_an_empty_one_too
     assert read_html("<main></main><p>Outside.</p>").text == "Outside."
 
 
+def test_a_definition_lists_terms_are_the_headings_of_their_definitions_until_the_list_closes():
+    layout = read_html(
+        "<h2>Users</h2><dl><dt>daemon</dt><dd><p>Some daemons run as it.</p></dd>"
+        "<dt><code>nobody</code></dt><dd>No files should be owned by it.<dl><dt>nogroup</dt><dd>Its group.</dd>"
+        "</dl>Rarely used.</dd></dl><p>Each user has a group.</p>"
+    )
+    sentences = {s.text: s.section for s in sentences_of("u.html", layout.text, "sha", blocks=layout.blocks)}
+    assert sentences == {
+        "Some daemons run as it.": "Users › daemon",
+        "No files should be owned by it.": "Users › nobody",
+        "Its group.": "Users › nobody › nogroup",
+        "Rarely used.": "Users › nobody",
+        "Each user has a group.": "Users",
+    }
+    assert [(b.kind, b.start, b.end) for b in layout_blocks(layout.text)] == [
+        (b.kind, b.start, b.end) for b in layout.blocks
+    ]
+
+
 def test_structured_files_reingest_idempotently_with_exact_offsets(tmp_path: Path):
     folder = tmp_path / "corpus"
     folder.mkdir()
