@@ -12,6 +12,7 @@ from langchain_core.embeddings import Embeddings
 from rag.text.sentences import split_sentences
 from rag.text.words import (
     STOP_WORDS,
+    camel_names,
     content_words,
     counts,
     literals,
@@ -308,12 +309,13 @@ _ALIKE_AMONG = 5  # how far down the ranking of sources to look for one that neg
 Scored = tuple[float, float, Sentence]  # a source's score for a claim, its similarity to it, and the source
 
 
-def _alike(claim: str, scored: list[Scored]) -> Scored:
+def _alike(claim: str, scored: list[Scored], given: Set[str] = frozenset()) -> Scored:
     """The source a claim is aligned to, among its best ``_ALIKE_AMONG`` (``scored`` best first): the first that
     negates as it does ("No, it does not need Java" goes to "there is no dependency on Java", not to "you need to
     install it with the extra"), and of those, when the claim ends with a colon, the first that does too ("It is
     designed to be:", not "Simple: it is designed to be easy to use", so that its list comes along; a claim that
-    does not may still merge a sentence introducing code with the code). Code other than the best source is chosen
+    does not may still merge a sentence introducing code with the code); and of those, the first that names all
+    the identifiers the claim names (``_unnamed``). Code other than the best source is chosen
     so only for a claim that quotes code: a comment's "loading the full index into memory" holds the words of
     "mmap loads the full index into memory" and none of the prose's "without". With none alike, the best."""
     quoting = bool(_CODE_SPAN.search(claim))
@@ -323,7 +325,19 @@ def _alike(claim: str, scored: list[Scored]) -> Scored:
         if (quoting or not item[2].code or item is scored[0]) and negated_alike(claim, [item[2].text])
     ]
     introducing = [item for item in negating if _introduces(item[2].text)] if _introduces(claim) else []
-    return (introducing or negating or scored)[0]
+    naming = [item for item in introducing or negating if not _unnamed(claim, item[2], given)]
+    return (naming or introducing or negating or scored)[0]
+
+
+def _unnamed(claim: str, source: Sentence, given: Set[str] = frozenset()) -> bool:
+    """Whether the claim names an identifier ("getColorDepth", "ffi_prep_cif") that the source and its section
+    path do not, but for the ``given`` ones: "ffi_prep_cif initializes cif" is not aligned to the sentence under
+    "ffi_prep_cif_var", whose words are all the same. Not a capitalised name: prose says "their approach" where
+    a claim says "Japan and the US"."""
+    said = read(source)
+    known = set().union(*(content_words(t) for t in said))
+    written = [w for w in literals(_CODE_SPAN.sub(" ", claim)) if "_" in w]  # not a file name: cited where written
+    return bool(camel_names(claim) - known - given) or any(not any(holds(t, w) for t in said) for w in written)
 
 
 def ground(
@@ -372,7 +386,7 @@ def ground(
             similarity = max(0.0, float(cosine))
             scored.append((0.5 * similarity + 0.5 * coverage(text, read(source), given), similarity, source))
         scored.sort(key=lambda item: item[0], reverse=True)
-        alike = _alike(text, scored)
+        alike = _alike(text, scored, given)
         scored = [alike, *(item for item in scored if item is not alike)]
         best_score, best_similarity, best = scored[0]
         chosen = [best]

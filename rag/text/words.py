@@ -164,7 +164,12 @@ def names(text: str) -> set[str]:
     or a brand, never an ordinary word at the start of a sentence."""
     tokens = words(text)
     found = {stem(t) for t in tokens[1:] if t[:1].isupper() and len(t) > 1 and t.lower() not in STOP_WORDS}
-    return found | {stem(t) for t in tokens if _CAMEL.search(t)}
+    return found | camel_names(text)
+
+
+def camel_names(text: str) -> set[str]:
+    """The stems of the words with a capital after a small letter: "getColorDepth", "isTTY"."""
+    return {stem(t) for t in words(text) if _CAMEL.search(t)}
 
 
 _TOKEN_EDGES = "\"'`“”‘’,;:!?()<>*"

@@ -581,3 +581,18 @@ def test_numbers_written_together_must_be_written_together_in_one_source():
     far = [sentence(3, "Version 1.0 of a particular module but application B needs version 2.0.")]
     (spread,) = grounded("Application B needs 1.0 or 2.0.", far)
     assert "1.0 with 2.0" not in spread.foreign  # nine words apart in the source still counts as together
+
+
+def test_a_claim_naming_an_identifier_is_aligned_to_the_source_under_it_not_to_a_near_twin():
+    variadic = sentence(0, "This initializes cif according to the given parameters for a call to a variadic function.")
+    variadic = variadic.model_copy(update={"section": "Function: ffi_prep_cif_var (cif, abi, nfixed, ntotal)"})
+    plain = sentence(1, "This initializes the cif.").model_copy(update={"section": "Function: ffi_prep_cif (cif, abi)"})
+    (claim,) = grounded("ffi_prep_cif initializes cif according to the given parameters.", [variadic, plain])
+    assert claim.supported and claim.sources[0] == plain
+    # A capitalised name is no identifier: prose writes "their approach" where a claim writes "Japan and the US".
+    prose = [
+        sentence(2, "Joint exercises are testament to their unified approach."),
+        sentence(3, "Japan and the US meet."),
+    ]
+    (named,) = grounded("Japan and the US hold joint exercises as testament to their unified approach.", prose)
+    assert named.sources[0] == prose[0]
