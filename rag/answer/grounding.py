@@ -309,13 +309,13 @@ _ALIKE_AMONG = 5  # how far down the ranking of sources to look for one that neg
 Scored = tuple[float, float, Sentence]  # a source's score for a claim, its similarity to it, and the source
 
 
-def _alike(claim: str, scored: list[Scored], given: Set[str] = frozenset()) -> Scored:
+def _alike(claim: str, scored: list[Scored], headed: Headed = (frozenset(), ())) -> Scored:
     """The source a claim is aligned to, among its best ``_ALIKE_AMONG`` (``scored`` best first): the first that
     negates as it does ("No, it does not need Java" goes to "there is no dependency on Java", not to "you need to
     install it with the extra"), and of those, when the claim ends with a colon, the first that does too ("It is
     designed to be:", not "Simple: it is designed to be easy to use", so that its list comes along; a claim that
     does not may still merge a sentence introducing code with the code); and of those, the first that names all
-    the identifiers the claim names (``_unnamed``). Code other than the best source is chosen
+    the identifiers the claim names that a heading names too (``_headed``). Code other than the best source is chosen
     so only for a claim that quotes code: a comment's "loading the full index into memory" holds the words of
     "mmap loads the full index into memory" and none of the prose's "without". With none alike, the best."""
     quoting = bool(_CODE_SPAN.search(claim))
@@ -325,19 +325,75 @@ def _alike(claim: str, scored: list[Scored], given: Set[str] = frozenset()) -> S
         if (quoting or not item[2].code or item is scored[0]) and negated_alike(claim, [item[2].text])
     ]
     introducing = [item for item in negating if _introduces(item[2].text)] if _introduces(claim) else []
-    naming = [item for item in introducing or negating if not _unnamed(claim, item[2], given)]
+    naming = [item for item in introducing or negating if not _unnamed(item[2], headed)]
     return (naming or introducing or negating or scored)[0]
 
 
-def _unnamed(claim: str, source: Sentence, given: Set[str] = frozenset()) -> bool:
-    """Whether the claim names an identifier ("getColorDepth", "ffi_prep_cif") that the source and its section
-    path do not, but for the ``given`` ones: "ffi_prep_cif initializes cif" is not aligned to the sentence under
-    "ffi_prep_cif_var", whose words are all the same. Not a capitalised name: prose says "their approach" where
-    a claim says "Japan and the US"."""
+Headed = tuple[frozenset[str], tuple[str, ...]]
+"""The identifiers a claim names that a heading names too: camelCase stems, and literals with an underscore."""
+
+
+def _headed(claim: str, sections: Set[str]) -> Headed:
+    """The identifiers the claim names ("getColorDepth", "ffi_prep_cif") that one of the candidates' section paths
+    names too: the document is organised by them, each heading over what is said of it. Not a capitalised name
+    (prose says "their approach" where a claim says "Japan and the US"), nor a file name, which is cited where it
+    is written, nor a brand that no heading holds ("macOS")."""
+    camel = camel_names(claim)
+    written = [w for w in literals(_CODE_SPAN.sub(" ", claim)) if "_" in w]
+    if not camel and not written:
+        return frozenset(), ()
+    heads = set().union(*(content_words(s) for s in sections))
+    return frozenset(camel & heads), tuple(w for w in written if any(holds(s, w) for s in sections))
+
+
+def _unnamed(source: Sentence, headed: Headed) -> bool:
+    """Whether the source, with its section path, lacks one of the ``headed`` identifiers: "ffi_prep_cif
+    initializes cif" is not aligned to the sentence under "ffi_prep_cif_var", whose words are all the same."""
+    camel, written = headed
     said = read(source)
-    known = set().union(*(content_words(t) for t in said))
-    written = [w for w in literals(_CODE_SPAN.sub(" ", claim)) if "_" in w]  # not a file name: cited where written
-    return bool(camel_names(claim) - known - given) or any(not any(holds(t, w) for t in said) for w in written)
+    known = set().union(*(content_words(t) for t in said)) if camel else set()
+    return bool(camel - known) or any(not any(holds(t, w) for t in said) for w in written)
+
+
+def _chosen(
+    text: str, scored: list[Scored], given: Set[str], min_support: float, headed: Headed
+) -> tuple[list[Sentence], list[Sentence]]:
+    """The sources a claim cites (``scored`` best first, the one it is aligned to first), and the code blocks among
+    them that it quotes exactly, each the only candidate holding it (``Claim.copied``).
+
+    A source joins for the numbers and words the first lacks only when it names the identifiers of the claim that
+    a heading names, as the first does (``_headed``; always, for a claim naming none): "getColorDepth returns 8
+    for 256 colors", aligned under getColorDepth's heading, takes "8 for 256," from there and not "256" from
+    hasColors' example.
+    Code and file names the claim writes out are cited where they are written, whatever their section."""
+    best = scored[0][2]
+    scoped = not _unnamed(best, headed)
+    kin = [item for item in scored if not scoped or not _unnamed(item[2], headed)]
+    chosen = [best]
+    # Numbers written together are cited together, wherever a candidate writes them so, as code is: "8 for 256"
+    # from the list item that pairs them, not from two sentences that hold one each.
+    for a, b in number_pairs(text):
+        _cited_where_written(chosen, [s for _, _, s in kin if together(s.text, a, b)])
+    # A second source joins when it covers words the first lacks (a claim that merges two sentences).
+    for score, _, source in kin[1:3]:
+        merged = coverage(text, [s.text for s in chosen] + [source.text], given)
+        if merged > coverage(text, [s.text for s in chosen], given) + 0.15 and score >= min_support:
+            chosen.append(source)
+    # Code the claim quotes is cited where it is written, when the candidates hold it: by a source already
+    # chosen if one does, else by the holder the claim is closest to.
+    copied = []
+    for code in _CODE_SPAN.findall(text):
+        holders = _cited_where_written(chosen, [s for _, _, s in scored if quotes(s.text, code)])
+        if len(holders) == 1 and holders[0].code:
+            copied.append(holders[0])
+    for literal in literals(_CODE_SPAN.sub(" ", text)):  # so is a file name or path, by the same rule
+        _cited_where_written(chosen, [s for _, _, s in scored if holds(s.text, literal)])
+    # A number is cited where it is written when one of the claim's five best sources holds it: "The buffer
+    # size is 16384 bytes" restates the prose about the buffer and the code that sets it. (Not one the question
+    # gives, as the "2" of "tern2".)
+    for number in sorted(numbers(text) - numbers(" ".join(s.text for s in chosen)) - given):
+        _cited_where_written(chosen, [s for _, _, s in kin[:_ALIKE_AMONG] if number in numbers(s.text)])
+    return chosen, copied
 
 
 def ground(
@@ -376,6 +432,7 @@ def ground(
     )
     claims: list[Claim] = []
     said: set[str] = set()
+    sections = {s.section for s in candidates if s.section}
     for text, row in zip(texts, cosines):
         content = content_words(text)
         if content and len(content - said) / len(content) < 0.3:
@@ -386,33 +443,11 @@ def ground(
             similarity = max(0.0, float(cosine))
             scored.append((0.5 * similarity + 0.5 * coverage(text, read(source), given), similarity, source))
         scored.sort(key=lambda item: item[0], reverse=True)
-        alike = _alike(text, scored, given)
+        headed = _headed(text, sections)
+        alike = _alike(text, scored, headed)
         scored = [alike, *(item for item in scored if item is not alike)]
         best_score, best_similarity, best = scored[0]
-        chosen = [best]
-        # A second source joins when it covers words the first lacks (a claim that merges two sentences).
-        for score, _, source in scored[1:3]:
-            merged = coverage(text, [s.text for s in chosen] + [source.text], given)
-            if merged > coverage(text, [s.text for s in chosen], given) + 0.15 and score >= min_support:
-                chosen.append(source)
-        # Code the claim quotes is cited where it is written, when the candidates hold it: by a source already
-        # chosen if one does, else by the holder the claim is closest to.
-        copied = []
-        for code in _CODE_SPAN.findall(text):
-            holders = _cited_where_written(chosen, [s for _, _, s in scored if quotes(s.text, code)])
-            if len(holders) == 1 and holders[0].code:
-                copied.append(holders[0])
-        for literal in literals(_CODE_SPAN.sub(" ", text)):  # so is a file name or path, by the same rule
-            _cited_where_written(chosen, [s for _, _, s in scored if holds(s.text, literal)])
-        # A number is cited where it is written when one of the claim's five best sources holds it: "The buffer
-        # size is 16384 bytes" restates the prose about the buffer and the code that sets it. (Not one the question
-        # gives, as the "2" of "tern2".)
-        for number in sorted(numbers(text) - numbers(" ".join(s.text for s in chosen)) - given):
-            _cited_where_written(chosen, [s for _, _, s in scored[:_ALIKE_AMONG] if number in numbers(s.text)])
-        # Numbers written together are cited together, wherever a candidate writes them so, as code is: "8 for 256"
-        # from the list item that pairs them, not from two sentences that hold one each.
-        for a, b in number_pairs(text):
-            _cited_where_written(chosen, [s for _, _, s in scored if together(s.text, a, b)])
+        chosen, copied = _chosen(text, scored, given, min_support, headed)
         cited = read(*chosen)
         opening = {stem(w) for w in words(text)[:1] if w[:1].isupper()}  # names() skips a claim's first word
         missing = foreign(text, cited, given) | (opening & unmentioned)

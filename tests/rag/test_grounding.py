@@ -586,9 +586,10 @@ def test_numbers_written_together_must_be_written_together_in_one_source():
 def test_a_claim_naming_an_identifier_is_aligned_to_the_source_under_it_not_to_a_near_twin():
     variadic = sentence(0, "This initializes cif according to the given parameters for a call to a variadic function.")
     variadic = variadic.model_copy(update={"section": "Function: ffi_prep_cif_var (cif, abi, nfixed, ntotal)"})
-    plain = sentence(1, "This initializes the cif.").model_copy(update={"section": "Function: ffi_prep_cif (cif, abi)"})
+    plain = sentence(1, "This initializes cif according to the given parameters.")
+    plain = plain.model_copy(update={"section": "Function: ffi_prep_cif (cif, abi)"})
     (claim,) = grounded("ffi_prep_cif initializes cif according to the given parameters.", [variadic, plain])
-    assert claim.supported and claim.sources[0] == plain
+    assert claim.supported and claim.sources == (plain,)  # the twin does not join for its words either
     # A capitalised name is no identifier: prose writes "their approach" where a claim writes "Japan and the US".
     prose = [
         sentence(2, "Joint exercises are testament to their unified approach."),
@@ -596,3 +597,18 @@ def test_a_claim_naming_an_identifier_is_aligned_to_the_source_under_it_not_to_a
     ]
     (named,) = grounded("Japan and the US hold joint exercises as testament to their unified approach.", prose)
     assert named.sources[0] == prose[0]
+
+
+def test_a_claim_naming_an_identifier_takes_its_other_sources_from_under_that_identifier_too():
+    def under(i: int, text: str, heading: str) -> Sentence:
+        return sentence(i, text).model_copy(update={"section": f"API › {heading}", "item": True})
+
+    depth = [under(0, "24 for 16,777,216 colors supported.", "getColorDepth"), under(1, "8 for 256,", "getColorDepth")]
+    has = [
+        under(2, "Returns true if the stream supports at least as many colors as provided.", "hasColors"),
+        under(3, "hasColors(256) returns true if the stream supports 256 colors or more.", "hasColors"),
+    ]
+    (claim,) = grounded("getColorDepth returns 8 for 256 colors supported.", [*has, *depth])
+    assert claim.supported and sorted(s.id for s in claim.sources) == ["s0", "s1"]
+    (unnamed,) = grounded("It returns true if the stream supports 256 colors.", [*has, *depth])
+    assert has[1] in unnamed.sources  # a claim naming no identifier is not scoped
