@@ -96,7 +96,7 @@ def with_introduced(claims: list[Claim], following: Callable[[Sentence], Sentenc
                     else:
                         items.append(([brought], value))
         listed = [
-            Claim(" ".join(s.text for s in item), tuple(item), value, (value,) * len(item), listed=True)
+            Claim(" ".join(quoted(s) for s in item), tuple(item), value, (value,) * len(item), listed=True)
             for item, value in items
         ]
         if listed and cut:
@@ -137,7 +137,14 @@ def extractive_claims(
     else:
         sources = list(drawn.values()) or [best]
     sources = sources[:most]
-    return [Claim(text=s.text, sources=(s,), support=1.0, source_support=(1.0,)) for s in sources]
+    return [Claim(text=quoted(s), sources=(s,), support=1.0, source_support=(1.0,)) for s in sources]
+
+
+def quoted(sentence: Sentence) -> str:
+    """A source sentence as an answer quotes it: code as written, prose on one line. A plain-text file wraps its
+    lines and indents them ("You are solely responsible for determining the\n      appropriateness…"), which
+    an answer would show as ragged breaks; the citation keeps the exact text."""
+    return sentence.text if sentence.code else " ".join(sentence.text.split())
 
 
 def _covers(store: Store, documents: int = 3, sections: int = 6) -> list[str]:
@@ -150,7 +157,7 @@ def _covers(store: Store, documents: int = 3, sections: int = 6) -> list[str]:
             more = ", …" if len(titles) > sections else ""
             lines.append(f"{opening.source}: sections " + ", ".join(f"“{t}”" for t in titles[:sections]) + more + ".")
         else:
-            lines.append(f"{opening.source}: “{opening.text}”")
+            lines.append(f"{opening.source}: “{quoted(opening)}”")
     return lines
 
 

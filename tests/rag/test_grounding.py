@@ -612,3 +612,15 @@ def test_a_claim_naming_an_identifier_takes_its_other_sources_from_under_that_id
     assert claim.supported and sorted(s.id for s in claim.sources) == ["s0", "s1"]
     (unnamed,) = grounded("It returns true if the stream supports 256 colors.", [*has, *depth])
     assert has[1] in unnamed.sources  # a claim naming no identifier is not scoped
+
+
+def test_a_quoted_sentence_is_shown_on_one_line_and_cited_exactly_while_code_keeps_its_lines():
+    wrapped = sentence(0, "You are solely responsible for determining the\n      appropriateness of using the Work.")
+    code = sentence(1, "if x:\n    run(x)").model_copy(update={"code": True})
+    hits = [ScoredSentence(sentence=wrapped, score=0.6), ScoredSentence(sentence=code, score=0.5)]
+    (prose,) = extractive_claims([], hits, relevant=set())
+    answer = compose([prose], {}, [], "extractive")
+    assert answer.answer == "You are solely responsible for determining the appropriateness of using the Work. [1]"
+    assert answer.citations[0].text == wrapped.text
+    (block,) = extractive_claims([], hits[1:], relevant=set())
+    assert compose([block], {}, [], "extractive").answer == "if x:\n    run(x) [1]"

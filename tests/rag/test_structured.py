@@ -102,3 +102,15 @@ def test_an_answer_citing_the_sentence_before_a_list_shows_the_list_item_by_item
         ("CSS files.", True),
         ("They are cached.", True),
     ]
+
+
+def test_a_refusal_quotes_a_plain_text_documents_wrapped_opening_on_one_line(tmp_path: Path):
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    (folder / "LICENSE.txt").write_text(
+        "                 Tern License\n            Version 2, January 2004\n\nYou may copy it freely.\n",
+        encoding="utf-8",
+    )
+    settings = Settings(data_dir=folder, state_dir=tmp_path / "state", collection="license", refusal_threshold=0.99)
+    answer = Pipeline(hashed_store(settings), ScriptedChatModel(), settings).answer("What port does it use?")
+    assert answer.refused and "LICENSE.txt: “Tern License Version 2, January 2004”" in answer.answer
