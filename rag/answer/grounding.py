@@ -107,6 +107,26 @@ def _lines(answer: str) -> list[tuple[str, bool]]:
     return [(line, code) for line, code in found if line]
 
 
+_SEMICOLON = re.compile(r"(?<=;)\s+")
+CLAUSE_WORDS = 4
+"""Fewest content words a clause between semicolons needs to be a claim of its own; a shorter one ("fast;
+simple; small") stays with the clause before it."""
+
+
+def _clauses_of(sentence: str) -> list[str]:
+    """A sentence split after its semicolons into the clauses it joins, each a claim of its own: "You must give
+    recipients a copy of this License; and you must cause modified files to carry notices; …" states as many
+    facts as it has clauses, each from its own source, and a model that runs out of tokens in the last one has
+    still written the others whole."""
+    clauses: list[str] = []
+    for part in _SEMICOLON.split(sentence):
+        if clauses and (len(content_words(part)) < CLAUSE_WORDS or len(content_words(clauses[-1])) < CLAUSE_WORDS):
+            clauses[-1] = f"{clauses[-1]} {part}"
+        else:
+            clauses.append(part)
+    return clauses
+
+
 def claims_of(answer: str) -> list[str]:
     """The answer's sentences, markers removed, blanks dropped; a final sentence cut off mid-way is dropped too.
 
@@ -114,8 +134,9 @@ def claims_of(answer: str) -> list[str]:
     blank line around it. A line of code is one claim, in backticks, so that it must be quoted as written."""
     lines = _lines(answer)
     lines = [(line if code else _unreported(line), code) for line, code in lines]  # then split: ". X" ends one
-    claims = [(f"`{line}`", True) if code else (line[s:e].strip(), False) for line, code in lines
-              for s, e in ([(0, len(line))] if code else split_sentences(line))]  # fmt: skip
+    claims = [(f"`{line}`", True) if code else (clause, False) for line, code in lines
+              for s, e in ([(0, len(line))] if code else split_sentences(line))
+              for clause in ([line] if code else _clauses_of(line[s:e].strip()))]  # fmt: skip
     claims = [(text, code) for text, code in claims if content_words(text)]
     if claims and not claims[-1][1] and not _COMPLETE.search(claims[-1][0]) and not answer.rstrip().endswith("]"):
         if not (len(lines) > 1 and lines[-2][0].endswith(":") and lines[-1][0] == claims[-1][0]):

@@ -624,3 +624,22 @@ def test_a_quoted_sentence_is_shown_on_one_line_and_cited_exactly_while_code_kee
     assert answer.citations[0].text == wrapped.text
     (block,) = extractive_claims([], hits[1:], relevant=set())
     assert compose([block], {}, [], "extractive").answer == "if x:\n    run(x) [1]"
+
+
+def test_clauses_joined_by_semicolons_are_claims_of_their_own_and_a_cut_off_last_one_leaves_the_others():
+    draft = (
+        "You must give recipients a copy of this License; and you must cause modified files to carry notices; "
+        "and you must retain all copyright notices from the Source form of the"
+    )
+    assert claims_of(draft) == [
+        "You must give recipients a copy of this License;",
+        "and you must cause modified files to carry notices;",
+    ]
+    assert claims_of("It is fast; simple; small. It works offline; really.") == [
+        "It is fast; simple; small.",
+        "It works offline; really.",
+    ]
+    copy = sentence(0, "(a) You must give any other recipients of the Work a copy of this License; and")
+    notices = sentence(1, "(b) You must cause any modified files to carry prominent notices; and")
+    first, second = grounded(draft, [copy, notices])
+    assert first.supported and first.sources == (copy,) and second.supported and second.sources == (notices,)
