@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 from dataclasses import replace
@@ -13,13 +14,14 @@ from rag.store.chroma import Store
 from rag.types import SECTION_SEPARATOR, Answer, AnswerSentence, Citation, ScoredSentence, Sentence
 
 LIST_GOES_ON = "… (the list goes on in the source)"
+_BULLET = re.compile(r"(?:[-*•]|\d{1,2}[.)])\s")
 
 
 def compose(claims: list[Claim], scores: dict[str, float], dropped: list[str], mode: str) -> Answer:
     """Number citations by first use and write ``[n]`` markers after each sentence; a list item quoted after the
     sentence that introduces it (``Claim.listed``) goes on a line of its own, as ``- item [n]``, followed by a
-    line that says the list goes on when it was cut (``Claim.cut``), and a sentence after the list starts a new
-    paragraph."""
+    line that says the list goes on when it was cut (``Claim.cut``), as does a sentence the model wrote as a list
+    item ("- You must retain…"), and a sentence after the list starts a new paragraph."""
     citations: list[Citation] = []
     number: dict[str, int] = {}
     parts: list[str] = []
@@ -51,11 +53,12 @@ def compose(claims: list[Claim], scores: dict[str, float], dropped: list[str], m
                     )
                 )
             marks.append(number[source.id])
-        between = "\n- " if claim.listed else "\n\n" if listing else " "
+        bulleted = bool(_BULLET.match(claim.text))  # the model's own list item: on a line of its own too
+        between = "\n- " if claim.listed else "\n" if bulleted else "\n\n" if listing else " "
         parts.append((between if parts else "") + claim.text + " " + "".join(f"[{n}]" for n in marks))
         if claim.cut:
             parts.append(f"\n- {LIST_GOES_ON}")
-        listing = claim.listed
+        listing = claim.listed or bulleted
         sentences.append(AnswerSentence(text=claim.text, citations=marks, support=claim.support))
     return Answer(
         answer="".join(parts), refused=False, citations=citations, sentences=sentences, dropped=dropped, mode=mode

@@ -643,3 +643,22 @@ def test_clauses_joined_by_semicolons_are_claims_of_their_own_and_a_cut_off_last
     notices = sentence(1, "(b) You must cause any modified files to carry prominent notices; and")
     first, second = grounded(draft, [copy, notices])
     assert first.supported and first.sources == (copy,) and second.supported and second.sources == (notices,)
+
+
+def test_the_models_own_list_items_stay_on_lines_of_their_own():
+    intro, give, keep = (
+        sentence(0, "Redistribution is allowed provided that you meet the following conditions:"),
+        sentence(1, "(a) You must give any other recipients a copy of this License; and"),
+        sentence(2, "(c) You must retain all copyright notices of the Work; and"),
+    )
+    draft = (
+        "Redistribution is allowed provided you meet the following conditions:\n"
+        "- You must give any other recipients a copy of this License.\n"
+        "- You must retain all copyright notices of the Work.\nThat is all."
+    )
+    claims = [c for c in grounded(draft, [intro, give, keep]) if c.supported]
+    assert compose(claims, {}, [], "generated").answer == (
+        "Redistribution is allowed provided you meet the following conditions: [1]\n"
+        "- You must give any other recipients a copy of this License. [2]\n"
+        "- You must retain all copyright notices of the Work. [3]"
+    )
