@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -51,9 +52,13 @@ def sentences_of(
     ]
 
 
+_MARKER = re.compile(r"(?:[-*•]|\(?(?:[a-z]|[ivx]{1,4}|\d{1,2})\)|\d{1,2}\.)\s")
+"""What opens a list item in plain text: "- ", "* ", "• ", "(a) ", "a) ", "(iv) ", "1. ", "1) ", "(1) "."""
+
+
 def _units(text: str, blocks: Sequence[Block]) -> list[tuple[int, int, str | None, str]]:
     if not blocks:
-        return [(s, e, None, "text") for s, e in split_sentences(text)]
+        return _plain_units(text)
     units = []
     for block in blocks:
         section = SECTION_SEPARATOR.join(block.section) or None
@@ -62,6 +67,25 @@ def _units(text: str, blocks: Sequence[Block]) -> list[tuple[int, int, str | Non
         elif block.kind != "heading":
             body = text[block.start : block.end]
             units.extend((block.start + s, block.start + e, section, block.kind) for s, e in split_sentences(body))
+    return units
+
+
+def _plain_units(text: str) -> list[tuple[int, int, str | None, str]]:
+    """The sentences of a plain text, those of a list marked as items: a list is the lines opening with a marker
+    (``_MARKER``) after a sentence that ends with a colon ("provided that You meet the following conditions:",
+    then "(a) You must give…", "(b) You must cause…"), each item running on to the end of its paragraph. A
+    numbered line after no colon ("2. Grant of Copyright License.") opens a section, not an item."""
+    units: list[tuple[int, int, str | None, str]] = []
+    listing = False
+    for start, end in split_sentences(text):
+        opens_line = not text[text.rfind("\n", 0, start) + 1 : start].strip()
+        marked = opens_line and _MARKER.match(text, start) is not None
+        before = units[-1] if units else None
+        if marked and before is not None and (listing or text[before[0] : before[1]].rstrip().endswith(":")):
+            listing = True
+        elif listing and before is not None and text.count("\n", before[1], start) >= 2:
+            listing = False  # a paragraph that opens with no marker ends the list
+        units.append((start, end, None, "item" if listing else "text"))
     return units
 
 

@@ -150,7 +150,8 @@ class Pipeline:
         vectors.update(self.store.vectors(s.id for s in candidates if s.id not in vectors))
         per_query = query_similarity(query_vectors, vectors)
         similarity = similarity_of(per_query, hits)
-        vocabulary = self.store.keywords().vocabulary
+        index = self.store.keywords()
+        vocabulary = index.vocabulary
         named = {stem(w) for w in words(question) if w[:1].isupper()} | identifiers(question)
         given = (named & vocabulary) | numbers(question)
         claims = ground(
@@ -165,9 +166,8 @@ class Pipeline:
             min_similarity=self.settings.support_similarity,
         )
         drafted = list(dict.fromkeys(s.id for c in claims for s in c.sources))
-        catalogue = self.store.keywords().by_id
-        bar = {i for i in per_query if i in catalogue and says_more(catalogue[i])}
-        near = near_question(per_query, self.settings.relevance_margin, bar, self.store.keywords().following)
+        bar = {i for i in per_query if i in index.by_id and says_more(index.by_id[i])}
+        near = near_question(per_query, self.settings.relevance_margin, bar, index.following, index.preceding)
         claims = lead_decides(off_topic_dropped(claims, near))
         if judged_out and not verified_no(settled, claims):
             return refuse(judged_out)
@@ -176,7 +176,7 @@ class Pipeline:
         checked = claims
         if not any(c.supported for c in claims):
             # The model could only answer with facts the documents never state: they do not answer the question.
-            if unknown := unknown_facts(claims, question, vocabulary, self.store.keywords().text):
+            if unknown := unknown_facts(claims, question, vocabulary, index.text):
                 return refuse(f"an answer would need what they never mention: {', '.join(unknown)}", drafted)
         if self.settings.grounding == "strict":
             claims = [c for c in claims if c.supported]
@@ -188,7 +188,7 @@ class Pipeline:
             claims = extractive_claims(checked, hits, relevant, answered, min_support=min_drawn)
             mode = "extractive"
         timings["ground"] = _ms(step)
-        claims = with_introduced(claims, self.store.keywords().following)
+        claims = with_introduced(claims, index.following)
         answer = compose(claims, similarity, dropped, mode)
         answer.answerable, answer.on_point, answer.declined = answerable, judged.on_point, declined
         answer.drafted = drafted

@@ -16,7 +16,7 @@ from functools import lru_cache
 import numpy as np
 
 from rag.answer.grounding import PAIRED, Claim, holds, quotes
-from rag.retrieval.retrieve import introduced
+from rag.retrieval.retrieve import introduced, introducer
 from rag.text.sentences import is_title
 from rag.text.words import NUMBER_WORDS, STOP_WORDS, content_words, is_literal, literals, numbers, stem, words
 from rag.types import ScoredSentence, Sentence
@@ -57,6 +57,7 @@ def near_question(
     margin: float | None,
     bar: Set[str] | None = None,
     following: Callable[[Sentence], Sentence | None] | None = None,
+    preceding: Callable[[Sentence], Sentence | None] | None = None,
 ) -> Callable[[Claim], bool]:
     """Whether a claim has a source about as similar to the question as the most similar sentence (within
     ``margin``): a sentence can be true to the document and still not answer the question. With several queries (a
@@ -64,7 +65,10 @@ def near_question(
     ``per_query`` holds each sentence's similarity to each query (``query_similarity``). Only the sentences in
     ``bar`` (all when None, or when it holds none of them) set the most similar: those that ``says_more``. With
     ``following``, a source that introduces a list or code (``introduced``) is as near as what it introduces:
-    "It is designed to be:" says what only its list says ("Simple: bm25s is designed to be easy to use")."""
+    "It is designed to be:" says what only its list says ("Simple: bm25s is designed to be easy to use"). With
+    ``preceding``, a list item is as near as the sentence introducing its list (``introducer``): "(b) You must
+    cause any modified files to carry prominent notices" is one of the "following conditions" the question asks
+    for, however few words it shares with it."""
     if margin is None or not per_query:
         return lambda claim: True
     rows = [row for i, row in per_query.items() if bar is None or i in bar] or list(per_query.values())
@@ -74,6 +78,8 @@ def near_question(
         sources = [*claim.sources]
         if following is not None:
             sources += [b for s in claim.sources for b in introduced(s, following)]
+        if preceding is not None:
+            sources += [i for s in claim.sources if (i := introducer(s, preceding)) is not None]
         return any(bool(np.any(per_query[s.id] >= floor)) for s in sources if s.id in per_query)
 
     return near

@@ -135,6 +135,15 @@ def introduced(sentence: Sentence, following: Callable[[Sentence], Sentence | No
     return listed
 
 
+def introducer(item: Sentence, preceding: Callable[[Sentence], Sentence | None]) -> Sentence | None:
+    """The sentence that introduces the list an item is in ("provided that You meet the following conditions:"),
+    when one does: the first before it that is no item, if it ends with a colon."""
+    before = preceding(item) if item.item else None
+    while before is not None and before.item:
+        before = preceding(before)
+    return before if before is not None and before.text.rstrip().endswith(":") else None
+
+
 def cut_after(sentence: Sentence, following: Callable[[Sentence], Sentence | None]) -> bool:
     """Whether a list goes on after this item of it: the sentence after it is an item too."""
     after = following(sentence)

@@ -98,6 +98,10 @@ class KeywordIndex:
         """The next sentence (or code block) of the same document, if there is one."""
         return self._position.get((sentence.source, sentence.index + 1))
 
+    def preceding(self, sentence: Sentence) -> Sentence | None:
+        """The sentence (or code block) before it in the same document, if there is one."""
+        return self._position.get((sentence.source, sentence.index - 1))
+
     def neighbours(self, sentence: Sentence, width: int = 1) -> list[Sentence]:
         """The sentence with up to ``width`` sentences either side of it, in order."""
         span = range(sentence.index - width, sentence.index + width + 1)

@@ -194,3 +194,20 @@ def test_a_paragraph_that_starts_like_a_heading_item_row_or_fence_is_read_back_a
         (b.kind, b.start, b.end) for b in layout.blocks
     ]
     assert layout.text.split("\n\n")[1] == "\\# This file was generated. Do not edit!"
+
+
+def test_a_plain_text_list_after_a_colon_is_read_as_items_and_a_numbered_section_is_not():
+    text = (
+        "1. Redistribution.\n\n   You may redistribute it provided that You meet the following conditions:\n\n"
+        "      (a) You must give recipients a copy of this License; and\n\n"
+        "      (b) You must keep the notices. Keep them\n          readable.\n\n"
+        "      - and mark changed files.\n\n"
+        "   You may add Your own notices.\n\n2. Warranty. There is none:\n\nIt is given as is.\n"
+    )
+    items = [s.text for s in sentences_of("LICENSE.txt", text, "sha") if s.item]
+    assert items == [
+        "(a) You must give recipients a copy of this License; and",
+        "(b) You must keep the notices.",
+        "Keep them\n          readable.",
+        "- and mark changed files.",
+    ]

@@ -487,6 +487,19 @@ def test_a_sentence_that_introduces_a_list_is_as_near_the_question_as_its_items(
     assert [c.supported for c in off_topic_dropped([intro, other], near)] == [True, False]
 
 
+def test_a_list_item_is_as_near_the_question_as_the_sentence_introducing_its_list():
+    # "(b) You must cause modified files to carry notices" shares few words with "What are the conditions for
+    # redistribution?"; the sentence introducing the conditions shares many.
+    texts = ("Provided you meet the following conditions:", "(a) Give a copy.", "(b) Mark it.", "No more.")
+    written = [sentence_claim(i, t).sources[0].model_copy(update={"item": 0 < i < 3}) for i, t in enumerate(texts)]
+    second, aside = (Claim(text=s.text, sources=(s,), support=1.0, source_support=(1.0,)) for s in written[2:])
+    per_query = {"s0": np.array([0.90]), "s1": np.array([0.70]), "s2": np.array([0.20]), "s3": np.array([0.10])}
+    before = {s.id: written[n - 1] for n, s in enumerate(written) if n}
+    assert [c.supported for c in off_topic_dropped([second, aside], near_question(per_query, 0.3))] == [False, False]
+    near = near_question(per_query, 0.3, preceding=lambda s: before.get(s.id))
+    assert [c.supported for c in off_topic_dropped([second, aside], near)] == [True, False]
+
+
 def test_none_in_the_environment_turns_an_optional_check_off(monkeypatch):
     assert Settings().relevance_margin == 0.3 and Settings().judge_threshold is not None
     monkeypatch.setenv("ALLIANCE_QA_RELEVANCE_MARGIN", "none")
