@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
-from rag.text.sentences import split_sentences
+from rag.answer.claims import CODE_SPAN, answers_no, claims_of, strip_markers, without_opener
 from rag.text.words import (
     STOP_WORDS,
     camel_names,
@@ -25,9 +25,6 @@ from rag.text.words import (
     words,
 )
 from rag.types import Sentence
-
-_ONE_MARKER = r"\[\s*\d+(?:\s*[,;]\s*\d+)*\s*\]"
-_MARKER = re.compile(rf"\s*{_ONE_MARKER}(?:\s*[,;]?\s*{_ONE_MARKER})*")  # "[3]", "[2][7]", "[16], [22], [2]"
 
 
 @dataclass(frozen=True)
@@ -51,97 +48,6 @@ class Claim:
     """A list item quoted after the sentence that introduces it (``with_introduced``): shown on a line of its own."""
     cut: bool = False
     """The last item quoted of a list longer than it brings (``LISTED``): the answer says the list goes on."""
-
-
-def strip_markers(text: str) -> str:
-    """The answer text without ``[n]`` citation markers."""
-    return _MARKER.sub("", text).strip()
-
-
-_REPORTING = r"(?:mention|state|say|note|explain|describe|highlight|indicate|show|suggest|emphasi[sz]e)s?"
-_REPORTED = re.compile(rf"(^|[.!?]\s+|,\s+)(?:also\s+)?{_REPORTING}\s+(?:that\s+)?([A-Za-z])")
-
-
-def _unreported(claim: str) -> str:
-    """The claim with ". mentions that x" reduced to ". X", and ", mentions that x" to ", x": a model that names
-    its sources by number makes one the subject of a sentence or clause ("[22] mentions that x", "Yes, [2] states
-    that x"), which reads so once its marker is removed."""
-
-    def mend(found: re.Match[str]) -> str:
-        before, letter = found.group(1), found.group(2)
-        return before + (letter if before.startswith(",") else letter.upper())
-
-    return _REPORTED.sub(mend, claim)
-
-
-_COMPLETE = re.compile(r"[.!?…][\"'”’)\]]*$")
-
-
-_CODE_OPEN = re.compile(r"code:", re.IGNORECASE)  # the document prompt's own code form,
-_CODE_CLOSE = re.compile(r"\[end of code \d+\]", re.IGNORECASE)  # which a model copies when it quotes code
-_CODE_SPAN = re.compile(r"`([^`\n]+)`")
-
-
-def _lines(answer: str) -> list[tuple[str, bool]]:
-    """The answer's non-blank lines without markers, each with whether it is code: inside a ``` fence, inside the
-    document prompt's "code:" ... "[end of code n]" form, or wholly in backticks."""
-    found: list[tuple[str, bool]] = []
-    for n, segment in enumerate(answer.split("```")):
-        if n % 2:  # fenced: the first line is the language, when more follow
-            rows = segment.split("\n")
-            found += [(row, True) for row in rows[1:]] if len(rows) > 1 else [(segment, True)]
-            continue
-        code = False
-        for line in (strip_markers(line) for line in segment.split("\n")):
-            if _CODE_OPEN.fullmatch(line):
-                code = True
-            elif _CODE_CLOSE.fullmatch(line):
-                code = False
-            elif whole := _CODE_SPAN.fullmatch(line):
-                found.append((whole.group(1), True))
-            elif code:
-                found.append((line, True))
-            elif not (line[:1].islower() and found and found[-1][1]):  # not the rest of a sentence around code
-                found.append((line, False))
-    found = [(line.strip().strip("`").strip(), code) for line, code in found]
-    return [(line, code) for line, code in found if line]
-
-
-_SEMICOLON = re.compile(r"(?<=;)\s+")
-CLAUSE_WORDS = 4
-"""Fewest content words a clause between semicolons needs to be a claim of its own; a shorter one ("fast;
-simple; small") stays with the clause before it."""
-
-
-def _clauses_of(sentence: str) -> list[str]:
-    """A sentence split after its semicolons into the clauses it joins, each a claim of its own: "You must give
-    recipients a copy of this License; and you must cause modified files to carry notices; …" states as many
-    facts as it has clauses, each from its own source, and a model that runs out of tokens in the last one has
-    still written the others whole."""
-    clauses: list[str] = []
-    for part in _SEMICOLON.split(sentence):
-        if clauses and (len(content_words(part)) < CLAUSE_WORDS or len(content_words(clauses[-1])) < CLAUSE_WORDS):
-            clauses[-1] = f"{clauses[-1]} {part}"
-        else:
-            clauses.append(part)
-    return clauses
-
-
-def claims_of(answer: str) -> list[str]:
-    """The answer's sentences, markers removed, blanks dropped; a final sentence cut off mid-way is dropped too.
-
-    Every line is a sentence of its own: a model puts a command it quotes on a line of its own, often with no
-    blank line around it. A line of code is one claim, in backticks, so that it must be quoted as written."""
-    lines = _lines(answer)
-    lines = [(line if code else _unreported(line), code) for line, code in lines]  # then split: ". X" ends one
-    claims = [(f"`{line}`", True) if code else (clause, False) for line, code in lines
-              for s, e in ([(0, len(line))] if code else split_sentences(line))
-              for clause in ([line] if code else _clauses_of(line[s:e].strip()))]  # fmt: skip
-    claims = [(text, code) for text, code in claims if content_words(text)]
-    if claims and not claims[-1][1] and not _COMPLETE.search(claims[-1][0]) and not answer.rstrip().endswith("]"):
-        if not (len(lines) > 1 and lines[-2][0].endswith(":") and lines[-1][0] == claims[-1][0]):
-            claims.pop()  # cut off where the model ran out of tokens; code, or a line after a colon, is whole
-    return [text for text, _ in claims]
 
 
 def _unit_rows(vectors: list[list[float]], dimensions: int) -> np.ndarray:
@@ -184,9 +90,9 @@ def foreign(claim: str, sources: list[str], given: Set[str] = frozenset()) -> fr
     joined = " ".join(sources)
     counted = set().union(*(counts(s) for s in sources))
     missing_names = names(claim) - content_words(joined) - names(joined) - given
-    code = _CODE_SPAN.findall(claim)
+    code = CODE_SPAN.findall(claim)
     missing_code = {f"`{c}`" for c in code if not quotes(joined, c)}
-    missing_literals = {t for t in literals(_CODE_SPAN.sub(" ", claim)) if not holds(joined, t)}
+    missing_literals = {t for t in literals(CODE_SPAN.sub(" ", claim)) if not holds(joined, t)}
     missing_numbers = numbers(claim) - numbers(joined) - given - counted
     missing_pairs = {
         paired(a, b) for a, b in number_pairs(claim) if {a, b} - given and not any(together(s, a, b) for s in sources)
@@ -215,7 +121,7 @@ def negated_alike(claim: str, sources: list[str]) -> bool:
     opposite; a claim taken from a clause with no negation ("The type is only a guess" from "…only a guess, and an
     application MUST NOT trust a file based on its type") is not held to the negation of another. An opening "No,"
     answers the question and negates nothing the claim states."""
-    claim = _without_opener(claim)  # "No, it does not…": one "not"
+    claim = without_opener(claim)  # "No, it does not…": one "not"
     content = content_words(claim)
     found = 0
     for source in sources:
@@ -263,46 +169,13 @@ def _shortest_span(stems: list[str], wanted: Set[str]) -> tuple[int, int] | None
     return best
 
 
-_OPENER = re.compile(r"\s*(yes|no)\s*[,.!;:—–-]+\s*", re.IGNORECASE)
-
-
-def settled_opener(answer: str, question: str) -> str:
-    """The answer without its opening "Yes," or "No," when the sentence after it says the opposite: "Yes, the
-    database is NOT intended to store preferences" to "Is the database meant to store preferences?". Judged only
-    for a question with no negation of its own ("Doesn't it…?" is answered "Yes, it does" and "No, it doesn't"
-    alike), by the negations of that sentence: "yes" asks for none (or an even number), "no" for one. The statement
-    is kept, to be grounded as any other; only the word that contradicts it goes."""
-    opener = _OPENER.match(answer)
-    if opener is None or negations(words(question)):
-        return answer
-    rest = answer[opener.end() :]
-    spans = split_sentences(rest)
-    if not spans:
-        return answer
-    negated = len(negations(words(strip_markers(rest[: spans[0][1]])))) % 2 == 1
-    if negated == (opener.group(1).lower() == "no"):
-        return answer
-    return rest[:1].upper() + rest[1:]
-
-
-def _without_opener(text: str) -> str:
-    """The text without an opening "Yes," or "No,": the statement it answers with."""
-    return text[opener.end() :] if (opener := _OPENER.match(text)) else text
-
-
-def answers_no(answer: str) -> bool:
-    """Whether the answer opens with "No,"."""
-    opener = _OPENER.match(answer)
-    return opener is not None and opener.group(1).lower() == "no"
-
-
 def verified_no(answer: str, claims: list[Claim]) -> bool:
     """Whether the answer opens with "No," and its first sentence is a verified negation. The judgement's NO then
     answers the question rather than judging the documents ("Does it need Java?", "No, it does not need Java." over
     "There is no dependency on Java"), and the verified negation is the documents' own answer."""
     if not answers_no(answer) or not claims or not claims[0].supported:
         return False
-    return len(negations(words(_without_opener(claims[0].text)))) % 2 == 1
+    return len(negations(words(without_opener(claims[0].text)))) % 2 == 1
 
 
 def read(*sources: Sentence) -> list[str]:
@@ -339,7 +212,7 @@ def _alike(claim: str, scored: list[Scored], headed: Headed = (frozenset(), ()))
     the identifiers the claim names that a heading names too (``_headed``). Code other than the best source is chosen
     so only for a claim that quotes code: a comment's "loading the full index into memory" holds the words of
     "mmap loads the full index into memory" and none of the prose's "without". With none alike, the best."""
-    quoting = bool(_CODE_SPAN.search(claim))
+    quoting = bool(CODE_SPAN.search(claim))
     negating = [
         item
         for item in scored[:_ALIKE_AMONG]
@@ -360,7 +233,7 @@ def _headed(claim: str, sections: Set[str]) -> Headed:
     (prose says "their approach" where a claim says "Japan and the US"), nor a file name, which is cited where it
     is written, nor a brand that no heading holds ("macOS")."""
     camel = camel_names(claim)
-    written = [w for w in literals(_CODE_SPAN.sub(" ", claim)) if "_" in w]
+    written = [w for w in literals(CODE_SPAN.sub(" ", claim)) if "_" in w]
     if not camel and not written:
         return frozenset(), ()
     heads = set().union(*(content_words(s) for s in sections))
@@ -403,11 +276,11 @@ def _chosen(
     # Code the claim quotes is cited where it is written, when the candidates hold it: by a source already
     # chosen if one does, else by the holder the claim is closest to.
     copied = []
-    for code in _CODE_SPAN.findall(text):
+    for code in CODE_SPAN.findall(text):
         holders = _cited_where_written(chosen, [s for _, _, s in scored if quotes(s.text, code)])
         if len(holders) == 1 and holders[0].code:
             copied.append(holders[0])
-    for literal in literals(_CODE_SPAN.sub(" ", text)):  # so is a file name or path, by the same rule
+    for literal in literals(CODE_SPAN.sub(" ", text)):  # so is a file name or path, by the same rule
         _cited_where_written(chosen, [s for _, _, s in scored if holds(s.text, literal)])
     # A number is cited where it is written when one of the claim's five best sources holds it: "The buffer
     # size is 16384 bytes" restates the prose about the buffer and the code that sets it. (Not one the question

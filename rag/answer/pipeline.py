@@ -13,9 +13,10 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage, SystemMessage
 
 from rag.answer.checks import check_history, check_question, check_top_k
+from rag.answer.claims import answers_no, settled_opener
 from rag.answer.compose import compose, extractive_claims, refusal, with_introduced
 from rag.answer.gate import Busy, GenerationGate
-from rag.answer.grounding import answers_no, ground, settled_opener, verified_no
+from rag.answer.grounding import ground, verified_no
 from rag.answer.judge import Judgement, Judges, judge
 from rag.answer.levels import RefusalLevels, derive_levels
 from rag.answer.prompt import (

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from rag.answer import Pipeline
+from rag.answer.claims import claims_of, settled_opener, strip_markers
 from rag.answer.compose import LIST_GOES_ON, compose, extractive_claims, with_introduced
-from rag.answer.grounding import Claim, claims_of, coverage, foreign, ground, settled_opener, strip_markers
+from rag.answer.grounding import Claim, coverage, foreign, ground
 from rag.answer.select import as_written, narrowly_missed, near_question, unknown_facts
 from rag.retrieval.retrieve import LISTED, diversify, with_context
 from rag.store.embeddings import HashEmbeddings
