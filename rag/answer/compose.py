@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Set
 from dataclasses import replace
 
-from rag.answer.grounding import Claim
+from rag.answer.grounding import Claim, holds
 from rag.answer.select import says_more
 from rag.retrieval.retrieve import cut_after, introduced
 from rag.store.chroma import Store
@@ -115,6 +115,7 @@ def extractive_claims(
     answered: tuple[Sentence, ...] = (),
     most: int = 2,
     min_support: float = 0.0,
+    asked: Set[str] = frozenset(),
 ) -> list[Claim]:
     """Source sentences themselves, quoted: the code blocks the model's unverified sentences copied exactly; else
     the sentences its first sentence ``answered`` from (all it was aligned to: one, or two it ran together, in the
@@ -123,13 +124,21 @@ def extractive_claims(
     sentences too, in the draft's order; else the best-ranked retrieved sentence that says more than its heading
     (``says_more``: "With LLM you can:" under *LLM* ranks first for "What is LLM?" and answers nothing).
     A draft that failed verification is weak evidence on its own: a loose paraphrase aligns best to any short
-    sentence that shares its subject. Code copied exactly is not loose: it names its block."""
+    sentence that shares its subject. Code copied exactly is not loose: it names its block. When some retrieved
+    sentence holds the identifiers the question asks about (``asked``), only such sentences are drawn and best:
+    a draft that said of "python-is-python3" what a sentence says of "the python3 package" was drawn from that
+    sentence, which answers another question."""
     copied = {s.id: s for c in drafted for s in c.copied}
-    best = next((h.sentence for h in hits if says_more(h.sentence)), hits[0].sentence)
+    scoped = bool(asked) and any(_names(h.sentence, asked) for h in hits)  # else no sentence could be quoted
+    ranked = [h.sentence for h in hits if not scoped or _names(h.sentence, asked)]
+    best = next((s for s in ranked if says_more(s)), ranked[0])
     drawn = {
         c.sources[0].id: c.sources[0]
         for c in drafted
-        if c.sources and c.sources[0].id in relevant and c.source_support[0] >= min_support
+        if c.sources
+        and c.sources[0].id in relevant
+        and c.source_support[0] >= min_support
+        and (not scoped or _names(c.sources[0], asked))
     }
     if copied:
         sources = list(copied.values())
@@ -141,6 +150,11 @@ def extractive_claims(
         sources = list(drawn.values()) or [best]
     sources = sources[:most]
     return [Claim(text=quoted(s), sources=(s,), support=1.0, source_support=(1.0,)) for s in sources]
+
+
+def _names(sentence: Sentence, identifiers: Set[str]) -> bool:
+    """Whether the sentence writes each of the identifiers (``holds``)."""
+    return all(holds(sentence.text, i) for i in identifiers)
 
 
 def quoted(sentence: Sentence) -> str:

@@ -227,17 +227,25 @@ Headed = tuple[frozenset[str], tuple[str, ...]]
 """The identifiers a claim names that a heading names too: camelCase stems, and literals with an underscore."""
 
 
-def _headed(claim: str, sections: Set[str]) -> Headed:
+def asked_identifiers(question: str) -> frozenset[str]:
+    """The identifiers a question asks about, lower-cased: its literals but file names, paths and URLs
+    ("python-is-python3", "ffi_prep_cif"; not "requirements.txt", which an answer may cite where it is written)."""
+    return frozenset(t.lower() for t in literals(question) if not set("./\\:") & set(t))
+
+
+def _headed(claim: str, sections: Set[str], asked: Set[str] = frozenset()) -> Headed:
     """The identifiers the claim names ("getColorDepth", "ffi_prep_cif") that one of the candidates' section paths
-    names too: the document is organised by them, each heading over what is said of it. Not a capitalised name
-    (prose says "their approach" where a claim says "Japan and the US"), nor a file name, which is cited where it
-    is written, nor a brand that no heading holds ("macOS")."""
+    names too, or that the question asks about (``asked_identifiers``): the document is organised by them, each
+    heading over what is said of it, and the question asks about that one. Not a capitalised name (prose says
+    "their approach" where a claim says "Japan and the US"), nor a brand no heading names ("macOS"), nor a file
+    name, which is cited where it is written."""
     camel = camel_names(claim)
-    written = [w for w in literals(CODE_SPAN.sub(" ", claim)) if "_" in w]
+    written = [w for w in literals(CODE_SPAN.sub(" ", claim)) if "_" in w or w.lower() in asked]
     if not camel and not written:
         return frozenset(), ()
     heads = set().union(*(content_words(s) for s in sections))
-    return frozenset(camel & heads), tuple(w for w in written if any(holds(s, w) for s in sections))
+    held = tuple(w for w in written if w.lower() in asked or any(holds(s, w) for s in sections))
+    return frozenset(camel & heads), held
 
 
 def _unnamed(source: Sentence, headed: Headed) -> bool:
@@ -259,7 +267,8 @@ def _chosen(
     a heading names, as the first does (``_headed``; always, for a claim naming none): "getColorDepth returns 8
     for 256 colors", aligned under getColorDepth's heading, takes "8 for 256," from there and not "256" from
     hasColors' example.
-    Code and file names the claim writes out are cited where they are written, whatever their section."""
+    So for a file name or other literal it writes out ("python3-supported-min" is said of the python3 package, not
+    of the python-is-python3 a claim is about); quoted code is cited where it is written, whatever its section."""
     best = scored[0][2]
     scoped = not _unnamed(best, headed)
     kin = [item for item in scored if not scoped or not _unnamed(item[2], headed)]
@@ -280,8 +289,8 @@ def _chosen(
         holders = _cited_where_written(chosen, [s for _, _, s in scored if quotes(s.text, code)])
         if len(holders) == 1 and holders[0].code:
             copied.append(holders[0])
-    for literal in literals(CODE_SPAN.sub(" ", text)):  # so is a file name or path, by the same rule
-        _cited_where_written(chosen, [s for _, _, s in scored if holds(s.text, literal)])
+    for literal in literals(CODE_SPAN.sub(" ", text)):  # so is a file name or path, among the claim's kin
+        _cited_where_written(chosen, [s for _, _, s in kin if holds(s.text, literal)])
     # A number is cited where it is written when one of the claim's five best sources holds it: "The buffer
     # size is 16384 bytes" restates the prose about the buffer and the code that sets it. (Not one the question
     # gives, as the "2" of "tern2".)
@@ -300,6 +309,7 @@ def ground(
     given: Set[str] = frozenset(),
     unmentioned: Set[str] = frozenset(),
     min_similarity: float = 0.0,
+    asked: Set[str] = frozenset(),
 ) -> list[Claim]:
     """Align each answer sentence to its best sources; returns every claim, in order, marked supported or not.
 
@@ -313,7 +323,9 @@ def ground(
     documents never mention: a claim repeating one fails, since it may set that name where its sources name another
     thing ("Globex is one of the firm's suppliers", over a sentence listing suppliers without it), but is scored as
     if they held it, so that one that fails for it alone counts as narrowly missed and its sources are quoted: the
-    sentence its draft restated.
+    sentence its draft restated. ``asked`` are the identifiers the question asks about (``_headed``): a claim
+    that writes one is aligned to a source that does, and takes no other source that does not ("The package
+    python-is-python3 provides python3-supported-min" is not "The python3 package provides python3-supported-min").
     """
     texts = claims_of(answer)
     if not texts or not candidates:
@@ -337,7 +349,7 @@ def ground(
             similarity = max(0.0, float(cosine))
             scored.append((0.5 * similarity + 0.5 * coverage(text, read(source), given), similarity, source))
         scored.sort(key=lambda item: item[0], reverse=True)
-        headed = _headed(text, sections)
+        headed = _headed(text, sections, asked)
         alike = _alike(text, scored, headed)
         scored = [alike, *(item for item in scored if item is not alike)]
         best_score, best_similarity, best = scored[0]

@@ -16,7 +16,7 @@ from rag.answer.checks import check_history, check_question, check_top_k
 from rag.answer.claims import answers_no, settled_opener
 from rag.answer.compose import compose, extractive_claims, refusal, with_introduced
 from rag.answer.gate import Busy, GenerationGate
-from rag.answer.grounding import ground, verified_no
+from rag.answer.grounding import asked_identifiers, ground, verified_no
 from rag.answer.judge import Judgement, Judges, judge
 from rag.answer.levels import RefusalLevels, derive_levels
 from rag.answer.prompt import (
@@ -165,6 +165,7 @@ class Pipeline:
             given=given,
             unmentioned=names(question) - vocabulary,
             min_similarity=self.settings.support_similarity,
+            asked=(asked := asked_identifiers(question)),
         )
         drafted = list(dict.fromkeys(s.id for c in claims for s in c.sources))
         bar = {i for i in per_query if i in index.by_id and says_more(index.by_id[i])}
@@ -186,7 +187,7 @@ class Pipeline:
             relevant = {h.sentence.id for h in chosen}
             # A claim was drawn from its best source only when it aligns to it at half the support it needs to be shown.
             min_drawn = self.settings.support_threshold / 2
-            claims = extractive_claims(checked, hits, relevant, answered, min_support=min_drawn)
+            claims = extractive_claims(checked, hits, relevant, answered, min_support=min_drawn, asked=asked)
             mode = "extractive"
         timings["ground"] = _ms(step)
         claims = with_introduced(claims, index.following)

@@ -187,8 +187,16 @@ def literals(text: str) -> set[str]:
     return {token for token in tokens if is_literal(token)}
 
 
+_HYPHENED = re.compile(r"[^\W_]+(?:-[^\W_]+)+")
+_MIXED = re.compile(r"(?=[^\W_]*\d)(?=[^\W_]*[^\W\d_])[^\W_]+")  # letters and digits: "python3", "x86"
+
+
 def is_literal(token: str) -> bool:
     """Whether a token is a file name, path, URL or identifier (``literals``): a word joined to another by one of
-    ``[]=/\\_`` or a dot; an abbreviation, a number or two words either side of a slash aside."""
+    ``[]=/\\_`` or a dot; an abbreviation, a number or two words either side of a slash aside. Or a package name,
+    words joined by hyphens one of which mixes letters and digits ("python-is-python3", "python3-pip-whl"): unlike
+    "Japan-US" or "state-of-the-art", it names one thing, which "the python3 package" is not."""
     plain = (_ABBREVIATION, _NUMBER, _WORD_PAIR)
+    if _HYPHENED.fullmatch(token) and any(_MIXED.fullmatch(part) for part in token.split("-")):
+        return True
     return bool(_LITERAL.search(token)) and not any(p.fullmatch(token) for p in plain)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from rag.answer import Pipeline
 from rag.answer.claims import claims_of, settled_opener, strip_markers
 from rag.answer.compose import LIST_GOES_ON, compose, extractive_claims, with_introduced
-from rag.answer.grounding import Claim, coverage, foreign, ground
+from rag.answer.grounding import Claim, asked_identifiers, coverage, foreign, ground
 from rag.answer.select import as_written, narrowly_missed, near_question, unknown_facts
 from rag.retrieval.retrieve import LISTED, diversify, with_context
 from rag.store.embeddings import HashEmbeddings
@@ -17,6 +17,10 @@ from tests.samples import DOMAINS
 
 def sentence(i: int, text: str) -> Sentence:
     return Sentence(id=f"s{i}", source="doc.txt", text=text, start=i * 10, end=i * 10 + 5, index=i)
+
+
+def _vectors(candidates: list[Sentence]) -> dict[str, list[float]]:
+    return dict(zip([s.id for s in candidates], HashEmbeddings().embed_documents([s.text for s in candidates])))
 
 
 def grounded(
@@ -663,3 +667,23 @@ def test_the_models_own_list_items_stay_on_lines_of_their_own():
         "- You must give any other recipients a copy of this License. [2]\n"
         "- You must retain all copyright notices of the Work. [3]"
     )
+
+
+def test_a_package_name_with_a_digit_is_a_literal_and_the_one_a_question_asks_about_scopes_the_claim():
+    assert literals("python-is-python3 and python3-pip-whl; Japan-US, state-of-the-art, a 10-year plan") == {
+        "python-is-python3",
+        "python3-pip-whl",
+    }
+    assert asked_identifiers("What do python-is-python3 and requirements.txt provide?") == {"python-is-python3"}
+    other = sentence(0, "The python3 package provides python3-supported-min virtual packages.")
+    named = sentence(1, "The packages python-is-python3 and python-dev-is-python3 provide the /usr/bin/python command.")
+    draft = "The package python-is-python3 provides python3-supported-min virtual packages."
+    (loose,) = grounded(draft, [other, named])
+    assert loose.supported  # the name is cited where it is written, the rest where it is said of another package
+    (claim,) = ground(
+        draft, [other, named], HashEmbeddings(), _vectors([other, named]), 0.3, asked={"python-is-python3"}
+    )
+    assert not claim.supported
+    hits = [ScoredSentence(sentence=other, score=0.7), ScoredSentence(sentence=named, score=0.5)]
+    (quoted,) = extractive_claims([claim], hits, {"s0", "s1"}, asked={"python-is-python3"})
+    assert quoted.sources == (named,)  # not the sentence the draft took for its subject's
