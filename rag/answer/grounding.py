@@ -16,6 +16,7 @@ from rag.text.words import (
     content_words,
     counts,
     literals,
+    named_literals,
     names,
     negations,
     number_pairs,
@@ -230,7 +231,7 @@ Headed = tuple[frozenset[str], tuple[str, ...]]
 def asked_identifiers(question: str) -> frozenset[str]:
     """The identifiers a question asks about, lower-cased: its literals but file names, paths and URLs
     ("python-is-python3", "ffi_prep_cif"; not "requirements.txt", which an answer may cite where it is written)."""
-    return frozenset(t.lower() for t in literals(question) if not set("./\\:") & set(t))
+    return frozenset(named_literals(question))
 
 
 def _headed(claim: str, sections: Set[str], asked: Set[str] = frozenset()) -> Headed:

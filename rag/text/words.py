@@ -191,6 +191,12 @@ _HYPHENED = re.compile(r"[^\W_]+(?:-[^\W_]+)+")
 _MIXED = re.compile(r"(?=[^\W_]*\d)(?=[^\W_]*[^\W\d_])[^\W_]+")  # letters and digits: "python3", "x86"
 
 
+def named_literals(text: str) -> set[str]:
+    """The literals that name a thing, lower-cased: identifiers and package names ("ffi_prep_cif",
+    "python-is-python3"), not file names, paths, URLs or version specifiers, which hold a dot, slash or colon."""
+    return {t.lower() for t in literals(text) if not set("./\\:") & set(t)}
+
+
 def is_literal(token: str) -> bool:
     """Whether a token is a file name, path, URL or identifier (``literals``): a word joined to another by one of
     ``[]=/\\_`` or a dot; an abbreviation, a number or two words either side of a slash aside. Or a package name,

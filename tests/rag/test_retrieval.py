@@ -15,7 +15,7 @@ from rag.service import open_store
 from rag.settings import Settings
 from rag.store.chroma import Store
 from rag.store.embeddings import HashEmbeddings
-from rag.store.keyword import KeywordIndex
+from rag.store.keyword import KeywordIndex, tokens
 from rag.types import Sentence
 
 ANSWER = "A virtual environment holds each project's dependencies apart."
@@ -93,3 +93,17 @@ def test_building_the_keyword_index_logs_nothing_below_a_warning(caplog: pytest.
     with caplog.at_level(logging.DEBUG):
         KeywordIndex([Sentence(id="a", source="d.txt", text="Tern indexes documents.", start=0, end=23, index=0)])
     assert not [r for r in caplog.records if r.name.startswith("bm25s")]
+
+
+def test_a_keyword_search_for_a_package_name_finds_the_sentences_that_write_it_whole():
+    texts = [
+        "The python3 package provides the python3-supported-min virtual package.",
+        "Python 3 packages provide python3 modules.",
+        "The python-is-python3 package provides the python command.",
+        "Each python3 package is built for Python 3.",
+    ]
+    index = KeywordIndex(
+        [Sentence(id=f"s{i}", source="p.txt", text=t, start=i, end=i + 1, index=i) for i, t in enumerate(texts)]
+    )
+    assert index.search("What does python-is-python3 provide?", 1)[0][0].text == texts[2]
+    assert "python-is-python3" in tokens(texts[2]) and "requests==2.6.0" not in tokens("pip install requests==2.6.0")
