@@ -210,9 +210,10 @@ def _alike(claim: str, scored: list[Scored], headed: Headed = (frozenset(), ()))
     install it with the extra"), and of those, when the claim ends with a colon, the first that does too ("It is
     designed to be:", not "Simple: it is designed to be easy to use", so that its list comes along; a claim that
     does not may still merge a sentence introducing code with the code); and of those, the first that names all
-    the identifiers the claim names that a heading names too (``_headed``). Code other than the best source is chosen
-    so only for a claim that quotes code: a comment's "loading the full index into memory" holds the words of
-    "mmap loads the full index into memory" and none of the prose's "without". With none alike, the best."""
+    the identifiers the claim names that a heading names or the question asks about (``_headed``). Code other
+    than the best source is chosen so only for a claim that quotes code: a comment's "loading the full index into
+    memory" holds the words of "mmap loads the full index into memory" and none of the prose's "without". With
+    none alike, the best."""
     quoting = bool(CODE_SPAN.search(claim))
     negating = [
         item
@@ -225,7 +226,8 @@ def _alike(claim: str, scored: list[Scored], headed: Headed = (frozenset(), ()))
 
 
 Headed = tuple[frozenset[str], tuple[str, ...]]
-"""The identifiers a claim names that a heading names too: camelCase stems, and literals with an underscore."""
+"""The identifiers a claim names that a heading names too or the question asks about (``_headed``): camelCase
+stems, and literals."""
 
 
 def asked_identifiers(question: str) -> frozenset[str]:
@@ -264,12 +266,12 @@ def _chosen(
     """The sources a claim cites (``scored`` best first, the one it is aligned to first), and the code blocks among
     them that it quotes exactly, each the only candidate holding it (``Claim.copied``).
 
-    A source joins for the numbers and words the first lacks only when it names the identifiers of the claim that
-    a heading names, as the first does (``_headed``; always, for a claim naming none): "getColorDepth returns 8
-    for 256 colors", aligned under getColorDepth's heading, takes "8 for 256," from there and not "256" from
-    hasColors' example.
-    So for a file name or other literal it writes out ("python3-supported-min" is said of the python3 package, not
-    of the python-is-python3 a claim is about); quoted code is cited where it is written, whatever its section."""
+    A source joins for the numbers, words and literals the first lacks only when it names the claim's identifiers
+    that a heading names or the question asks about, as the first does (``_headed``; any source may, for a claim
+    naming none): "getColorDepth returns 8 for 256 colors", aligned under getColorDepth's heading, takes "8 for
+    256," from there and not "256" from hasColors' example; "python-is-python3 provides python3-supported-min"
+    does not take the name from a sentence about the python3 package. Quoted code is cited where it is written,
+    whatever its section."""
     best = scored[0][2]
     scoped = not _unnamed(best, headed)
     kin = [item for item in scored if not scoped or not _unnamed(item[2], headed)]

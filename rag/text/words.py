@@ -188,7 +188,6 @@ def literals(text: str) -> set[str]:
 
 
 _HYPHENED = re.compile(r"[^\W_]+(?:-[^\W_]+)+")
-_MIXED = re.compile(r"(?=[^\W_]*\d)(?=[^\W_]*[^\W\d_])[^\W_]+")  # letters and digits: "python3", "x86"
 
 
 def named_literals(text: str) -> set[str]:
@@ -203,6 +202,6 @@ def is_literal(token: str) -> bool:
     words joined by hyphens one of which mixes letters and digits ("python-is-python3", "python3-pip-whl"): unlike
     "Japan-US" or "state-of-the-art", it names one thing, which "the python3 package" is not."""
     plain = (_ABBREVIATION, _NUMBER, _WORD_PAIR)
-    if _HYPHENED.fullmatch(token) and any(_MIXED.fullmatch(part) for part in token.split("-")):
+    if _HYPHENED.fullmatch(token) and any(_IDENTIFIER.fullmatch(part) for part in token.split("-")):
         return True
     return bool(_LITERAL.search(token)) and not any(p.fullmatch(token) for p in plain)
