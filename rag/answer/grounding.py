@@ -69,8 +69,13 @@ def coverage(claim: str, sources: list[str], given: Set[str] = frozenset()) -> f
 
 
 def quotes(text: str, code: str) -> bool:
-    """Whether ``text`` holds ``code`` as written, however either one wraps its lines."""
-    return " ".join(code.split()) in " ".join(text.split())
+    """Whether ``text`` holds ``code`` as written, however either one wraps its lines. A call with empty brackets
+    names the function, whatever arguments the text writes: "writeStream.hasColors()" is in
+    "writeStream.hasColors([count][, env])", "hasColors()" in "process.stdout.hasColors(256)"."""
+    code, text = " ".join(code.split()), " ".join(text.split())
+    if code in text:
+        return True
+    return code.endswith("()") and re.search(rf"(?<!\w){re.escape(code[:-2])}\(", text) is not None
 
 
 def holds(text: str, literal: str) -> bool:

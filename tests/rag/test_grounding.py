@@ -5,7 +5,7 @@ from __future__ import annotations
 from rag.answer import Pipeline
 from rag.answer.claims import claims_of, settled_opener, strip_markers
 from rag.answer.compose import LIST_GOES_ON, compose, extractive_claims, with_introduced
-from rag.answer.grounding import Claim, asked_identifiers, coverage, foreign, ground
+from rag.answer.grounding import Claim, asked_identifiers, coverage, foreign, ground, quotes
 from rag.answer.select import as_written, narrowly_missed, near_question, unknown_facts
 from rag.retrieval.retrieve import LISTED, diversify, with_context
 from rag.store.embeddings import HashEmbeddings
@@ -687,3 +687,16 @@ def test_a_package_name_with_a_digit_is_a_literal_and_the_one_a_question_asks_ab
     hits = [ScoredSentence(sentence=other, score=0.7), ScoredSentence(sentence=named, score=0.5)]
     (quoted,) = extractive_claims([claim], hits, {"s0", "s1"}, asked={"python-is-python3"})
     assert quoted.sources == (named,)  # not the sentence the draft took for its subject's
+
+
+def test_a_call_with_empty_brackets_names_the_function_whatever_arguments_the_source_writes():
+    assert quotes("Use writeStream.hasColors([count][, env]) to check.", "writeStream.hasColors()")
+    assert quotes("process.stdout.hasColors(256);", "hasColors()")
+    assert not quotes("process.stdout.hasColorsNow(256);", "hasColors()")
+    assert not quotes("It has colors (many).", "colors()") and not quotes("hasColors(256)", "hasColors(2)")
+    method = sentence(0, "Returns true if the stream supports at least two colors.")
+    method = method.model_copy(update={"section": "API › writeStream.hasColors([count][, env])"})
+    (claim,) = grounded(
+        "The `writeStream.hasColors()` method returns true if the stream supports two colors.", [method]
+    )
+    assert not claim.foreign
