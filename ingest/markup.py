@@ -71,15 +71,18 @@ class Layout:
         self._headings.append((level, title))
         self._write("heading", "#" * level + " ", title)
 
+    def _below(self) -> int:
+        """The heading level one below the section the text is in (at most 6)."""
+        return min((self._headings[-1][0] if self._headings else 0) + 1, 6)
+
     def open_terms(self) -> None:
         """A definition list opens: its terms are headings one level below the section it is in."""
-        self._terms.append(min((self._headings[-1][0] if self._headings else 0) + 1, 6))
+        self._terms.append(self._below())
 
     def term(self, title: str) -> None:
         """A term of a definition list (HTML's ``<dt>``: a user name, a glossary word, an API signature): a heading
         over its definition, as Markdown writes ``### writeStream.getColorDepth()`` over what it returns."""
-        level = self._terms[-1] if self._terms else min((self._headings[-1][0] if self._headings else 0) + 1, 6)
-        self.heading(level, title)
+        self.heading(self._terms[-1] if self._terms else self._below(), title)
 
     def close_terms(self) -> None:
         """A definition list closes: the text after it is under the section the list was in, not its last term."""

@@ -16,7 +16,6 @@ from rag.text.words import (
     content_words,
     counts,
     literals,
-    named_literals,
     names,
     negations,
     number_pairs,
@@ -235,18 +234,12 @@ Headed = tuple[frozenset[str], tuple[str, ...]]
 stems, and literals."""
 
 
-def asked_identifiers(question: str) -> frozenset[str]:
-    """The identifiers a question asks about, lower-cased: its literals but file names, paths and URLs
-    ("python-is-python3", "ffi_prep_cif"; not "requirements.txt", which an answer may cite where it is written)."""
-    return frozenset(named_literals(question))
-
-
 def _headed(claim: str, sections: Set[str], asked: Set[str] = frozenset()) -> Headed:
     """The identifiers the claim names ("getColorDepth", "ffi_prep_cif") that one of the candidates' section paths
-    names too, or that the question asks about (``asked_identifiers``): the document is organised by them, each
-    heading over what is said of it, and the question asks about that one. Not a capitalised name (prose says
-    "their approach" where a claim says "Japan and the US"), nor a brand no heading names ("macOS"), nor a file
-    name, which is cited where it is written."""
+    names too, or that the question asks about (``asked``: its ``named_literals``, not its file names, which an
+    answer may cite where they are written): the document is organised by them, each heading over what is said
+    of it, and the question asks about that one. Not a capitalised name (prose says "their merger" where a claim
+    says "Acme and Globex"), nor a brand no heading names ("macOS"), nor a file name."""
     camel = camel_names(claim)
     written = [w for w in literals(CODE_SPAN.sub(" ", claim)) if "_" in w or w.lower() in asked]
     if not camel and not written:

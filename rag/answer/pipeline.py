@@ -16,7 +16,7 @@ from rag.answer.checks import check_history, check_question, check_top_k
 from rag.answer.claims import answers_no, settled_opener
 from rag.answer.compose import compose, extractive_claims, refusal, with_introduced
 from rag.answer.gate import Busy, GenerationGate
-from rag.answer.grounding import asked_identifiers, ground, verified_no
+from rag.answer.grounding import ground, verified_no
 from rag.answer.judge import Judgement, Judges, judge
 from rag.answer.levels import RefusalLevels, derive_levels
 from rag.answer.prompt import (
@@ -47,7 +47,7 @@ from rag.retrieval.retrieve import diversify, embed_queries, retrieval_query, re
 from rag.settings import Settings
 from rag.store.chroma import Store
 from rag.store.texts import kept_text
-from rag.text.words import identifiers, names, numbers, stem, words
+from rag.text.words import identifiers, named_literals, names, numbers, stem, words
 from rag.types import Answer, ScoredSentence, Sentence, Turn
 
 log = logging.getLogger(__name__)
@@ -165,7 +165,7 @@ class Pipeline:
             given=given,
             unmentioned=names(question) - vocabulary,
             min_similarity=self.settings.support_similarity,
-            asked=(asked := asked_identifiers(question)),
+            asked=(asked := named_literals(question)),
         )
         drafted = list(dict.fromkeys(s.id for c in claims for s in c.sources))
         bar = {i for i in per_query if i in index.by_id and says_more(index.by_id[i])}

@@ -200,7 +200,7 @@ def is_literal(token: str) -> bool:
     """Whether a token is a file name, path, URL or identifier (``literals``): a word joined to another by one of
     ``[]=/\\_`` or a dot; an abbreviation, a number or two words either side of a slash aside. Or a package name,
     words joined by hyphens one of which mixes letters and digits ("python-is-python3", "python3-pip-whl"): unlike
-    "Japan-US" or "state-of-the-art", it names one thing, which "the python3 package" is not."""
+    "client-server" or "state-of-the-art", it names one thing, which "the python3 package" is not."""
     plain = (_ABBREVIATION, _NUMBER, _WORD_PAIR)
     if _HYPHENED.fullmatch(token) and any(_IDENTIFIER.fullmatch(part) for part in token.split("-")):
         return True

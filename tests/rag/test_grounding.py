@@ -5,12 +5,12 @@ from __future__ import annotations
 from rag.answer import Pipeline
 from rag.answer.claims import claims_of, settled_opener, strip_markers
 from rag.answer.compose import LIST_GOES_ON, compose, extractive_claims, with_introduced
-from rag.answer.grounding import Claim, asked_identifiers, coverage, foreign, ground, quotes
+from rag.answer.grounding import Claim, coverage, foreign, ground, quotes
 from rag.answer.select import as_written, narrowly_missed, near_question, unknown_facts
 from rag.retrieval.retrieve import LISTED, diversify, with_context
 from rag.store.embeddings import HashEmbeddings
 from rag.store.keyword import KeywordIndex
-from rag.text.words import counts, literals, negations, number_pairs, stem, words
+from rag.text.words import counts, literals, named_literals, negations, number_pairs, stem, words
 from rag.types import ScoredSentence, Sentence
 from tests.samples import DOMAINS
 
@@ -674,7 +674,7 @@ def test_a_package_name_with_a_digit_is_a_literal_and_the_one_a_question_asks_ab
         "python-is-python3",
         "python3-pip-whl",
     }
-    assert asked_identifiers("What do python-is-python3 and requirements.txt provide?") == {"python-is-python3"}
+    assert named_literals("What do python-is-python3 and requirements.txt provide?") == {"python-is-python3"}
     other = sentence(0, "The python3 package provides python3-supported-min virtual packages.")
     named = sentence(1, "The packages python-is-python3 and python-dev-is-python3 provide the /usr/bin/python command.")
     draft = "The package python-is-python3 provides python3-supported-min virtual packages."
