@@ -12,6 +12,7 @@ from langchain_core.embeddings import Embeddings
 from rag.answer.claims import CODE_SPAN, answers_no, claims_of, strip_markers, without_opener
 from rag.text.words import (
     STOP_WORDS,
+    beside,
     camel_names,
     content_words,
     counts,
@@ -258,6 +259,11 @@ def _unnamed(source: Sentence, headed: Headed) -> bool:
     return bool(camel - known) or any(not any(holds(t, w) for t in said) for w in written)
 
 
+def _mentions(source: Sentence, stems: Set[str]) -> bool:
+    """Whether the source, with its section path, holds one of the ``stems`` (any source, for none)."""
+    return not stems or any(stems & content_words(t) for t in read(source))
+
+
 def _chosen(
     text: str, scored: list[Scored], given: Set[str], min_support: float, headed: Headed
 ) -> tuple[list[Sentence], list[Sentence]]:
@@ -292,11 +298,14 @@ def _chosen(
             copied.append(holders[0])
     for literal in literals(CODE_SPAN.sub(" ", text)):  # so is a file name or path, among the claim's kin
         _cited_where_written(chosen, [s for _, _, s in kin if holds(s.text, literal)])
-    # A number is cited where it is written when one of the claim's five best sources holds it: "The buffer
-    # size is 16384 bytes" restates the prose about the buffer and the code that sets it. (Not one the question
-    # gives, as the "2" of "tern2".)
+    # A number is cited where it is written when one of the claim's five best sources holds it and a word the
+    # claim writes beside it (``beside``): "The buffer size is 16384 bytes" restates the prose about the buffer
+    # and the code that sets its size; "The maximum size of a magic rule is 100" does not take its 100 from "the
+    # default weight is 50, and the maximum is 100". (Not a number the question gives, as the "2" of "tern2".)
     for number in sorted(numbers(text) - numbers(" ".join(s.text for s in chosen)) - given):
-        _cited_where_written(chosen, [s for _, _, s in kin[:_ALIKE_AMONG] if number in numbers(s.text)])
+        near = beside(text, number)
+        holders = [s for _, _, s in kin[:_ALIKE_AMONG] if number in numbers(s.text) and _mentions(s, near)]
+        _cited_where_written(chosen, holders)
     return chosen, copied
 
 

@@ -90,6 +90,26 @@ def together(text: str, a: str, b: str) -> bool:
     return any(abs(i - j) - 1 <= PAIR_SPAN for i, x in found if x == a for j, y in found if y == b)
 
 
+BESIDE = 2
+_UNCOUNTED = STOP_WORDS | NUMBER_WORDS
+"""How many content words either side of a number a claim writes say what it counts (``beside``)."""
+
+
+def beside(text: str, number: str) -> set[str]:
+    """The stems of the content words nearest the numeral ``number`` in the text, ``BESIDE`` either side: what it
+    counts or measures. "The maximum size of a magic rule is 100" gives "magic" and "rule"; a source whose 100 is
+    "the maximum" of a weight says nothing of rules."""
+    tokens = words(text.replace("-", " "))
+    found: set[str] = set()
+    for at, token in enumerate(tokens):
+        if token.replace(",", "").lower() != number:
+            continue
+        for side in (reversed(tokens[:at]), tokens[at + 1 :]):
+            near = [stem(w) for w in side if len(w) > 1 and w.lower() not in _UNCOUNTED and not _NUMBER.fullmatch(w)]
+            found |= set(near[:BESIDE])
+    return found
+
+
 _IDENTIFIER = re.compile(r"\b(?=[^\W_]*\d)(?=[^\W_]*[^\W\d_])[^\W_]+\b")  # letters and digits: "bm25s", "ipv6"
 
 
