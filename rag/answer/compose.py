@@ -54,7 +54,7 @@ def compose(claims: list[Claim], scores: dict[str, float], dropped: list[str], m
                 )
             marks.append(number[source.id])
         bulleted = bool(_BULLET.match(claim.text))  # the model's own list item: on a line of its own too
-        between = "\n- " if claim.listed else "\n" if bulleted else "\n\n" if listing else " "
+        between = "\n" if bulleted else "\n- " if claim.listed else "\n\n" if listing else " "
         parts.append((between if parts else "") + claim.text + " " + "".join(f"[{n}]" for n in marks))
         if claim.cut:
             parts.append(f"\n- {LIST_GOES_ON}")
@@ -77,13 +77,18 @@ def unmentioned_note(answer: Answer) -> str | None:
 def with_introduced(claims: list[Claim], following: Callable[[Sentence], Sentence | None]) -> list[Claim]:
     """Each cited sentence that introduces a code block ("Install it with pip:") or a list brings it along, with
     the same support: the command, or the list, is what the reader came for. The code block is cited by the same
-    claim; each list item the answer does not cite yet is quoted after it, as a claim of its own (an item's
-    sentences are written without a break between them; items are separated by one)."""
+    claim; each list item the answer does not cite yet is quoted as a claim of its own (an item's sentences are
+    written without a break between them; items are separated by one). The claims right after it that cite only
+    items of its list are items too: the list is written in the document's order, the model's items and the
+    quoted ones together."""
     cited = {s.id for c in claims for s in c.sources}
     shown = []
-    for claim in claims:
+    rest = list(claims)
+    while rest:
+        claim = rest.pop(0)
         sources, support, items = list(claim.sources), list(claim.source_support), []
         cut = False  # a list brought here goes on past the items brought
+        members: set[str] = set()
         for source, value in zip(claim.sources, claim.source_support):
             brings = introduced(source, following)
             cut = cut or bool(brings and cut_after(brings[-1], following))
@@ -92,7 +97,9 @@ def with_introduced(claims: list[Claim], following: Callable[[Sentence], Sentenc
                     if brought not in sources:
                         sources.append(brought)
                         support.append(value)
-                elif brought.id not in cited:
+                    continue
+                members.add(brought.id)
+                if brought.id not in cited:
                     cited.add(brought.id)
                     if items and brought.start - items[-1][0][-1].end <= 1:  # the same item's next sentence
                         items[-1][0].append(brought)
@@ -102,6 +109,9 @@ def with_introduced(claims: list[Claim], following: Callable[[Sentence], Sentenc
             Claim(" ".join(quoted(s) for s in item), tuple(item), value, (value,) * len(item), listed=True)
             for item, value in items
         ]
+        while members and rest and rest[0].supported and {s.id for s in rest[0].sources} <= members:
+            listed.append(replace(rest.pop(0), listed=True))
+        listed.sort(key=lambda c: c.sources[0].start)
         if listed and cut:
             listed[-1] = replace(listed[-1], cut=True)
         shown += [replace(claim, sources=tuple(sources), source_support=tuple(support)), *listed]

@@ -351,9 +351,10 @@ def ground(
     sections = {s.section for s in candidates if s.section}
     for text, row in zip(texts, cosines):
         content = content_words(text)
-        if content and len(content - said) / len(content) < 0.3:
-            continue  # the model repeating itself adds nothing
-        said |= content
+        exact = literals(text) | numbers(text)
+        if content and len(content - said) / len(content) < 0.3 and exact <= said:
+            continue  # the model repeating itself adds nothing; an item of a list of files names another file
+        said |= content | exact
         scored = []
         for source, cosine in zip(candidates, row):
             similarity = max(0.0, float(cosine))

@@ -188,6 +188,41 @@ def test_a_cited_sentence_that_introduces_a_list_brings_its_items_each_on_a_line
                                        "CSS files. They are cached."]  # fmt: skip
 
 
+def test_the_models_own_items_of_a_list_it_introduces_are_written_in_the_documents_order_with_the_quoted_ones():
+    document = listed_document([["HTML pages."], ["CSS files."], ["Images."]])
+
+    def following(s: Sentence) -> Sentence | None:
+        return document[s.index + 1] if s.index + 1 < len(document) else None
+
+    drafted = [
+        Claim("It serves these formats:", (document[0],), 0.9, (0.9,)),
+        Claim("Images.", (document[3],), 0.9, (0.9,)),
+        Claim("HTML pages.", (document[1],), 0.9, (0.9,)),
+        Claim("Every request is logged.", (document[4],), 0.9, (0.9,)),
+    ]
+    answer = compose(with_introduced(drafted, following), {}, [], "generated")
+    assert answer.answer == (
+        "It serves these formats: [1]\n- HTML pages. [2]\n- CSS files. [3]\n- Images. [4]\n\nEvery request is logged. [5]"
+    )  # not the quoted item first and the model's after it, nor the model's as a paragraph after the list
+    bulleted = [drafted[0], Claim("- Images.", (document[3],), 0.9, (0.9,))]
+    assert compose(with_introduced(bulleted, following), {}, [], "generated").answer.split("\n")[1:] == [
+        "- HTML pages. [2]", "- CSS files. [3]", "- Images. [4]"
+    ]  # fmt: skip
+
+
+def test_items_of_a_list_that_share_their_words_are_no_repetition():
+    files = [
+        sentence(0, "The files created are:"),
+        sentence(1, "globs (contains a mapping from names to MIME types)"),
+        sentence(2, "globs2 (contains a mapping from names to MIME types and glob weight)"),
+        sentence(3, "<MIME>/aliases (contains a mapping from aliases to MIME types)"),
+    ]
+    draft = "".join(s.text + "\n" for s in files)  # the last line ended as the others: whole, though no "." ends it
+    assert [c.sources for c in grounded(draft, files)] == [(s,) for s in files]
+    assert len(grounded(draft + "The files created are mapping names to types.", files)) == 4  # this one is
+    assert len(grounded(draft.rstrip("\n"), files)) == 3  # cut off where the model ran out of tokens
+
+
 def test_a_long_list_brings_at_most_listed_items_says_it_goes_on_and_the_retrieved_prompt_gets_them_too():
     document = listed_document([[f"Format {n}."] for n in range(LISTED + 5)])
     index = KeywordIndex(document)
