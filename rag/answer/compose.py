@@ -8,7 +8,7 @@ from collections.abc import Callable, Set
 from dataclasses import replace
 
 from rag.answer.grounding import Claim, holds
-from rag.answer.select import says_more
+from rag.answer.select import says_more, worded
 from rag.retrieval.retrieve import cut_after, introduced
 from rag.store.chroma import Store
 from rag.types import SECTION_SEPARATOR, Answer, AnswerSentence, Citation, ScoredSentence, Sentence
@@ -132,7 +132,8 @@ def extractive_claims(
     order they are written), when that one failed only narrowly, and those they were drawn from (each one's best
     aligned source, when it aligns at ``min_support`` or better) where retrieval ranked them among the ``relevant``
     sentences too, in the draft's order; else the best-ranked retrieved sentence that says more than its heading
-    (``says_more``: "With LLM you can:" under *LLM* ranks first for "What is LLM?" and answers nothing).
+    (``says_more``: "With LLM you can:" under *LLM* ranks first for "What is LLM?" and answers nothing) and holds
+    an ordinary word (``worded``: not a table row of field names).
     A draft that failed verification is weak evidence on its own: a loose paraphrase aligns best to any short
     sentence that shares its subject. Code copied exactly is not loose: it names its block. When some retrieved
     sentence holds the identifiers the question asks about (``asked``), only such sentences are drawn and best:
@@ -141,7 +142,7 @@ def extractive_claims(
     copied = {s.id: s for c in drafted for s in c.copied}
     scoped = bool(asked) and any(_names(h.sentence, asked) for h in hits)  # else no sentence could be quoted
     ranked = [h.sentence for h in hits if not scoped or _names(h.sentence, asked)]
-    best = next((s for s in ranked if says_more(s)), ranked[0])
+    best = next((s for s in ranked if says_more(s) and worded(s)), ranked[0])
     drawn = {
         c.sources[0].id: c.sources[0]
         for c in drafted

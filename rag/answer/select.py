@@ -45,6 +45,13 @@ def says_more(sentence: Sentence) -> bool:
     return states(sentence) and bool(content_words(sentence.text) - content_words(sentence.section or ""))
 
 
+def worded(sentence: Sentence) -> bool:
+    """Whether a sentence holds an ordinary word, written in small letters: one of identifiers and numbers alone
+    ("8*N_ALIASES AliasListEntry", "4 CARD32 N_ENTRIES", a row of a binary format's table) names fields and
+    answers no question on its own."""
+    return any(w.islower() and w.isalpha() and len(w) > 1 for w in words(sentence.text))
+
+
 def states(sentence: Sentence) -> bool:
     """Whether a sentence states anything: it is no title run into the text ("Disclaimer of Warranty.", which is
     about as similar to "Is there a warranty?" as the answer and says the opposite of "there is a warranty").

@@ -747,3 +747,12 @@ def test_a_call_with_empty_brackets_names_the_function_whatever_arguments_the_so
         "The `writeStream.hasColors()` method returns true if the stream supports two colors.", [method]
     )
     assert not claim.foreign
+
+
+def test_the_fallback_does_not_quote_a_row_of_field_names():
+    row = sentence(0, "8*N_ALIASES AliasListEntry")  # a binary format's table, read from a PDF as text
+    prose = sentence(1, "The aliases file maps each alias to its canonical type.")
+    hits = [ScoredSentence(sentence=row, score=0.7), ScoredSentence(sentence=prose, score=0.6)]
+    assert [c.sources for c in extractive_claims([], hits, relevant=set())] == [(prose,)]
+    (only,) = extractive_claims([], hits[:1], relevant=set())  # with nothing else retrieved, the best it has
+    assert only.sources == (row,)
