@@ -98,7 +98,8 @@ def claims_of(answer: str) -> list[str]:
               for s, e in ([(0, len(line))] if code else split_sentences(line))
               for clause in ([line] if code else _clauses_of(line[s:e].strip()))]  # fmt: skip
     claims = [(text, code) for text, code in claims if content_words(text)]
-    if claims and not claims[-1][1] and not _COMPLETE.search(claims[-1][0]) and not answer.rstrip(" ").endswith(("]", "\n")):
+    ended = answer.rstrip(" ").endswith(("]", "\n"))
+    if claims and not claims[-1][1] and not _COMPLETE.search(claims[-1][0]) and not ended:
         if not (len(lines) > 1 and lines[-2][0].endswith(":") and lines[-1][0] == claims[-1][0]):
             claims.pop()  # cut off where the model ran out of tokens; code, or a line after a colon, is whole
     return [text for text, _ in claims]

@@ -202,7 +202,8 @@ def test_the_models_own_items_of_a_list_it_introduces_are_written_in_the_documen
     ]
     answer = compose(with_introduced(drafted, following), {}, [], "generated")
     assert answer.answer == (
-        "It serves these formats: [1]\n- HTML pages. [2]\n- CSS files. [3]\n- Images. [4]\n\nEvery request is logged. [5]"
+        "It serves these formats: [1]\n- HTML pages. [2]\n- CSS files. [3]\n- Images. [4]"
+        "\n\nEvery request is logged. [5]"
     )  # not the quoted item first and the model's after it, nor the model's as a paragraph after the list
     bulleted = [drafted[0], Claim("- Images.", (document[3],), 0.9, (0.9,))]
     assert compose(with_introduced(bulleted, following), {}, [], "generated").answer.split("\n")[1:] == [
