@@ -17,6 +17,8 @@ from typing import Literal
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
+from rag.text.sentences import leads_in
+
 BREAK = "\n\n"
 """What joins two blocks (and two PDF pages) in the extracted text."""
 
@@ -94,7 +96,7 @@ class Layout:
         if not self._lists:
             self._list_start = (len(self._parts), self._cursor, len(self.blocks), self._last_body)
             last = self.blocks[-1] if self.blocks else None
-            introduced = last is not None and last.kind != "heading" and self._last_body.endswith(":")
+            introduced = last is not None and last.kind != "heading" and leads_in(self._last_body)
             self._links_only = not introduced  # "With it you can:" and a list of links: the list is content
         self._lists.append([start] if ordered else [])
 

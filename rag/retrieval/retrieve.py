@@ -10,6 +10,7 @@ from langchain_core.embeddings import Embeddings
 
 from rag.store.chroma import Store
 from rag.store.keyword import KeywordIndex
+from rag.text.sentences import leads_in
 from rag.text.words import content_words
 from rag.types import ScoredSentence, Sentence, Turn
 
@@ -120,10 +121,10 @@ _LEANS_BACK = re.compile(r"^(?:this|that|these|those|it|its|they|their|such|both
 
 
 def introduced(sentence: Sentence, following: Callable[[Sentence], Sentence | None]) -> list[Sentence]:
-    """What a sentence ending with a colon introduces: the code block after it ("Install it with pip:"), or the
-    sentences of the list after it ("Here is the list of types the parser can manage:"), up to ``LISTED``. Quoted
-    without them, it answers nothing."""
-    if sentence.code or not sentence.text.rstrip().endswith(":"):
+    """What a sentence that leads in (``leads_in``) introduces: the code block after it ("Install it with pip:"),
+    or the sentences of the list after it ("Here is the list of types the parser can manage:"), up to ``LISTED``.
+    Quoted without them, it answers nothing."""
+    if sentence.code or not leads_in(sentence.text):
         return []
     after = following(sentence)
     if after is None or after.code:
@@ -137,11 +138,11 @@ def introduced(sentence: Sentence, following: Callable[[Sentence], Sentence | No
 
 def introducer(item: Sentence, preceding: Callable[[Sentence], Sentence | None]) -> Sentence | None:
     """The sentence that introduces the list an item is in ("provided that You meet the following conditions:"),
-    when one does: the first before it that is no item, if it ends with a colon."""
+    when one does: the first before it that is no item, if it leads in (``leads_in``)."""
     before = preceding(item) if item.item else None
     while before is not None and before.item:
         before = preceding(before)
-    return before if before is not None and before.text.rstrip().endswith(":") else None
+    return before if before is not None and leads_in(before.text) else None
 
 
 def cut_after(sentence: Sentence, following: Callable[[Sentence], Sentence | None]) -> bool:

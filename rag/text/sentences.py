@@ -134,3 +134,12 @@ def is_title(text: str) -> bool:
     else:
         shape = body.isupper() and len(body) > 3
     return bool(_TITLE_WORDS.fullmatch(body)) and shape and any(len(w) > 3 for w in body.split())
+
+
+_FOLLOWING = re.compile(r"\b(?:the following|as follows)\b", re.IGNORECASE)
+
+
+def leads_in(text: str) -> bool:
+    """Whether a sentence reads as introducing what comes after it (a list, a code block): it ends with a colon,
+    or it speaks of "the following" ("Security notifications will be distributed via the following methods.")."""
+    return text.rstrip().endswith(":") or _FOLLOWING.search(text) is not None

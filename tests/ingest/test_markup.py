@@ -105,6 +105,10 @@ def test_a_list_of_nothing_but_links_is_navigation_and_dropped():
 def test_a_list_with_its_own_words_or_a_lead_in_is_content_even_when_it_links():
     introduced = read_markdown("With it you can:\n\n- [Run prompts](run.html)\n- [Store logs](logs.html)\n")
     assert introduced.text == "With it you can:\n\n- Run prompts\n\n- Store logs"
+    following = read_markdown("Notices go out via the following methods.\n\n* <https://lists.example.org/sec>\n")
+    assert following.text == "Notices go out via the following methods.\n\n- https://lists.example.org/sec"
+    plain = read_markdown("Notices go out by mail.\n\n* <https://lists.example.org/sec>\n")
+    assert plain.text == "Notices go out by mail."  # no lead-in: a list of links alone is navigation
     mixed = read_markdown("## News\n\n- 4th April: [the announcement](a.html)\n- [Setup](setup.html)\n")
     assert mixed.text == "## News\n\n- 4th April: the announcement\n\n- Setup"
     html = read_html("<h2>News</h2><ul><li>4th April: <a href='a.html'>the announcement</a></li></ul>")

@@ -224,6 +224,17 @@ def test_items_of_a_list_that_share_their_words_are_no_repetition():
     assert len(grounded(draft.rstrip("\n"), files)) == 3  # cut off where the model ran out of tokens
 
 
+def test_a_sentence_that_speaks_of_the_following_introduces_the_list_after_it():
+    def brought(intro: str) -> list[str]:
+        document = listed_document([["The mailing list."], ["The blog."]], intro=intro)
+        index = KeywordIndex(document)
+        return [c.text for c in with_introduced([Claim(intro, (document[0],), 0.9, (0.9,))], index.following)][1:]
+
+    assert brought("Notices go out via the following methods.") == ["The mailing list.", "The blog."]
+    assert brought("Notices are sent as follows.") == ["The mailing list.", "The blog."]
+    assert brought("Notices go out by mail.") == []
+
+
 def test_a_long_list_brings_at_most_listed_items_says_it_goes_on_and_the_retrieved_prompt_gets_them_too():
     document = listed_document([[f"Format {n}."] for n in range(LISTED + 5)])
     index = KeywordIndex(document)
