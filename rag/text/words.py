@@ -38,10 +38,15 @@ def stem(word: str) -> str:
             word = word[: -len(suffix)] + repl
             if suffix in ("ed", "ing") and len(word) >= 4 and word[-1] == word[-2] and word[-1] not in _KEPT_DOUBLE:
                 return word[:-1]
-            if suffix in ("ed", "es"):  # the "e" it ended with is gone already
+            if suffix in ("ed", "es") and not _MENT.search(word):  # the "e" it ended with is gone already
                 return word
             break
+    word = _MENT.sub("", word)  # "acknowledgement" as "acknowledge", "requirement" as "require"
     return word[:-1] if word.endswith("e") and len(word) >= 4 else word
+
+
+_MENT = re.compile(r"(?<=\w{5})ment$")
+"""A noun's "-ment", when five letters or more stay: not that of "comment", "payment" or "element"."""
 
 
 def words(text: str) -> list[str]:

@@ -389,6 +389,10 @@ def test_a_word_and_its_inflections_share_a_stem_with_or_without_a_final_e():
     assert stem("use") == "use" and stem("see") == "see"  # too short to lose it
     assert {stem(w) for w in ("chat", "chatting", "chats")} == {"chat"} and stem("shipped") == stem("ship")
     assert stem("added") == stem("add") == "add" and stem("installed") == "install" and stem("passed") == "pass"
+    assert {stem(w) for w in ("acknowledgement", "acknowledged", "acknowledges")} == {"acknowledg"}
+    assert {stem(w) for w in ("requirements", "required", "require")} == {"requir"}
+    assert {stem(w) for w in ("implement", "implemented", "implements", "implementing")} == {"impl"}
+    assert len({stem(w) for w in ("comment", "come", "payment", "pay", "element")}) == 5  # no "-ment" to lose
     # Over llm's README the right answer failed its coverage for "stored" against "Store".
     assert coverage("Prompts and responses are stored in SQLite.", ["Store prompts and responses in SQLite"]) == 1.0
 
