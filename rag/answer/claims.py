@@ -87,8 +87,7 @@ def _clauses_of(sentence: str) -> list[str]:
 
 
 def claims_of(answer: str) -> list[str]:
-    """The answer's sentences, markers removed, blanks dropped; a final sentence cut off mid-way is dropped too (a
-    line the model ended with a line break is whole, as a list item is with no full stop).
+    """The answer's sentences, markers removed, blanks dropped; a final sentence cut off mid-way is dropped too.
 
     Every line is a sentence of its own: a model puts a command it quotes on a line of its own, often with no
     blank line around it. A line of code is one claim, in backticks, so that it must be quoted as written."""
@@ -98,8 +97,7 @@ def claims_of(answer: str) -> list[str]:
               for s, e in ([(0, len(line))] if code else split_sentences(line))
               for clause in ([line] if code else _clauses_of(line[s:e].strip()))]  # fmt: skip
     claims = [(text, code) for text, code in claims if content_words(text)]
-    ended = answer.rstrip(" ").endswith(("]", "\n"))
-    if claims and not claims[-1][1] and not _COMPLETE.search(claims[-1][0]) and not ended:
+    if claims and not claims[-1][1] and not _COMPLETE.search(claims[-1][0]) and not answer.rstrip().endswith("]"):
         if not (len(lines) > 1 and lines[-2][0].endswith(":") and lines[-1][0] == claims[-1][0]):
             claims.pop()  # cut off where the model ran out of tokens; code, or a line after a colon, is whole
     return [text for text, _ in claims]

@@ -218,10 +218,9 @@ def test_items_of_a_list_that_share_their_words_are_no_repetition():
         sentence(2, "globs2 (contains a mapping from names to MIME types and glob weight)"),
         sentence(3, "<MIME>/aliases (contains a mapping from aliases to MIME types)"),
     ]
-    draft = "".join(s.text + "\n" for s in files)  # the last line ended as the others: whole, though no "." ends it
+    draft = "".join(f"{s.text} [{n}]\n" for n, s in enumerate(files, 1))
     assert [c.sources for c in grounded(draft, files)] == [(s,) for s in files]
-    assert len(grounded(draft + "The files created are mapping names to types.", files)) == 4  # this one is
-    assert len(grounded(draft.rstrip("\n"), files)) == 3  # cut off where the model ran out of tokens
+    assert len(grounded(draft + "The files created are mapping names to types. [1]", files)) == 4  # this one is
 
 
 def test_a_sentence_that_speaks_of_the_following_introduces_the_list_after_it():
