@@ -29,24 +29,43 @@ _KEPT_DOUBLE = frozenset("aeiouflsz")
 def stem(word: str) -> str:
     """A light stem, enough to match plural, possessive and simple verb forms. A final "e" goes too, as "-ed" and
     "-es" take it: "store", "stored", "stores" and "storing" are all "stor"; "agree", "agreed", "agreeing" "agre".
-    So does a consonant "-ed" or "-ing" doubled: "chatting" and "chat" are "chat" ("added" stays "add")."""
+    So does a consonant "-ed" or "-ing" doubled: "chatting" and "chat" are "chat" ("added" stays "add"). A noun's
+    "-ment" and a verb's "-ate" go, and with them "-ation" (``_derived``): "acknowledgement" meets "acknowledged",
+    "allocation" "allocate", "installation" "install"."""
     word = word.lower().replace("’", "'")
     if word.endswith("'s"):
         word = word[:-2]
+    inflected = ""
     for suffix, repl in (("ies", "y"), ("ing", ""), ("ed", ""), ("es", ""), ("s", ""), ("ly", "")):
         if word.endswith(suffix) and len(word) - len(suffix) >= 3 and not word.endswith("ss"):
             word = word[: -len(suffix)] + repl
             if suffix in ("ed", "ing") and len(word) >= 4 and word[-1] == word[-2] and word[-1] not in _KEPT_DOUBLE:
                 return word[:-1]
-            if suffix in ("ed", "es") and not _MENT.search(word):  # the "e" it ended with is gone already
-                return word
+            inflected = suffix
             break
-    word = _MENT.sub("", word)  # "acknowledgement" as "acknowledge", "requirement" as "require"
+    derived = _derived(word, inflected)
+    if derived != word:
+        return derived
+    if inflected in ("ed", "es"):  # the "e" it ended with is gone already
+        return word
     return word[:-1] if word.endswith("e") and len(word) >= 4 else word
 
 
-_MENT = re.compile(r"(?<=\w{5})ment$")
-"""A noun's "-ment", when five letters or more stay: not that of "comment", "payment" or "element"."""
+def _derived(word: str, inflected: str) -> str:
+    """The word without a derivational ending that leaves four letters or more: "-ment" ("requirement", not
+    "comment" or "payment"), "-ation" ("allocation", "installation", not "station" or "duration"), "-ate"
+    ("allocate", "validate", not "create" or "state"), and the "-at" an "-ed", "-es" or "-ing" left of one
+    ("allocated"); the root's own final "e" goes too ("requirement" is "requir", as "required" is)."""
+    if word.endswith("ment") and len(word) >= 9:
+        root = word[:-4]
+        return root[:-1] if root.endswith("e") else root
+    if word.endswith("ation") and len(word) >= 9:
+        return word[:-5]
+    if word.endswith("ate") and len(word) >= 7:
+        return word[:-3]
+    if inflected in ("ed", "es", "ing") and word.endswith("at") and len(word) >= 6:
+        return word[:-2]
+    return word
 
 
 def words(text: str) -> list[str]:
