@@ -52,10 +52,10 @@ def stem(word: str) -> str:
 
 
 def _derived(word: str, inflected: str) -> str:
-    """The word without a derivational ending that leaves four letters or more: "-ment" ("requirement", not
-    "comment" or "payment"), "-ation" ("allocation", "installation", not "station" or "duration"), "-ate"
-    ("allocate", "validate", not "create" or "state"), and the "-at" an "-ed", "-es" or "-ing" left of one
-    ("allocated"); the root's own final "e" goes too ("requirement" is "requir", as "required" is)."""
+    """The word without a derivational ending that leaves four letters or more (five for "-ment"): "-ment"
+    ("requirement", not "comment" or "payment"), "-ation" ("allocation", "installation", not "station" or
+    "duration"), "-ate" ("allocate", "validate", not "create" or "state"), and the "-at" an "-ed", "-es" or "-ing"
+    left of one ("allocated"); the root's own final "e" goes too ("requirement" is "requir", as "required" is)."""
     if word.endswith("ment") and len(word) >= 9:
         root = word[:-4]
         return root[:-1] if root.endswith("e") else root
@@ -115,8 +115,8 @@ def together(text: str, a: str, b: str) -> bool:
 
 
 BESIDE = 2
-_UNCOUNTED = STOP_WORDS | NUMBER_WORDS
 """How many content words either side of a number a claim writes say what it counts (``beside``)."""
+_UNCOUNTED = STOP_WORDS | NUMBER_WORDS
 
 
 def beside(text: str, number: str) -> set[str]:
