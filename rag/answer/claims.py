@@ -17,6 +17,18 @@ def strip_markers(text: str) -> str:
     return _MARKER.sub("", text).strip()
 
 
+_DANGLER = r"(?:is|are|was|were|be|been|at|in|of|to|from|by|see|the|a|an|with|on|for|under|via|as|than|into)"
+_POINTING = re.compile(rf"\b({_DANGLER}){_MARKER.pattern}\s*(?=[.!?]|$)", re.IGNORECASE)
+_POINTER = "⟨source⟩"
+
+
+def _pointers_kept(line: str) -> str:
+    """The line with each marker that stands where its sentence needs a word ("The latest version is [1][2].",
+    "The policy is available at [2].") written as ``_POINTER``: a sentence that points at its sources instead of
+    saying what they say, and reads cut short once its markers are gone."""
+    return _POINTING.sub(rf"\1 {_POINTER}", line)
+
+
 _REPORTING = r"(?:mention|state|say|note|explain|describe|highlight|indicate|show|suggest|emphasi[sz]e)s?"
 _REPORTED = re.compile(rf"(^|[.!?]\s+|,\s+)(?:also\s+)?{_REPORTING}\s+(?:that\s+)?([A-Za-z])")
 
@@ -51,7 +63,7 @@ def _lines(answer: str) -> list[tuple[str, bool]]:
             found += [(row, True) for row in rows[1:]] if len(rows) > 1 else [(segment, True)]
             continue
         code = False
-        for line in (strip_markers(line) for line in segment.split("\n")):
+        for line in (strip_markers(_pointers_kept(line)) for line in segment.split("\n")):
             if _CODE_OPEN.fullmatch(line):
                 code = True
             elif _CODE_CLOSE.fullmatch(line):
@@ -100,7 +112,7 @@ def claims_of(answer: str) -> list[str]:
     if claims and not claims[-1][1] and not _COMPLETE.search(claims[-1][0]) and not answer.rstrip().endswith("]"):
         if not (len(lines) > 1 and lines[-2][0].endswith(":") and lines[-1][0] == claims[-1][0]):
             claims.pop()  # cut off where the model ran out of tokens; code, or a line after a colon, is whole
-    return [text for text, _ in claims]
+    return [text for text, _ in claims if _POINTER not in text]  # one that points says nothing
 
 
 _OPENER = re.compile(r"\s*(yes|no)\s*[,.!;:—–-]+\s*", re.IGNORECASE)

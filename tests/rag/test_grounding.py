@@ -381,6 +381,16 @@ def test_a_list_of_markers_leaves_no_commas_behind():
     assert strip_markers("One [1]. Two [2][3]; three [4, 5].") == "One. Two; three."
 
 
+def test_a_sentence_whose_markers_stand_where_it_needs_a_word_is_no_claim():
+    # Drafted over Underscore's docs and Node's security policy: shown without markers, they read cut short.
+    assert claims_of("The latest version is [1][2][3].") == []
+    assert claims_of("The policy is available at [2]. It names a handler. [3]") == ["It names a handler."]
+    assert claims_of("Yes, it trusts the operating system. [1] This is stated in [2].") == [
+        "Yes, it trusts the operating system."
+    ]
+    assert claims_of("You can choose which one it is built from. [2]") == ["You can choose which one it is built from."]
+
+
 def test_a_word_and_its_inflections_share_a_stem_with_or_without_a_final_e():
     assert {stem(w) for w in ("store", "stored", "stores", "storing")} == {"stor"}
     assert {stem(w) for w in ("agree", "agreed", "agreeing")} == {"agre"}
