@@ -19,6 +19,9 @@ from markdown_it.token import Token
 
 from rag.text.sentences import leads_in
 
+_WORDED = re.compile(r"[^\W_]")
+"""A letter or digit: text that says something, unlike the "»", "-" or "|" set around links."""
+
 BREAK = "\n\n"
 """What joins two blocks (and two PDF pages) in the extracted text."""
 
@@ -255,7 +258,9 @@ def _only_links(token: Token) -> bool:
             depth -= 1
         elif child.type in ("text", "code_inline") and child.content.strip():
             if not depth:
-                return False
+                if _WORDED.search(child.content):  # "» " or "| " between links is no text of its own
+                    return False
+                continue
             linked = True
     return linked
 
@@ -395,7 +400,7 @@ class _HtmlReader(HTMLParser):
             self._text.append(data)
             if data.strip() and self._links:
                 self._linked = True
-            elif data.strip():
+            elif _WORDED.search(data):  # "» " or "- " before a link is a bullet, not text of its own
                 self._unlinked = True
 
     def _cell(self) -> None:

@@ -100,6 +100,12 @@ def test_a_list_of_nothing_but_links_is_navigation_and_dropped():
     assert [(b.kind, layout.text[b.start : b.end]) for b in layout.blocks][-1] == ("text", "Run it.")
     page = "<h2>Contents</h2><ul><li><a href='s.html'>Setup</a><ul><li><a href='i'>Install</a></li></ul></li></ul>"
     assert read_html(page + "<p>Run it.</p>").text == "## Contents\n\nRun it."
+    # A glyph set before each link is no text of its own (Underscore's sidebar: "&raquo; <a>GitHub</a>").
+    glyphs = "<ul><li>&raquo; <a href='gh'>GitHub</a></li><li>- <a href='#each'>each</a></li></ul><p>Run it.</p>"
+    assert read_html(glyphs).text == "Run it."
+    assert read_markdown("- » [GitHub](gh)\n- | [Twitter](tw)\n\nRun it.\n").text == "Run it."
+    worded = read_html("<ul><li>See <a href='gh'>GitHub</a></li></ul>")
+    assert worded.text == "- See GitHub"
 
 
 def test_a_list_with_its_own_words_or_a_lead_in_is_content_even_when_it_links():
