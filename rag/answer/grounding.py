@@ -129,16 +129,22 @@ def negated_alike(claim: str, sources: list[str]) -> bool:
     answers the question and negates nothing the claim states."""
     claim = without_opener(claim)  # "No, it does not…": one "not"
     content = content_words(claim)
-    found = 0
-    for source in sources:
-        tokens, clause = _clauses(source)
-        stems = [stem(t) if t.lower() not in STOP_WORDS else "" for t in tokens]
-        if span := _shortest_span(stems, content & set(stems)):
-            first, last = span
-            found += sum(
-                1 for at in negations(tokens) if (first - _SCOPE <= at or clause[at] == clause[first]) and at <= last
-            )
-    return len(negations(words(claim.replace("-", " ")))) % 2 == found % 2
+    found = sum(_bearing(source, content) for source in sources)
+    return _bearing(claim, content) % 2 == found % 2
+
+
+def _bearing(text: str, content: Set[str]) -> int:
+    """How many negations of the text bear on the ``content`` words it holds: those in the shortest stretch
+    holding them all, or a few words before it or in its first clause (``_clauses``). Counted so in the claim as
+    in its sources: a claim that copies "…whether this is the same as the manual page hierarchy or not." ends with
+    a "not" that bears on none of the words before it, in either."""
+    tokens, clause = _clauses(text)
+    stems = [stem(t) if t.lower() not in STOP_WORDS else "" for t in tokens]
+    span = _shortest_span(stems, content & set(stems))
+    if span is None:
+        return 0
+    first, last = span
+    return sum(1 for at in negations(tokens) if (first - _SCOPE <= at or clause[at] == clause[first]) and at <= last)
 
 
 _CLAUSE_BREAK = re.compile(r"[,:](?!\d)|[;()]|\s[-–—]\s|[–—]")

@@ -509,6 +509,10 @@ def test_a_claim_that_drops_or_adds_a_negation_is_not_supported_however_many_wor
     (answered,) = grounded("No, the catalogue does not store user preferences.", [stored])
     (wrong,) = grounded("No, the catalogue stores user preferences.", [stored])
     assert answered.supported and not wrong.supported  # an opening "No," answers the question, negating nothing
+    # A closing "or not" bears on no word before it, in a claim that copies it as in its source (man-db's manual).
+    where = sentence(2, "The caches sit at the root of the cat page tree, whether this is the manual page one or not.")
+    (copied,) = grounded(where.text, [where])
+    assert copied.supported and copied.support > 0.9
 
 
 def test_without_negates_what_follows_it():
