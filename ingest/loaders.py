@@ -154,10 +154,31 @@ def _decode(data: bytes, encoding: str = "utf-8-sig") -> str:
         raise LoadError(f"not {name} text (bad byte at offset {exc.start}): save it as UTF-8") from exc
     except UnicodeError as exc:  # codecs such as idna fail with the base class
         raise LoadError(f"not {name} text ({exc}): save it as UTF-8") from exc
+    text = _without_terminal_formatting(text)
     sample = text[:4096]
     if sum(1 for c in sample if ord(c) < 32 and c not in "\t\n\r\f") > len(sample) // 20:
         raise LoadError("binary data, not text")
     return text
+
+
+_ESCAPE = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")  # a terminal's colour, bold and underline codes
+_OVERSTRIKE = re.compile(r"([^\x08\n])\x08([^\x08\n])")
+
+
+def _without_terminal_formatting(text: str) -> str:
+    """The text as a terminal shows it, for a manual page saved from ``man`` or ``nroff``: its escape codes
+    dropped, and each character struck over another read as the one meant: "_" under a letter underlines it,
+    a letter struck twice is bold, and "+" struck with "o" is a bullet."""
+    if "\x1b" not in text and "\x08" not in text:
+        return text
+
+    def struck(found: re.Match[str]) -> str:
+        first, second = found.group(1), found.group(2)
+        if (first, second) == ("+", "o"):
+            return "•"
+        return first if second == "_" else second
+
+    return _OVERSTRIKE.sub(struck, _ESCAPE.sub("", text))
 
 
 def _load_text(path: Path, data: bytes) -> Loaded:

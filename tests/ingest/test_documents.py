@@ -123,6 +123,16 @@ def test_broken_files_raise_a_load_error_that_says_why(tmp_path, name, data, rea
         load(tmp_path / name)
 
 
+def test_a_manual_page_saved_from_a_terminal_reads_as_the_terminal_shows_it(tmp_path):
+    # "man man-db > manual.txt" keeps the pager's escape codes and overstruck characters: bold, underline, bullets.
+    page = "\x1b[1mman-db\x1b[0m  is a \x1b[4mpager\x1b[24m suite.\n"
+    page += " +\x08o b\x08bo\x08ol\x08ld and _\x08u_\x08nd\x08_e\x08_r\n"
+    (tmp_path / "manual.txt").write_bytes((page * 40).encode())
+    text = load(tmp_path / "manual.txt").text
+    assert text.startswith("man-db  is a pager suite.\n • bold and under\n")
+    assert "\x1b" not in text and "\x08" not in text
+
+
 # --- ingest and page numbers -------------------------------------------------------------------------------------
 
 
