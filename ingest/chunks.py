@@ -56,6 +56,10 @@ _MARKER = re.compile(r"(?:[-*•]|\(?(?:[a-z]|[ivx]{1,4}|\d{1,2})\)|\d{1,2}\.)\s
 """What opens a list item in plain text: "- ", "* ", "• ", "(a) ", "a) ", "(iv) ", "1. ", "1) ", "(1) "."""
 
 
+_LEADER = re.compile(r"\.{5,}|(?:\. ){4,}")
+_LETTER = re.compile(r"[^\W\d_]")
+
+
 def _units(text: str, blocks: Sequence[Block]) -> list[tuple[int, int, str | None, str]]:
     if not blocks:
         return _plain_units(text)
@@ -74,10 +78,13 @@ def _plain_units(text: str) -> list[tuple[int, int, str | None, str]]:
     """The sentences of a plain text, those of a list marked as items: a list is the lines opening with a marker
     (``_MARKER``) after a sentence that ends with a colon ("provided that You meet the following conditions:",
     then "(a) You must give…", "(b) You must cause…"), each item running on to the end of its paragraph. A
-    numbered line after no colon ("2. Grant of Copyright License.") opens a section, not an item."""
+    numbered line after no colon ("2. Grant of Copyright License.") opens a section, not an item. A table of
+    contents' entry ("1.1  man-db .......  1") is no sentence, nor is a number alone (a page's, or an entry's)."""
     units: list[tuple[int, int, str | None, str]] = []
     listing = False
     for start, end in split_sentences(text):
+        if _LEADER.search(text, start, end) or not _LETTER.search(text, start, end):
+            continue  # a table of contents' entry (its dots lead to a page number), or a page number: no sentence
         opens_line = not text[text.rfind("\n", 0, start) + 1 : start].strip()
         marked = opens_line and _MARKER.match(text, start) is not None
         before = units[-1] if units else None

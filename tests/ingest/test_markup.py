@@ -221,3 +221,12 @@ def test_a_plain_text_list_after_a_colon_is_read_as_items_and_a_numbered_section
         "Keep them\n          readable.",
         "- and mark changed files.",
     ]
+    bullets = "It is made up of programs:\n  • man    - an interface to the manuals\n  • whatis - search the names\n"
+    assert [s.text for s in sentences_of("manual.txt", bullets, "sha") if s.item] == [
+        "• man    - an interface to the manuals", "• whatis - search the names"
+    ]  # fmt: skip
+
+
+def test_a_plain_text_table_of_contents_gives_no_sentences():
+    text = "Contents\n\n1.  Introduction ..........  1\n    1.1  man-db .......... 1\n\nman-db is a pager suite.\n"
+    assert [s.text for s in sentences_of("manual.txt", text, "sha")] == ["Contents", "man-db is a pager suite."]
