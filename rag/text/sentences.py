@@ -15,7 +15,8 @@ class Span(NamedTuple):
 
 # A run of terminal punctuation, then any closing quotes or brackets.
 _TERMINATOR = re.compile(r"[.!?…]+[\"'”’)\]]*")
-# Blank lines always end a sentence; so does the start of a Markdown block (heading, list item, quote).
+# Blank lines always end a sentence; so does the start of a Markdown block (heading, list item, quote), and a
+# plain-text line opening with "•".
 _BLOCK_BREAK = re.compile(r"\n[ \t]*\n\s*|\n(?=[ \t]*(?:#{1,6}\s|[-*+•]\s|>\s|\d+[.)]\s))")
 _HEADING_LINE = re.compile(r"^[ \t]*#{1,6}\s[^\n]*$", re.MULTILINE)
 
