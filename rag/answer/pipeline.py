@@ -170,7 +170,8 @@ class Pipeline:
         drafted = list(dict.fromkeys(s.id for c in claims for s in c.sources))
         bar = {i for i in per_query if i in index.by_id and says_more(index.by_id[i])}
         near = near_question(per_query, self.settings.relevance_margin, bar, index.following, index.preceding)
-        claims = lead_decides(off_topic_dropped(claims, near))
+        aside = {at for at, c in enumerate(claims) if c.supported and not near(c)}  # true, but off the question
+        claims = lead_decides(off_topic_dropped(claims, near), aside)
         if judged_out and not verified_no(settled, claims):
             return refuse(judged_out)
         answered = narrowly_missed(claims, near, self.settings.support_threshold)

@@ -102,11 +102,12 @@ def lead_of(claims: list[Claim]) -> Claim | None:
     return next((c for c in claims if not c.text.rstrip().endswith(":")), None)
 
 
-def lead_decides(claims: list[Claim]) -> list[Claim]:
+def lead_decides(claims: list[Claim], aside: Set[int] = frozenset()) -> list[Claim]:
     """The claims, all marked unsupported when the direct answer (``lead_of``) fails: the sentences after it only
     elaborate it. Shown without it they answer nothing ("An environment takes about 100MB. This is because it
-    contains a copy of the interpreter…"), and the sources they were drawn from are quoted instead."""
-    lead = lead_of(claims)
+    contains a copy of the interpreter…"), and the sources they were drawn from are quoted instead. A claim whose
+    place is ``aside`` (verified, but off the question) is no direct answer: the one after it is."""
+    lead = lead_of([c for at, c in enumerate(claims) if at not in aside])
     if lead is None or lead.supported:
         return claims
     return [replace(c, supported=False) for c in claims]

@@ -401,6 +401,16 @@ def test_a_true_sentence_that_does_not_answer_the_question_is_dropped(pipeline, 
     assert answer.dropped == [PAST]
 
 
+def test_a_true_sentence_that_does_not_answer_the_question_written_first_leaves_the_answer_after_it(pipeline, scripted):
+    # Node's security policy: "What is the disclosure policy?" opened with where third-party bugs go, and the
+    # policy's steps after it were all dropped with it.
+    pipeline.settings = pipeline.settings.model_copy(update={"relevance_margin": 0.03})
+    scripted.enqueue(f"{PAST} [1] {DOMAINS} [2]")
+    answer = pipeline.answer("Which new domains do Japan and the US collaborate in?")
+    assert answer.mode == "generated" and [s.text for s in answer.sentences] == [DOMAINS]
+    assert answer.dropped == [PAST]
+
+
 def test_without_a_relevance_margin_a_true_but_off_question_sentence_is_kept(pipeline, scripted):
     pipeline.settings = pipeline.settings.model_copy(update={"relevance_margin": None})
     scripted.enqueue(f"{DOMAINS} [1] {PAST} [2]")
@@ -557,6 +567,12 @@ def test_when_the_first_sentence_fails_the_true_ones_after_it_are_not_shown_with
     intro = replace(sentence_claim(2, "Activate it with:"), supported=False)
     code = sentence_claim(3, "`source env/bin/activate`")
     assert [c.supported for c in lead_decides([intro, code])] == [False, True]
+    # A first sentence that is true but off the question (dropped as such) is no direct answer: the next one is.
+    # Node's security policy: "What is the disclosure policy?" opened with where third-party bugs go.
+    aside = replace(sentence_claim(4, "Bugs in third-party modules go to their maintainers."), supported=False)
+    steps = sentence_claim(5, "The report is assigned a primary handler.")
+    assert [c.supported for c in lead_decides([aside, steps], aside={0})] == [False, True]
+    assert [c.supported for c in lead_decides([aside, steps])] == [False, False]  # failed verification: it sinks all
 
 
 def test_a_first_sentence_that_failed_narrowly_is_answered_by_quoting_its_source(pipeline, scripted):
