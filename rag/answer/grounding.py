@@ -261,13 +261,17 @@ def _unnamed(source: Sentence, headed: Headed) -> bool:
     initializes cif" is not aligned to the sentence under "ffi_prep_cif_var", whose words are all the same."""
     camel, written = headed
     said = read(source)
-    known = set().union(*(content_words(t) for t in said)) if camel else set()
-    return bool(camel - known) or any(not any(holds(t, w) for t in said) for w in written)
+    return bool(camel and camel - _words_of(source)) or any(not any(holds(t, w) for t in said) for w in written)
+
+
+def _words_of(source: Sentence) -> set[str]:
+    """The content words of the source and its section path (``read``)."""
+    return set().union(*(content_words(t) for t in read(source)))
 
 
 def _mentions(source: Sentence, stems: Set[str]) -> bool:
     """Whether the source, with its section path, holds one of the ``stems`` (any source, for none)."""
-    return not stems or any(stems & content_words(t) for t in read(source))
+    return not stems or bool(stems & _words_of(source))
 
 
 def _chosen(
