@@ -392,20 +392,13 @@ PAST = (
 )
 
 
-def test_a_true_sentence_that_does_not_answer_the_question_is_dropped(pipeline, scripted):
-    # Both sentences are in the essay and among the sources given to the model; only the first answers the question.
+@pytest.mark.parametrize("draft", [f"{DOMAINS} [1] {PAST} [2]", f"{PAST} [1] {DOMAINS} [2]"])
+def test_a_true_sentence_that_does_not_answer_the_question_is_dropped(pipeline, scripted, draft):
+    # Both sentences are in the essay and among the sources given to the model; only DOMAINS answers the question.
+    # Written first, PAST does not take the answer after it down with it (Node's security policy: "What is the
+    # disclosure policy?" opened with where third-party bugs go, and the policy's steps were dropped with it).
     pipeline.settings = pipeline.settings.model_copy(update={"relevance_margin": 0.03})
-    scripted.enqueue(f"{DOMAINS} [1] {PAST} [2]")
-    answer = pipeline.answer("Which new domains do Japan and the US collaborate in?")
-    assert answer.mode == "generated" and [s.text for s in answer.sentences] == [DOMAINS]
-    assert answer.dropped == [PAST]
-
-
-def test_a_true_sentence_that_does_not_answer_the_question_written_first_leaves_the_answer_after_it(pipeline, scripted):
-    # Node's security policy: "What is the disclosure policy?" opened with where third-party bugs go, and the
-    # policy's steps after it were all dropped with it.
-    pipeline.settings = pipeline.settings.model_copy(update={"relevance_margin": 0.03})
-    scripted.enqueue(f"{PAST} [1] {DOMAINS} [2]")
+    scripted.enqueue(draft)
     answer = pipeline.answer("Which new domains do Japan and the US collaborate in?")
     assert answer.mode == "generated" and [s.text for s in answer.sentences] == [DOMAINS]
     assert answer.dropped == [PAST]
