@@ -182,7 +182,40 @@ def _without_terminal_formatting(text: str) -> str:
 
 
 def _load_text(path: Path, data: bytes) -> Loaded:
-    return Loaded(_decode(data))
+    return Loaded(_unbroken_words([_decode(data)])[0])
+
+
+_LINE_END_BREAK = re.compile(r"([A-Za-z]+(?:-[A-Za-z]+)*)-\n([ \t]*)([a-z][A-Za-z]*)(\S*)[ \t]*(\n?)")
+_WORD = re.compile(r"[A-Za-z]+(?:-[A-Za-z]+)*")
+
+
+def _unbroken_words(texts: list[str]) -> list[str]:
+    """The texts with each word that a typesetter split at a line end ("loca-" / "tion") written whole on the
+    first line, so retrieval and quotes read "location". A split is mended only when the documents write the
+    word elsewhere, whole ("location") or hyphenated ("man-db"); an unattested one ("es-" / "pecially") is left
+    as it was, since a dash at a line end may be the word's own."""
+    if not any("-\n" in text for text in texts):
+        return texts
+    seen: set[str] = set()
+    for text in texts:
+        seen.update(word.lower() for word in _WORD.findall(_LINE_END_BREAK.sub(" ", text)))
+
+    def mended(found: re.Match[str]) -> str:
+        head, indent, tail, trailing, newline = found.groups()
+        if not head[-1].islower():
+            return found.group(0)
+        if f"{head}-{tail}".lower() in seen:
+            word = f"{head}-{tail}"
+        elif f"{head}{tail}".lower() in seen:
+            word = head + tail
+        else:
+            return found.group(0)
+        rest = found.string[found.end() :]
+        if newline or not rest:  # the tail was all its line held: that line goes
+            return word + trailing + newline
+        return f"{word}{trailing}\n{indent}"
+
+    return [_LINE_END_BREAK.sub(mended, text) for text in texts]
 
 
 def _clean(text: str) -> str:
@@ -202,7 +235,7 @@ def _load_pdf(path: Path, data: bytes) -> Loaded:
         reader = PdfReader(io.BytesIO(data))  # the bytes already checked, not the file again: it may have changed
         if reader.is_encrypted and not reader.decrypt(""):
             raise LoadError("the PDF is password-protected: save a copy without a password")
-        texts = [_clean(page.extract_text() or "") for page in reader.pages]
+        texts = _unbroken_words([_clean(page.extract_text() or "") for page in reader.pages])
     except LoadError:
         raise
     except FileNotDecryptedError as exc:

@@ -133,6 +133,28 @@ def test_a_manual_page_saved_from_a_terminal_reads_as_the_terminal_shows_it(tmp_
     assert "\x1b" not in text and "\x08" not in text
 
 
+
+def test_words_a_typesetter_split_at_line_ends_are_read_whole_where_the_document_attests_them(tmp_path):
+    page = (
+        "The database records the loca-\n"
+        "tion of each page.  Every man-\n"
+        "db program reads it, and the es-\n"
+        "    pecially careful reader too.\n"
+        "A location is kept per page; man-db is the suite.\n"
+        "Pages list in a well-\n"
+        "kept order.\n"
+    )
+    (tmp_path / "manual.txt").write_text(page)
+    text = load(tmp_path / "manual.txt").text
+    assert text.split("\n")[:4] == [
+        "The database records the location",
+        "of each page.  Every man-db",
+        "program reads it, and the es-",  # "especially" is written nowhere whole: the split stays
+        "    pecially careful reader too.",
+    ]
+    assert "well-\nkept order." in text  # a dash the document never writes either way is left
+
+
 # --- ingest and page numbers -------------------------------------------------------------------------------------
 
 
