@@ -138,30 +138,39 @@ def _bearing(text: str, content: Set[str]) -> int:
     holding them all, or a few words before it or in its first clause (``_clauses``). Counted so in the claim as
     in its sources: a claim that copies "…whether this is the same as the manual page hierarchy or not." ends with
     a "not" that bears on none of the words before it, in either."""
-    tokens, clause = _clauses(text)
+    tokens, clause, compound = _clauses(text)
     stems = [stem(t) if t.lower() not in STOP_WORDS else "" for t in tokens]
     span = _shortest_span(stems, content & set(stems))
     if span is None:
         return 0
     first, last = span
-    return sum(1 for at in negations(tokens) if (first - _SCOPE <= at or clause[at] == clause[first]) and at <= last)
+    negating = set(negations(tokens)) | {at for at, s in enumerate(stems) if s in _NEGATING and not compound[at]}
+    return sum(1 for at in negating if (first - _SCOPE <= at or clause[at] == clause[first]) and at <= last)
+
+
+_NEGATING = frozenset(stem(w) for w in "disable prevent suppress avoid".split())
+"""Verbs that negate what they govern, as a "not" does: "--disable-manual: Don't build the manual" says what
+"the option disables building the manual" says. Not in a compound ("--disable-manual" names an option)."""
 
 
 _CLAUSE_BREAK = re.compile(r"[,:](?!\d)|[;()]|\s[-–—]\s|[–—]")
 """What ends a clause: a comma or colon (not inside a number), a semicolon, a bracket, a dash."""
 
 
-def _clauses(text: str) -> tuple[list[str], list[int]]:
-    """The text's word tokens (hyphenated words split) and the clause each is in. A negation bears on the words
-    after it in its clause however far they are ("There is no dependency on Java or PyTorch"), and on the words of
-    another clause only within ``_SCOPE``."""
+def _clauses(text: str) -> tuple[list[str], list[int], list[bool]]:
+    """The text's word tokens (hyphenated words split), the clause each is in, and whether it was part of a
+    hyphenated word. A negation bears on the words after it in its clause however far they are ("There is no
+    dependency on Java or PyTorch"), and on the words of another clause only within ``_SCOPE``."""
     tokens: list[str] = []
     clause: list[int] = []
+    compound: list[bool] = []
     for n, part in enumerate(_CLAUSE_BREAK.split(text)):
-        found = words(part.replace("-", " "))
-        tokens += found
-        clause += [n] * len(found)
-    return tokens, clause
+        for chunk in part.split():
+            found = words(chunk.replace("-", " "))
+            tokens += found
+            clause += [n] * len(found)
+            compound += ["-" in chunk] * len(found)
+    return tokens, clause, compound
 
 
 def _shortest_span(stems: list[str], wanted: Set[str]) -> tuple[int, int] | None:
