@@ -133,7 +133,6 @@ def test_a_manual_page_saved_from_a_terminal_reads_as_the_terminal_shows_it(tmp_
     assert "\x1b" not in text and "\x08" not in text
 
 
-
 def test_words_a_typesetter_split_at_line_ends_are_read_whole_where_the_document_attests_them(tmp_path):
     page = (
         "The database records the loca-\n"

@@ -523,7 +523,6 @@ def test_without_negates_what_follows_it():
     assert not dropped.supported and kept.supported
 
 
-
 def test_a_verb_that_negates_what_it_governs_counts_as_a_not_but_not_inside_an_option_name():
     # man-db's manual: "--disable-manual / Don't build or install the man-db manual."
     option = sentence(0, "--disable-manual\n     Don't build or install the man-db manual.")
@@ -532,6 +531,7 @@ def test_a_verb_that_negates_what_it_governs_counts_as_a_not_but_not_inside_an_o
     (prevented,) = grounded("Use `--disable-manual` to prevent building the man-db manual.", [option])
     assert disabled.supported and prevented.support > 0  # "prevent" is no word of the source, but negates alike
     assert not built.supported and built.support == 0
+
 
 def test_not_only_and_not_without_negate_nothing():
     assert negations(words("The pact is not only military but also economic.")) == []
