@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import hashlib
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ingest.loaders import PageSpan, page_at
 from ingest.markup import Block
+from ingest.plain import plain_units
 from rag.text.sentences import split_sentences
 from rag.types import SECTION_SEPARATOR, Sentence
 
@@ -52,17 +52,9 @@ def sentences_of(
     ]
 
 
-_MARKER = re.compile(r"(?:[-*•]|\(?(?:[a-z]|[ivx]{1,4}|\d{1,2})\)|\d{1,2}\.)\s")
-"""What opens a list item in plain text: "- ", "* ", "• ", "(a) ", "a) ", "(iv) ", "1. ", "1) ", "(1) "."""
-
-
-_LEADER = re.compile(r"\.{5,}|(?:\. ){4,}")
-_LETTER = re.compile(r"[^\W\d_]")
-
-
 def _units(text: str, blocks: Sequence[Block]) -> list[tuple[int, int, str | None, str]]:
     if not blocks:
-        return _plain_units(text)
+        return plain_units(text)
     units = []
     for block in blocks:
         section = SECTION_SEPARATOR.join(block.section) or None
@@ -71,28 +63,6 @@ def _units(text: str, blocks: Sequence[Block]) -> list[tuple[int, int, str | Non
         elif block.kind != "heading":
             body = text[block.start : block.end]
             units.extend((block.start + s, block.start + e, section, block.kind) for s, e in split_sentences(body))
-    return units
-
-
-def _plain_units(text: str) -> list[tuple[int, int, str | None, str]]:
-    """The sentences of a plain text, those of a list marked as items: a list is the lines opening with a marker
-    (``_MARKER``) after a sentence that ends with a colon ("provided that You meet the following conditions:",
-    then "(a) You must give…", "(b) You must cause…"), each item running on to the end of its paragraph. A
-    numbered line after no colon ("2. Grant of Copyright License.") opens a section, not an item. A table of
-    contents' entry ("1.1  man-db .......  1") is no sentence, nor is a number alone (a page's, or an entry's)."""
-    units: list[tuple[int, int, str | None, str]] = []
-    listing = False
-    for start, end in split_sentences(text):
-        if _LEADER.search(text, start, end) or not _LETTER.search(text, start, end):
-            continue  # a table of contents' entry (its dots lead to a page number), or a page number: no sentence
-        opens_line = not text[text.rfind("\n", 0, start) + 1 : start].strip()
-        marked = opens_line and _MARKER.match(text, start) is not None
-        before = units[-1] if units else None
-        if marked and before is not None and (listing or text[before[0] : before[1]].rstrip().endswith(":")):
-            listing = True
-        elif listing and before is not None and text.count("\n", before[1], start) >= 2:
-            listing = False  # a paragraph that opens with no marker ends the list
-        units.append((start, end, None, "item" if listing else "text"))
     return units
 
 

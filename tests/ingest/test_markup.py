@@ -1,9 +1,10 @@
-"""Markdown and HTML read as structure: what is kept, what is dropped, and what becomes a citable unit."""
+"""Markdown, HTML and plain text read as structure: what is kept, what is dropped, and what becomes a citable unit."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -225,6 +226,44 @@ def test_a_plain_text_list_after_a_colon_is_read_as_items_and_a_numbered_section
     assert [s.text for s in sentences_of("manual.txt", bullets, "sha") if s.item] == [
         "• man    - an interface to the manuals", "• whatis - search the names"
     ]  # fmt: skip
+
+
+def test_plain_text_headings_are_no_sentences_but_the_section_path_of_those_under_them():
+    # The layout of a manual saved as text (fontconfig's, man-db's): headings on lines of their own, numbered and
+    # nested, and options over their indented descriptions.
+    text = (
+        "Description\n\n   Fontconfig is a library for fonts.\n\n"
+        "Files\n\n   fonts.conf contains the configuration\n   of the library. It is in XML.\n\n"
+        "1.  Introduction\n\n1.1.  man-db\n\nman-db is a pager suite.\n\n"
+        "1.5.  Arguments to configure\n\nThese options are known.\n\n"
+        "--disable-setuid\n     By default, man is setuid. Use this option to drop it.\n\n"
+        "2.  Sections\n\nThe manual is split into sections.\n"
+    )
+    sections = {s.text: s.section for s in sentences_of("manual.txt", text, "sha")}
+    assert sections == {
+        "Fontconfig is a library for fonts.": "Description",
+        "fonts.conf contains the configuration\n   of the library.": "Files",
+        "It is in XML.": "Files",
+        "man-db is a pager suite.": "1. Introduction › 1.1. man-db",
+        "These options are known.": "1. Introduction › 1.5. Arguments to configure",
+        "By default, man is setuid.": "1. Introduction › 1.5. Arguments to configure › --disable-setuid",
+        "Use this option to drop it.": "1. Introduction › 1.5. Arguments to configure › --disable-setuid",
+        "The manual is split into sections.": "2. Sections",
+    }
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "To enable it, give the option\n\n--with-device=DEVICE\n\nto configure, where DEVICE is the output.\n",
+        "Install it with:\n\n    pip install fontconfig\n\nThen run it once.\n",
+        "It is fast.\n\nSmall index\n\nLow memory\n",
+        "The commands are run.\n\ncan be added to the login file\n\nN.B. The path must be set first.\n",
+        "Lines like\n     ____________\n     |man_foobar|\n\ndisplay the page.\n",
+    ],
+)
+def test_a_short_line_within_a_sentence_or_a_run_of_short_lines_is_no_heading(text):
+    assert all(s.section is None for s in sentences_of("notes.txt", text, "sha"))
 
 
 def test_a_plain_text_table_of_contents_gives_no_sentences():

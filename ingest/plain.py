@@ -1,0 +1,149 @@
+"""Reading a plain text's structure: its sentences, which of them are list items, and the headings over them.
+
+Plain text marks structure only by layout. A heading is a short line of its own, with no closing punctuation,
+over the text it names: "Description" over a manual's paragraph, "<dir prefix="default">" over what that element
+does, "--disable-setuid" over what that option does. A heading is no sentence; it becomes the section path of the
+sentences under it, nested by indentation, as a Markdown heading does.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import NamedTuple
+
+from rag.text.sentences import leads_in, split_sentences
+from rag.types import SECTION_SEPARATOR
+
+Unit = tuple[int, int, "str | None", str]
+"""A sentence's start and end, its section path, and its kind ("text" or "item")."""
+
+_MARKER = re.compile(r"(?:[-*•]|\(?(?:[a-z]|[ivx]{1,4}|\d{1,2})\)|\d{1,2}\.)\s")
+"""What opens a list item in plain text: "- ", "* ", "• ", "(a) ", "a) ", "(iv) ", "1. ", "1) ", "(1) "."""
+
+_BULLET = re.compile(r"(?:[-*•]|\(?(?:[a-z]|[ivx]{1,4}|\d{1,2})\))\s")
+"""A list marker that opens no numbered section: all but "1. "."""
+_LEADER = re.compile(r"\.{5,}|(?:\. ){4,}")
+_LETTER = re.compile(r"[^\W\d_]")
+_NUMBER = re.compile(r"((?:\d{1,2}\.)+)\s+|(\d{1,2}(?:\.\d{1,2})+)\s+")
+"""A section number opening a heading: "2.  ", "1.5.  ", "3.5.2.  ", "1.1  "."""
+_HEADING_WORDS = 8
+_HEADING_CHARS = 60
+_CLOSING = ".,;:!?"
+
+
+def plain_units(text: str) -> list[Unit]:
+    """The sentences of a plain text, those of a list marked as items, each with the headings over it.
+
+    A list is the lines opening with a marker (``_MARKER``) after a sentence that ends with a colon ("provided
+    that You meet the following conditions:", then "(a) You must give…", "(b) You must cause…"), each item running
+    on to the end of its paragraph. A numbered line after no colon ("2. Grant of Copyright License.") opens a
+    section, not an item. A table of contents' entry ("1.1  man-db .......  1") is no sentence, nor is a number
+    alone (a page's, or an entry's). A heading (``_headings``) is no sentence either: it opens a section."""
+    units: list[Unit] = []
+    listing = False
+    found = _headings(text)
+    path: list[_Heading] = []
+    for start, end in split_sentences(text):
+        if _LEADER.search(text, start, end) or not _LETTER.search(text, start, end):
+            continue  # a table of contents' entry (its dots lead to a page number), or a page number: no sentence
+        line = text.rfind("\n", 0, start) + 1
+        heading = found.get(line)
+        if heading is not None:
+            if not path or path[-1] is not heading:
+                path = [*_enclosing(path, heading), heading]
+                listing = False
+            rest = text[heading.end : end]
+            start = heading.end + len(rest) - len(rest.lstrip())
+            if start >= end:
+                continue  # the heading, or part of it ("1." of "1.  Introduction")
+            line = text.rfind("\n", 0, start) + 1  # an option's description runs on from the line under it
+        section = SECTION_SEPARATOR.join(h.text for h in path) or None
+        opens_line = not text[line:start].strip()
+        marked = opens_line and _MARKER.match(text, start) is not None
+        before = units[-1] if units else None
+        if marked and before is not None and (listing or text[before[0] : before[1]].rstrip().endswith(":")):
+            listing = True
+        elif listing and before is not None and text.count("\n", before[1], start) >= 2:
+            listing = False  # a paragraph that opens with no marker ends the list
+        units.append((start, end, section, "item" if listing else "text"))
+    return units
+
+
+class _Heading(NamedTuple):
+    indent: int
+    number: str | None
+    text: str
+    end: int
+
+
+def _enclosing(path: list[_Heading], heading: _Heading) -> list[_Heading]:
+    """The headings of ``path`` that the new ``heading`` stands under: a numbered one under those numbered as its
+    own number begins ("1.5." under "1."), the rest under those less indented, or indented as far and numbered
+    ("--disable-setuid" under "1.5.  Arguments to configure")."""
+    kept = list(path)
+    while kept:
+        last = kept[-1]
+        if heading.number is not None:
+            if last.number is not None and heading.number.startswith(last.number):
+                break
+        elif last.indent < heading.indent or (last.indent == heading.indent and last.number is not None):
+            break
+        kept.pop()
+    return kept
+
+
+def _headings(text: str) -> dict[int, _Heading]:
+    """The text's headings, by the offset of their line. A heading is a line of its own (after a blank line, or at
+    the start, and after no line that leads in to what follows), of a few words with a letter and no closing
+    punctuation, and no bullet, over body text. A section number may open it ("2.  The manual page system"), and
+    then any paragraph may follow. Else the body opens a sentence (not in small letters: "--with-device=DEVICE"
+    then "to configure where…" is one sentence around a command), and is either the next line, indented further
+    ("--disable-setuid", then "By default…"), or, after a blank line, a paragraph indented as far or further that
+    is no heading itself (a sentence that closes with punctuation, or runs over more than one line) under a
+    heading that does not open in small letters either. Under a heading that opens with a capital ("Files"), the
+    body may open in small letters ("fonts.conf contains…")."""
+    lines = text.split("\n")
+    offsets = [0]
+    for row in lines[:-1]:
+        offsets.append(offsets[-1] + len(row) + 1)
+    found: dict[int, _Heading] = {}
+    for at, row in enumerate(lines):
+        heading = row.strip()
+        numbered = _NUMBER.match(heading)
+        title = heading[numbered.end() :] if numbered else heading
+        if (
+            not title
+            or len(title.split()) > _HEADING_WORDS
+            or len(title) > _HEADING_CHARS
+            or heading[-1] in _CLOSING
+            or not _LETTER.search(title)
+            or _BULLET.match(heading + " ")
+            or _LEADER.search(heading)
+        ):
+            continue
+        previous = [r for r in lines[:at] if r.strip()][-1:]
+        if at > 0 and lines[at - 1].strip() or previous and leads_in(previous[0]):
+            continue
+        following = lines[at + 1 :]
+        body = [r for r in following if r.strip()][:1]
+        if not body or _LEADER.search(body[0]):
+            continue
+        indent, opening = _indent(row), body[0].lstrip()[:1]
+        if following[0].strip():  # a term over its description
+            term = _indent(following[0]) > indent and opening.isalpha() and not opening.islower()
+            if not term:
+                continue
+        elif _indent(body[0]) < indent:
+            continue
+        elif not numbered:
+            paragraph = following[following.index(body[0]) :]
+            says = body[0].rstrip()[-1] in ".!?:" or (len(paragraph) > 1 and paragraph[1].strip() != "")
+            if heading[0].islower() or (opening.islower() and not heading[0].isupper()) or not says:
+                continue
+        number = numbered.group(1) if numbered else None
+        found[offsets[at]] = _Heading(indent, number, " ".join(heading.split()), offsets[at] + len(row))
+    return found
+
+
+def _indent(row: str) -> int:
+    return len(row) - len(row.lstrip())
