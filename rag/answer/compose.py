@@ -21,16 +21,18 @@ def compose(claims: list[Claim], scores: dict[str, float], dropped: list[str], m
     """Number citations by first use and write ``[n]`` markers after each sentence; a list item quoted after the
     sentence that introduces it (``Claim.listed``) goes on a line of its own, as ``- item [n]``, followed by a
     line that says the list goes on when it was cut (``Claim.cut``), as does a sentence the model wrote as a list
-    item ("- You must retain…"), and a sentence after the list starts a new paragraph."""
+    item ("- You must retain…"), and a sentence after the list starts a new paragraph. An item's next sentence
+    stays in its bullet, whether quoted or the model's."""
     citations: list[Citation] = []
     number: dict[str, int] = {}
     parts: list[str] = []
     sentences: list[AnswerSentence] = []
     listing = False  # the last part written was a listed item
+    previous: Claim | None = None
     for claim in claims:
         if not claim.supported:  # lenient mode: shown, but marked and citing nothing
             parts.append(("\n\n" if listing else " " if parts else "") + f"{claim.text} [unsupported]")
-            listing = False
+            listing, previous = False, None
             sentences.append(AnswerSentence(text=claim.text, citations=[], support=claim.support))
             continue
         marks = []
@@ -55,14 +57,23 @@ def compose(claims: list[Claim], scores: dict[str, float], dropped: list[str], m
             marks.append(number[source.id])
         bulleted = bool(_BULLET.match(claim.text))  # the model's own list item: on a line of its own too
         between = "\n" if bulleted else "\n- " if claim.listed else "\n\n" if listing else " "
+        if claim.listed and listing and previous is not None and _same_item(previous.sources[-1], claim.sources[0]):
+            between = " "  # the item's next sentence, in the same bullet
         parts.append((between if parts else "") + claim.text + " " + "".join(f"[{n}]" for n in marks))
         if claim.cut:
             parts.append(f"\n- {LIST_GOES_ON}")
         listing = claim.listed or bulleted
+        previous = claim
         sentences.append(AnswerSentence(text=claim.text, citations=marks, support=claim.support))
     return Answer(
         answer="".join(parts), refused=False, citations=citations, sentences=sentences, dropped=dropped, mode=mode
     )
+
+
+def _same_item(before: Sentence, after: Sentence) -> bool:
+    """Whether ``after`` is the next sentence of the list item ``before`` ends: the layout writes an item's
+    sentences one space apart, and items a line apart."""
+    return 0 <= after.start - before.end <= 1
 
 
 def unmentioned_note(answer: Answer) -> str | None:
@@ -101,7 +112,7 @@ def with_introduced(claims: list[Claim], following: Callable[[Sentence], Sentenc
                 members.add(brought.id)
                 if brought.id not in cited:
                     cited.add(brought.id)
-                    if items and brought.start - items[-1][0][-1].end <= 1:  # the same item's next sentence
+                    if items and _same_item(items[-1][0][-1], brought):
                         items[-1][0].append(brought)
                     else:
                         items.append(([brought], value))

@@ -211,6 +211,25 @@ def test_the_models_own_items_of_a_list_it_introduces_are_written_in_the_documen
     ]  # fmt: skip
 
 
+
+def test_the_models_own_sentences_of_one_item_stay_in_its_bullet():
+    # git's README: an item of two sentences ("random three-letter combination… The fact that it is a
+    # mispronunciation of "get" may or may not be relevant."), copied by the model one sentence per line.
+    document = listed_document([["A random combination.", "It may be a pun."], ["Stupid."]])
+
+    def following(s: Sentence) -> Sentence | None:
+        return document[s.index + 1] if s.index + 1 < len(document) else None
+
+    drafted = [
+        Claim("He described the name as:", (document[0],), 0.9, (0.9,)),
+        Claim("A random combination.", (document[1],), 0.9, (0.9,)),
+        Claim("It may be a pun.", (document[2],), 0.9, (0.9,)),
+    ]
+    answer = compose(with_introduced(drafted, following), {}, [], "generated")
+    assert answer.answer.split("\n") == [
+        "He described the name as: [1]", "- A random combination. [2] It may be a pun. [3]", "- Stupid. [4]"
+    ]  # fmt: skip
+
 def test_items_of_a_list_that_share_their_words_are_no_repetition():
     files = [
         sentence(0, "The files created are:"),
