@@ -11,6 +11,7 @@ from rag.answer.grounding import Claim, holds
 from rag.answer.select import says_more, worded
 from rag.retrieval.retrieve import cut_after, introduced
 from rag.store.chroma import Store
+from rag.text.sentences import leads_in
 from rag.types import SECTION_SEPARATOR, Answer, AnswerSentence, Citation, ScoredSentence, Sentence
 
 LIST_GOES_ON = "… (the list goes on in the source)"
@@ -59,6 +60,8 @@ def compose(claims: list[Claim], scores: dict[str, float], dropped: list[str], m
         between = "\n" if bulleted else "\n- " if claim.listed else "\n\n" if listing else " "
         if claim.listed and listing and previous is not None and _same_item(previous.sources[-1], claim.sources[0]):
             between = " "  # the item's next sentence, in the same bullet
+        elif len(claim.sources) == 1 and claim.sources[0].code and claim.text == claim.sources[0].text:
+            between = "\n"  # a quoted code block, on lines of its own
         parts.append((between if parts else "") + claim.text + " " + "".join(f"[{n}]" for n in marks))
         if claim.cut:
             parts.append(f"\n- {LIST_GOES_ON}")
@@ -93,6 +96,7 @@ def with_introduced(claims: list[Claim], following: Callable[[Sentence], Sentenc
     items of its list are items too: the list is written in the document's order, the model's items and the
     quoted ones together."""
     cited = {s.id for c in claims for s in c.sources}
+    quoting = {c.sources[0].id for c in claims if len(c.sources) == 1 and c.text == c.sources[0].text}  # shown as is
     shown = []
     rest = list(claims)
     while rest:
@@ -105,7 +109,7 @@ def with_introduced(claims: list[Claim], following: Callable[[Sentence], Sentenc
             cut = cut or bool(brings and cut_after(brings[-1], following))
             for brought in brings:
                 if brought.code:
-                    if brought not in sources:
+                    if brought not in sources and brought.id not in quoting:
                         sources.append(brought)
                         support.append(value)
                     continue
@@ -137,8 +141,11 @@ def extractive_claims(
     most: int = 2,
     min_support: float = 0.0,
     asked: Set[str] = frozenset(),
+    preceding: Callable[[Sentence], Sentence | None] | None = None,
 ) -> list[Claim]:
-    """Source sentences themselves, quoted: the code blocks the model's unverified sentences copied exactly; else
+    """Source sentences themselves, quoted: the code blocks the model's unverified sentences copied exactly, each
+    after the sentence that introduces it where one does (``preceding``: "There is an extensive integration test
+    suite available which can be run via:", then "$ ./test/integration/run-tests"); else
     the sentences its first sentence ``answered`` from (all it was aligned to: one, or two it ran together, in the
     order they are written), when that one failed only narrowly, and those they were drawn from (each one's best
     aligned source, when it aligns at ``min_support`` or better) where retrieval ranked them among the ``relevant``
@@ -163,7 +170,12 @@ def extractive_claims(
         and (not scoped or _names(c.sources[0], asked))
     }
     if copied:
-        sources = list(copied.values())
+        sources = []
+        for code in copied.values():
+            before = preceding(code) if preceding is not None else None
+            if before is not None and not before.code and leads_in(before.text) and before not in sources:
+                sources.append(before)
+            sources.append(code)
     elif answered:  # with the drawn sentences, else with retrieval's best: two signals, not one
         known = {s.id for s in answered}
         answered = tuple(sorted(answered, key=lambda s: (s.source, s.index)))  # read as they were written

@@ -188,7 +188,9 @@ class Pipeline:
             relevant = {h.sentence.id for h in chosen}
             # A claim was drawn from its best source only when it aligns to it at half the support it needs to be shown.
             min_drawn = self.settings.support_threshold / 2
-            claims = extractive_claims(checked, hits, relevant, answered, min_support=min_drawn, asked=asked)
+            claims = extractive_claims(
+                checked, hits, relevant, answered, min_support=min_drawn, asked=asked, preceding=index.preceding
+            )
             mode = "extractive"
         timings["ground"] = _ms(step)
         claims = with_introduced(claims, index.following)

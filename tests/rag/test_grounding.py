@@ -211,7 +211,6 @@ def test_the_models_own_items_of_a_list_it_introduces_are_written_in_the_documen
     ]  # fmt: skip
 
 
-
 def test_the_models_own_sentences_of_one_item_stay_in_its_bullet():
     # git's README: an item of two sentences ("random three-letter combination… The fact that it is a
     # mispronunciation of "get" may or may not be relevant."), copied by the model one sentence per line.
@@ -229,6 +228,7 @@ def test_the_models_own_sentences_of_one_item_stay_in_its_bullet():
     assert answer.answer.split("\n") == [
         "He described the name as: [1]", "- A random combination. [2] It may be a pun. [3]", "- Stupid. [4]"
     ]  # fmt: skip
+
 
 def test_items_of_a_list_that_share_their_words_are_no_repetition():
     files = [
@@ -343,6 +343,35 @@ def test_a_failed_draft_that_copied_one_code_block_exactly_quotes_that_block():
     assert fallback("To get exactly that release, use `python -m pip install requests==2.6.0` right away.") == ["c1"]
     # Code that several blocks hold names none of them: the usual fallback quotes what retrieval ranked.
     assert fallback("To get exactly that release, use `python -m pip install` right away.") == ["s0"]
+
+
+def test_a_quoted_code_block_comes_after_the_sentence_that_introduces_it():
+    # apt's README: "There is an extensive integration test suite available which can be run via:", then the command.
+    intro = sentence(0, "There is an extensive integration test suite available which can be run via:")
+    block = Sentence(id="c1", source="doc.txt", text="$ ./test/integration/run-tests", start=80, end=110, index=1,
+                     code=True)  # fmt: skip
+    candidates = [intro, block]
+    embeddings = HashEmbeddings()
+    vectors = dict(zip(("s0", "c1"), embeddings.embed_documents([s.text for s in candidates])))
+    drafted = ground(
+        "Use the command `./test/integration/run-tests` to run them.", candidates, embeddings, vectors, 0.99
+    )
+    assert drafted[0].copied == (block,) and not drafted[0].supported
+    hits = [ScoredSentence(sentence=block, score=0.6)]
+
+    def before(s: Sentence) -> Sentence | None:
+        return intro if s is block else None
+
+    def after(s: Sentence) -> Sentence | None:
+        return block if s is intro else None
+
+    quoted = extractive_claims(drafted, hits, {"c1"}, preceding=before)
+    assert [c.sources for c in quoted] == [(intro,), (block,)]
+    assert compose(with_introduced(quoted, after), {}, [], "extractive").answer == (
+        "There is an extensive integration test suite available which can be run via: [1]\n"
+        "$ ./test/integration/run-tests [2]"
+    )  # the block on a line of its own, cited once
+    assert [c.sources for c in extractive_claims(drafted, hits, {"c1"})] == [(block,)]  # none known: the code alone
 
 
 def failed_claim(text: str, source: Sentence, support: float) -> Claim:
