@@ -80,9 +80,11 @@ class KeywordIndex:
 
     @cached_property
     def text(self) -> str:
-        """Every indexed sentence's text, joined by spaces: what answer checks search for a quoted command or option;
-        built once per index."""
-        return " ".join(s.text for s in self.sentences)
+        """Every indexed sentence's text, and every section path, joined by spaces: what answer checks search for a
+        quoted command or option (a manual's "--enable-cache-owner[=ARG]" is the heading over what it does); built
+        once per index."""
+        sections = dict.fromkeys(s.section for s in self.sentences if s.section)
+        return " ".join([*(s.text for s in self.sentences), *sections])
 
     def search(self, query: str, k: int) -> list[tuple[Sentence, float]]:
         """The ``k`` best sentences by BM25 score, best first; sentences sharing no term are left out."""

@@ -63,6 +63,21 @@ def test_a_draft_quoting_an_option_the_document_never_shows_is_refused_for_it(re
     assert answer.refused and answer.citations == [] and "never mention: --verify" in answer.answer
 
 
+def test_an_option_a_heading_names_is_no_fact_the_documents_never_mention(tmp_path):
+    # A manual's options are headings over what they do ("--enable-cache-owner[=ARG]", then "By default…").
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    (folder / "manual.md").write_text(
+        "# Options\n\nThe installer takes several options.\n\n## --verify\n\nChecks the download after it finishes.\n"
+    )
+    settings = Settings(data_dir=folder, state_dir=tmp_path / "state", collection="manual")
+    scripted = ScriptedChatModel()
+    pipeline = Pipeline(hashed_store(settings), scripted, settings)
+    scripted.enqueue("The installer takes several options, such as `--verify`.")
+    answer = pipeline.answer("Which options does the installer take?")
+    assert not answer.refused and answer.mode == "extractive"
+
+
 def test_a_misquoted_command_sinks_its_sentence_not_the_answer(readme):
     pipeline, scripted = readme
     scripted.enqueue("Install Tern with `cargo install tern --force`.")
