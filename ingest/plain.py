@@ -29,6 +29,12 @@ _NUMBER = re.compile(r"((?:\d{1,2}\.)+)\s+|(\d{1,2}(?:\.\d{1,2})+)\s+")
 _HEADING_WORDS = 8
 _HEADING_CHARS = 60
 _CLOSING = ".,;:!?"
+_UNDERLINE = re.compile(r"={3,}|-{3,}")
+_PARAGRAPH = re.compile(r"^[ \t]*\S.*(?:\n[ \t]*\S.*)*", re.MULTILINE)
+_TITLE = ""
+"""The number of a title underlined with "===": every numbered section stands under it."""
+_COLUMNS = re.compile(r"\S {2,}\S")
+"""Words set apart by runs of spaces: a table's columns ("1.1.0    2022-12-11    Added ARM64 filter")."""
 
 
 def plain_units(text: str) -> list[Unit]:
@@ -38,14 +44,18 @@ def plain_units(text: str) -> list[Unit]:
     that You meet the following conditions:", then "(a) You must give…", "(b) You must cause…"), each item running
     on to the end of its paragraph. A numbered line after no colon ("2. Grant of Copyright License.") opens a
     section, not an item. A table of contents' entry ("1.1  man-db .......  1") is no sentence, nor is a number
-    alone (a page's, or an entry's). A heading (``_headings``) is no sentence either: it opens a section."""
+    alone (a page's, or an entry's), nor an entry of a table of contents without them (``_contents``). A heading
+    (``_headings``) is no sentence either: it opens a section."""
     units: list[Unit] = []
     listing = False
     found = _headings(text)
+    contents = _contents(text)
     path: list[_Heading] = []
     for start, end in split_sentences(text):
         if _LEADER.search(text, start, end) or not _LETTER.search(text, start, end):
             continue  # a table of contents' entry (its dots lead to a page number), or a page number: no sentence
+        if any(first <= start < last for first, last in contents):
+            continue
         line = text.rfind("\n", 0, start) + 1
         heading = found.get(line)
         if heading is not None:
@@ -78,8 +88,10 @@ class _Heading(NamedTuple):
 
 def _enclosing(path: list[_Heading], heading: _Heading) -> list[_Heading]:
     """The headings of ``path`` that the new ``heading`` stands under: a numbered one under those numbered as its
-    own number begins ("1.5." under "1."), the rest under those less indented, or indented as far and numbered
-    ("--disable-setuid" under "1.5.  Arguments to configure")."""
+    own number begins ("1.5." under "1.", and all under a title underlined with "==="), the rest under those less
+    indented, or indented as far and numbered ("--disable-setuid" under "1.5.  Arguments to configure")."""
+    if heading.number == _TITLE:
+        return []
     kept = list(path)
     while kept:
         last = kept[-1]
@@ -106,43 +118,61 @@ def _headings(text: str) -> dict[int, _Heading]:
     offsets = [0]
     for row in lines[:-1]:
         offsets.append(offsets[-1] + len(row) + 1)
+    filled = [at for at, row in enumerate(lines) if row.strip()]
     found: dict[int, _Heading] = {}
-    for at, row in enumerate(lines):
+    for k, at in enumerate(filled):
+        row = lines[at]
         heading = row.strip()
         numbered = _NUMBER.match(heading)
         title = heading[numbered.end() :] if numbered else heading
         if (
-            not title
-            or len(title.split()) > _HEADING_WORDS
+            len(title.split()) > _HEADING_WORDS
             or len(title) > _HEADING_CHARS
             or heading[-1] in _CLOSING
             or not _LETTER.search(title)
             or _BULLET.match(heading + " ")
             or _LEADER.search(heading)
+            or _COLUMNS.search(title)
         ):
             continue
-        previous = [r for r in lines[:at] if r.strip()][-1:]
-        if at > 0 and lines[at - 1].strip() or previous and leads_in(previous[0]):
+        previous = lines[filled[k - 1]] if k else ""
+        if (at > 0 and lines[at - 1].strip()) or (previous and leads_in(previous)):
             continue
-        following = lines[at + 1 :]
-        body = [r for r in following if r.strip()][:1]
-        if not body or _LEADER.search(body[0]):
+        end = offsets[at] + len(row)
+        if k + 1 < len(filled) and filled[k + 1] == at + 1 and _UNDERLINE.fullmatch(lines[at + 1].strip()):
+            under = lines[at + 1]  # a title underlined with "===" (over all others) or "---"
+            number = _TITLE if under.strip().startswith("=") else None
+            found[offsets[at]] = _Heading(_indent(row), number, " ".join(heading.split()), end + 1 + len(under))
             continue
-        indent, opening = _indent(row), body[0].lstrip()[:1]
-        if following[0].strip():  # a term over its description
-            term = _indent(following[0]) > indent and opening.isalpha() and not opening.islower()
-            if not term:
+        if k + 1 >= len(filled) or _LEADER.search(lines[filled[k + 1]]):
+            continue
+        body = lines[filled[k + 1]]
+        indent, opening = _indent(row), body.lstrip()[:1]
+        if filled[k + 1] == at + 1:  # a term over its description
+            if not (_indent(body) > indent and opening.isalpha() and not opening.islower()):
                 continue
-        elif _indent(body[0]) < indent:
+        elif _indent(body) < indent:
             continue
         elif not numbered:
-            paragraph = following[following.index(body[0]) :]
-            says = body[0].rstrip()[-1] in ".!?:" or (len(paragraph) > 1 and paragraph[1].strip() != "")
+            runs_on = k + 2 < len(filled) and filled[k + 2] == filled[k + 1] + 1
+            says = body.rstrip()[-1] in ".!?:" or runs_on
             if heading[0].islower() or (opening.islower() and not heading[0].isupper()) or not says:
                 continue
         number = numbered.group(1) if numbered else None
-        found[offsets[at]] = _Heading(indent, number, " ".join(heading.split()), offsets[at] + len(row))
+        found[offsets[at]] = _Heading(indent, number, " ".join(heading.split()), end)
     return found
+
+
+def _contents(text: str) -> list[tuple[int, int]]:
+    """The spans of the text's tables of contents without dot leaders: paragraphs of three lines or more, each a
+    section number and a title ("2.1.1.  Stream Header"). The headings they list follow as headings; the
+    entries are no sentences."""
+    spans = []
+    for found in _PARAGRAPH.finditer(text):
+        rows = found.group(0).split("\n")
+        if len(rows) >= 3 and all(_NUMBER.match(r.strip() + " ") and r.strip()[-1] not in _CLOSING for r in rows):
+            spans.append(found.span())
+    return spans
 
 
 def _indent(row: str) -> int:

@@ -252,6 +252,27 @@ def test_plain_text_headings_are_no_sentences_but_the_section_path_of_those_unde
     }
 
 
+
+def test_an_underlined_title_is_a_heading_and_a_contents_list_without_leaders_gives_no_sentences():
+    # The layout of xz's file format specification: an underlined title, a table of contents of numbered titles
+    # with no dots leading to page numbers, a history table whose rows open with a version number.
+    text = (
+        "The .xz File Format\n===================\n\n"
+        "        0. Preface\n           0.1. Notices\n        1. Conventions\n\n"
+        "0. Preface\n\n        This document describes the format.\n\n"
+        "0.1. Notices\n\n        1.0.4       2009-08-27      Language improvements\n"
+        "                                    in Sections 1.2 and 2.\n\n"
+        "1. Conventions\n\n        The words MUST and SHOULD are used.\n"
+    )
+    sections = {s.text: s.section for s in sentences_of("xz-file-format.txt", text, "sha")}
+    assert sections == {
+        "This document describes the format.": "The .xz File Format › 0. Preface",
+        "1.0.4       2009-08-27      Language improvements\n                                    in Sections 1.2 and 2.": (
+            "The .xz File Format › 0. Preface › 0.1. Notices"
+        ),
+        "The words MUST and SHOULD are used.": "The .xz File Format › 1. Conventions",
+    }
+
 @pytest.mark.parametrize(
     "text",
     [
