@@ -252,7 +252,6 @@ def test_plain_text_headings_are_no_sentences_but_the_section_path_of_those_unde
     }
 
 
-
 def test_an_underlined_title_is_a_heading_and_a_contents_list_without_leaders_gives_no_sentences():
     # The layout of xz's file format specification: an underlined title, a table of contents of numbered titles
     # with no dots leading to page numbers, a history table whose rows open with a version number.
@@ -264,14 +263,14 @@ def test_an_underlined_title_is_a_heading_and_a_contents_list_without_leaders_gi
         "                                    in Sections 1.2 and 2.\n\n"
         "1. Conventions\n\n        The words MUST and SHOULD are used.\n"
     )
-    sections = {s.text: s.section for s in sentences_of("xz-file-format.txt", text, "sha")}
+    sections = {" ".join(s.text.split()): s.section for s in sentences_of("xz-file-format.txt", text, "sha")}
+    title = "The .xz File Format"
     assert sections == {
-        "This document describes the format.": "The .xz File Format › 0. Preface",
-        "1.0.4       2009-08-27      Language improvements\n                                    in Sections 1.2 and 2.": (
-            "The .xz File Format › 0. Preface › 0.1. Notices"
-        ),
-        "The words MUST and SHOULD are used.": "The .xz File Format › 1. Conventions",
+        "This document describes the format.": f"{title} › 0. Preface",
+        "1.0.4 2009-08-27 Language improvements in Sections 1.2 and 2.": f"{title} › 0. Preface › 0.1. Notices",
+        "The words MUST and SHOULD are used.": f"{title} › 1. Conventions",
     }
+
 
 @pytest.mark.parametrize(
     "text",
