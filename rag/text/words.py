@@ -98,7 +98,15 @@ module but application B needs version 2.0"); further apart, they are two facts.
 
 
 def _numerals(text: str) -> list[tuple[int, str]]:
-    return [(at, t.replace(",", "")) for at, t in enumerate(words(text)) if _NUMBER.fullmatch(t)]
+    """The text's numerals with their word positions; not digits written onto letters, which are part of a name
+    or a literal ("LZMA2", "0x21", "CRC32"), not a number the text states."""
+    found = []
+    for at, token in enumerate(_WORD.finditer(text)):
+        start, end = token.span()
+        glued = (start > 0 and text[start - 1].isalpha()) or (end < len(text) and text[end].isalpha())
+        if _NUMBER.fullmatch(token.group()) and not glued:
+            found.append((at, token.group().replace(",", "")))
+    return found
 
 
 def number_pairs(text: str) -> set[tuple[str, str]]:

@@ -712,6 +712,11 @@ def test_numbers_written_together_must_be_written_together_in_one_source():
     assert number_pairs("It returns 8 for 16 colors, and 24 bits.") == {("8", "16")}
     assert number_pairs("from 1.0 to 2.0") == {("1.0", "2.0")}
     assert number_pairs("version 1.0 of this module, and later for the other version 2.0") == set()
+    # Digits written onto letters are part of a name or literal: xz's "Filter ID: 0x21" under "LZMA2".
+    assert number_pairs("The filter ID of LZMA2 is 0x21, and CRC32 is 4 bytes.") == set()
+    lzma = sentence(3, "Filter ID: 0x21").model_copy(update={"section": "Filters › LZMA2"})
+    (filter_id,) = grounded("The filter ID of LZMA2 is 0x21.", [lzma])
+    assert filter_id.supported and not filter_id.foreign
     items = [sentence(0, "8 for 256,"), sentence(1, "4 for 16,"), sentence(2, "Returns the number of colors:")]
     (wrong,) = grounded("It returns 8 for 16 colors.", items)
     assert not wrong.supported and "8 with 16" in wrong.foreign  # each number is written, never the two together
