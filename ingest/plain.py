@@ -142,7 +142,7 @@ def _headings(text: str) -> dict[int, _Heading]:
         if k + 1 < len(filled) and filled[k + 1] == at + 1 and _UNDERLINE.fullmatch(lines[at + 1].strip()):
             under = lines[at + 1]  # a title underlined with "===" (over all others) or "---"
             number = _TITLE if under.strip().startswith("=") else None
-            found[offsets[at]] = _Heading(_indent(row), number, " ".join(heading.split()), end + 1 + len(under))
+            found[offsets[at]] = _Heading(_indent(row), number, _title(heading), end + 1 + len(under))
             continue
         if k + 1 >= len(filled) or _LEADER.search(lines[filled[k + 1]]):
             continue
@@ -159,8 +159,14 @@ def _headings(text: str) -> dict[int, _Heading]:
             if heading[0].islower() or (opening.islower() and not heading[0].isupper()) or not says:
                 continue
         number = numbered.group(1) if numbered else None
-        found[offsets[at]] = _Heading(indent, number, " ".join(heading.split()), end)
+        found[offsets[at]] = _Heading(indent, number, _title(heading), end)
     return found
+
+
+def _title(heading: str) -> str:
+    """A heading as its section path writes it: one space between words, without the pilcrow a page saved as text
+    keeps from its headings' permalinks ("Abstract¶")."""
+    return " ".join(heading.rstrip("¶").split())
 
 
 def _contents(text: str) -> list[tuple[int, int]]:

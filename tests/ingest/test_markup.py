@@ -230,9 +230,9 @@ def test_a_plain_text_list_after_a_colon_is_read_as_items_and_a_numbered_section
 
 def test_plain_text_headings_are_no_sentences_but_the_section_path_of_those_under_them():
     # The layout of a manual saved as text (fontconfig's, man-db's): headings on lines of their own, numbered and
-    # nested, and options over their indented descriptions.
+    # nested, and options over their indented descriptions; a page saved from Sphinx keeps its permalinks' "¶".
     text = (
-        "Description\n\n   Fontconfig is a library for fonts.\n\n"
+        "Description¶\n\n   Fontconfig is a library for fonts.\n\n"
         "Files\n\n   fonts.conf contains the configuration\n   of the library. It is in XML.\n\n"
         "1.  Introduction\n\n1.1.  man-db\n\nman-db is a pager suite.\n\n"
         "1.5.  Arguments to configure\n\nThese options are known.\n\n"
