@@ -144,13 +144,23 @@ def _bearing(text: str, content: Set[str]) -> int:
     if span is None:
         return 0
     first, last = span
-    negating = set(negations(tokens)) | {at for at, s in enumerate(stems) if s in _NEGATING and not compound[at]}
-    return sum(1 for at in negating if (first - _SCOPE <= at or clause[at] == clause[first]) and at <= last)
+    near = {at for at in negations(tokens) if (first - _SCOPE <= at or clause[at] == clause[first]) and at <= last}
+    # A negating verb bears on its clause, before the words it negates or after them ("the form … is deprecated").
+    near |= {
+        at
+        for at, s in enumerate(stems)
+        if s in _NEGATING and not compound[at] and (first - _SCOPE <= at or clause[at] == clause[first])
+        and (at <= last or clause[at] == clause[last])
+    }  # fmt: skip
+    return len(near)
 
 
-_NEGATING = frozenset(stem(w) for w in "disable prevent suppress avoid".split())
+_NEGATING = frozenset(
+    stem(w) for w in "disable prevent suppress avoid deprecate discourage forbid forbidden prohibit".split()
+)
 """Verbs that negate what they govern, as a "not" does: "--disable-manual: Don't build the manual" says what
-"the option disables building the manual" says. Not in a compound ("--disable-manual" names an option)."""
+"the option disables building the manual" says, and "the form #!/usr/bin/env is deprecated" the opposite of
+"programs should use #!/usr/bin/env". Not in a compound ("--disable-manual" names an option)."""
 
 
 _CLAUSE_BREAK = re.compile(r"[,:](?!\d)|[;()]|\s[-–—]\s|[–—]")

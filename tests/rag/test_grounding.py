@@ -571,7 +571,7 @@ def test_without_negates_what_follows_it():
     assert not dropped.supported and kept.supported
 
 
-def test_a_verb_that_negates_what_it_governs_counts_as_a_not_but_not_inside_an_option_name():
+def test_a_word_that_negates_what_it_governs_counts_as_a_not_but_not_inside_an_option_name():
     # man-db's manual: "--disable-manual / Don't build or install the man-db manual."
     option = sentence(0, "--disable-manual\n     Don't build or install the man-db manual.")
     (disabled,) = grounded("The `--disable-manual` option disables building the man-db manual.", [option])
@@ -579,6 +579,11 @@ def test_a_verb_that_negates_what_it_governs_counts_as_a_not_but_not_inside_an_o
     (prevented,) = grounded("Use `--disable-manual` to prevent building the man-db manual.", [option])
     assert disabled.supported and prevented.support > 0  # "prevent" is no word of the source, but negates alike
     assert not built.supported and built.support == 0
+    # Debian's Python policy: the opposite of "programs should use it", whatever words the two share.
+    shebang = sentence(1, "As noted in Interpreter_Location, the form #!/usr/bin/env python3 is deprecated.")
+    (use,) = grounded("Programs should use the form #!/usr/bin/env python3.", [shebang])
+    (avoid,) = grounded("The form #!/usr/bin/env python3 is deprecated.", [shebang])
+    assert use.support == 0 and avoid.supported
 
 
 def test_not_only_and_not_without_negate_nothing():
