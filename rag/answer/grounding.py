@@ -155,6 +155,33 @@ def _bearing(text: str, content: Set[str]) -> int:
     return len(near)
 
 
+_CONDITIONS = frozenset({"if", "unless"})
+
+
+def asserted_alike(claim: str, sources: list[str]) -> bool:
+    """Whether the claim states as a fact only what its sources state as one: not what a source says only under
+    a condition, in a clause opening "If…" or "Unless…" that holds every word the two share ("Yes, Python 2 is
+    still supported in Bullseye" from "If Python 2 is still supported in Bullseye, selected packages may continue
+    using it"), unless the claim keeps the condition. A claim that takes the clause after the condition too ("To
+    get that version, run…" from "If you want that version, run…") states what the source does."""
+    claim = without_opener(claim)
+    content = content_words(claim)
+    return _conditioned(claim, content) or not any(_conditioned(source, content) for source in sources)
+
+
+def _conditioned(text: str, content: Set[str]) -> bool:
+    """Whether the shortest stretch of the text holding the ``content`` words it holds lies within one clause that
+    opens with a condition (``_CONDITIONS``)."""
+    tokens, clause, _ = _clauses(text)
+    stems = [stem(t) if t.lower() not in STOP_WORDS else "" for t in tokens]
+    span = _shortest_span(stems, content & set(stems))
+    if span is None:
+        return False
+    first, last = span
+    opening = clause.index(clause[first])
+    return clause[first] == clause[last] and any(t.lower() in _CONDITIONS for t in tokens[opening : first + 1])
+
+
 _NEGATING = frozenset(
     stem(w) for w in "disable prevent suppress avoid deprecate discourage forbid forbidden prohibit".split()
 )
@@ -399,7 +426,7 @@ def ground(
         missing = foreign(text, cited, given) | (opening & unmentioned)
         borrowed = missing & unmentioned
         covered = coverage(text, cited, given | borrowed)
-        opposite = not negated_alike(text, [s.text for s in chosen])
+        opposite = not negated_alike(text, [s.text for s in chosen]) or not asserted_alike(text, [best.text])
         support = 0.0 if missing - borrowed or opposite else 0.5 * best_similarity + 0.5 * covered
         per_source = tuple(round(next(sc for sc, _, s in scored if s is c), 4) for c in chosen)
         claims.append(

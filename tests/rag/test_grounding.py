@@ -563,6 +563,19 @@ def test_a_claim_that_drops_or_adds_a_negation_is_not_supported_however_many_wor
     assert copied.supported and copied.support > 0.9
 
 
+def test_what_a_source_says_only_under_a_condition_is_no_fact_a_claim_may_state():
+    # Debian's Python policy, asked "Is Python 2 still supported?".
+    bullseye = sentence(0, "If Python 2 is still supported in Bullseye, selected packages may keep using Python 2.")
+    (stated,) = grounded("Yes, Python 2 is still supported in Bullseye.", [bullseye])
+    (kept,) = grounded("If Python 2 is still supported in Bullseye, packages may keep using it.", [bullseye])
+    (after,) = grounded("Selected packages may keep using Python 2.", [bullseye])
+    assert stated.support == 0 and not stated.supported
+    assert kept.supported and after.supported  # the condition kept, or the clause after it taken
+    version = sentence(1, "If you want a specific version, run pip install requests==2.6.0 in the environment.")
+    (run,) = grounded("To get a specific version, run pip install requests==2.6.0 in the environment.", [version])
+    assert run.support > 0  # words of both clauses: what the source says
+
+
 def test_without_negates_what_follows_it():
     assert len(negations(words("It loads the index without loading it into memory."))) == 1
     mapped = sentence(0, "The option loads the index without loading the full index into memory.")
