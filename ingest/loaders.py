@@ -210,8 +210,7 @@ def _unbroken_words(texts: list[str]) -> list[str]:
             word = head + tail
         else:
             return found.group(0)
-        rest = found.string[found.end() :]
-        if newline or not rest:  # the tail was all its line held: that line goes
+        if newline or found.end() == len(found.string):  # the tail was all its line held: that line goes
             return word + trailing + newline
         return f"{word}{trailing}\n{indent}"
 

@@ -14,7 +14,7 @@ from typing import NamedTuple
 from rag.text.sentences import leads_in, split_sentences
 from rag.types import SECTION_SEPARATOR
 
-Unit = tuple[int, int, "str | None", str]
+Unit = tuple[int, int, str | None, str]
 """A sentence's start and end, its section path, and its kind ("text" or "item")."""
 
 _MARKER = re.compile(r"(?:[-*•]|\(?(?:[a-z]|[ivx]{1,4}|\d{1,2})\)|\d{1,2}\.)\s")

@@ -138,9 +138,7 @@ def _bearing(text: str, content: Set[str]) -> int:
     holding them all, or a few words before it or in its first clause (``_clauses``). Counted so in the claim as
     in its sources: a claim that copies "…whether this is the same as the manual page hierarchy or not." ends with
     a "not" that bears on none of the words before it, in either."""
-    tokens, clause, compound = _clauses(text)
-    stems = [stem(t) if t.lower() not in STOP_WORDS else "" for t in tokens]
-    span = _shortest_span(stems, content & set(stems))
+    tokens, clause, compound, stems, span = _stretch(text, content)
     if span is None:
         return 0
     first, last = span
@@ -153,6 +151,14 @@ def _bearing(text: str, content: Set[str]) -> int:
         and (at <= last or clause[at] == clause[last])
     }  # fmt: skip
     return len(near)
+
+
+_NEGATING = frozenset(
+    stem(w) for w in "disable prevent suppress avoid deprecate discourage forbid forbidden prohibit".split()
+)
+"""Verbs that negate what they govern, as a "not" does: "--disable-manual: Don't build the manual" says what
+"the option disables building the manual" says, and "the form #!/usr/bin/env is deprecated" the opposite of
+"programs should use #!/usr/bin/env". Not in a compound ("--disable-manual" names an option)."""
 
 
 _CONDITIONS = frozenset({"if", "unless"})
@@ -172,9 +178,7 @@ def asserted_alike(claim: str, sources: list[str]) -> bool:
 def _conditioned(text: str, content: Set[str]) -> bool:
     """Whether the shortest stretch of the text holding the ``content`` words it holds lies within one clause that
     opens with a condition (``_CONDITIONS``)."""
-    tokens, clause, _ = _clauses(text)
-    stems = [stem(t) if t.lower() not in STOP_WORDS else "" for t in tokens]
-    span = _shortest_span(stems, content & set(stems))
+    tokens, clause, _, _, span = _stretch(text, content)
     if span is None:
         return False
     first, last = span
@@ -182,16 +186,20 @@ def _conditioned(text: str, content: Set[str]) -> bool:
     return clause[first] == clause[last] and any(t.lower() in _CONDITIONS for t in tokens[opening : first + 1])
 
 
-_NEGATING = frozenset(
-    stem(w) for w in "disable prevent suppress avoid deprecate discourage forbid forbidden prohibit".split()
-)
-"""Verbs that negate what they govern, as a "not" does: "--disable-manual: Don't build the manual" says what
-"the option disables building the manual" says, and "the form #!/usr/bin/env is deprecated" the opposite of
-"programs should use #!/usr/bin/env". Not in a compound ("--disable-manual" names an option)."""
-
-
 _CLAUSE_BREAK = re.compile(r"[,:](?!\d)|[;()]|\s[-–—]\s|[–—]")
 """What ends a clause: a comma or colon (not inside a number), a semicolon, a bracket, a dash."""
+
+
+Span = tuple[int, int] | None
+"""The first and last token of a stretch of text, or None."""
+
+
+def _stretch(text: str, content: Set[str]) -> tuple[list[str], list[int], list[bool], list[str], Span]:
+    """The text's tokens, their clauses and compound flags (``_clauses``), their stems (stop words blank), and the
+    shortest stretch of them holding every one of the ``content`` words the text holds (None for none)."""
+    tokens, clause, compound = _clauses(text)
+    stems = [stem(t) if t.lower() not in STOP_WORDS else "" for t in tokens]
+    return tokens, clause, compound, stems, _shortest_span(stems, content & set(stems))
 
 
 def _clauses(text: str) -> tuple[list[str], list[int], list[bool]]:
@@ -380,7 +388,8 @@ def ground(
     """Align each answer sentence to its best sources; returns every claim, in order, marked supported or not.
 
     Support mixes embedding similarity with content-word coverage, and is zero when the claim carries a number
-    or a name that its sources lack, or negates where they do not (``negated_alike``). A claim is kept when its
+    or a name that its sources lack, or negates where they do not (``negated_alike``), or states as a fact what its
+    best source says only under a condition (``asserted_alike``). A claim is kept when its
     support reaches ``min_support`` and at least ``min_coverage`` of its content words appear in the sentences it
     cites, and its best source is at least ``min_similarity`` similar to it: a claim that restates the question
     ("Yes, there is a warranty.") covers its few words in any sentence that holds them. ``given`` are the names the
