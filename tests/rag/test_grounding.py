@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from rag.answer import Pipeline
 from rag.answer.claims import claims_of, settled_opener, strip_markers
 from rag.answer.compose import LIST_GOES_ON, compose, extractive_claims, with_introduced
@@ -124,6 +126,15 @@ def test_a_context_window_gives_each_source_its_neighbours_once_in_document_orde
     assert [x.id for x in with_context(chosen, index, window=0)] == ["s3", "s1"]
 
 
+def following_in(document: list[Sentence]) -> Callable[[Sentence], Sentence | None]:
+    """The sentence after each one of ``document`` (indexed by position), as the keyword index gives it."""
+
+    def following(s: Sentence) -> Sentence | None:
+        return document[s.index + 1] if s.index + 1 < len(document) else None
+
+    return following
+
+
 def test_a_cited_sentence_that_introduces_code_brings_the_code_along():
     def unit(i: int, text: str, code: bool = False) -> Sentence:
         return Sentence(id=f"u{i}", source="README.md", text=text, start=i, end=i + 1, index=i, code=code)
@@ -131,8 +142,7 @@ def test_a_cited_sentence_that_introduces_code_brings_the_code_along():
     document = [unit(0, "Install it with pip:"), unit(1, "pip install tern", code=True), unit(2, "Then run it:"),
                 unit(3, "It listens on a port."), unit(4, "Done.")]  # fmt: skip
 
-    def following(s: Sentence) -> Sentence | None:
-        return document[s.index + 1] if s.index + 1 < len(document) else None
+    following = following_in(document)
 
     claims = [
         Claim("Install it with pip.", (document[0],), 0.9, (0.8,)),
@@ -165,8 +175,7 @@ def listed_document(items: list[list[str]], intro: str = "It serves these format
 def test_a_cited_sentence_that_introduces_a_list_brings_its_items_each_on_a_line_of_its_own():
     document = listed_document([["HTML pages."], ["CSS files.", "They are cached."], ["Images."]])
 
-    def following(s: Sentence) -> Sentence | None:
-        return document[s.index + 1] if s.index + 1 < len(document) else None
+    following = following_in(document)
 
     shown = with_introduced([Claim("It serves several formats.", (document[0],), 0.9, (0.7,))], following)
     assert [c.text for c in shown] == [
@@ -191,8 +200,7 @@ def test_a_cited_sentence_that_introduces_a_list_brings_its_items_each_on_a_line
 def test_the_models_own_items_of_a_list_it_introduces_are_written_in_the_documents_order_with_the_quoted_ones():
     document = listed_document([["HTML pages."], ["CSS files."], ["Images."]])
 
-    def following(s: Sentence) -> Sentence | None:
-        return document[s.index + 1] if s.index + 1 < len(document) else None
+    following = following_in(document)
 
     drafted = [
         Claim("It serves these formats:", (document[0],), 0.9, (0.9,)),
@@ -216,8 +224,7 @@ def test_the_models_own_sentences_of_one_item_stay_in_its_bullet():
     # mispronunciation of "get" may or may not be relevant."), copied by the model one sentence per line.
     document = listed_document([["A random combination.", "It may be a pun."], ["Stupid."]])
 
-    def following(s: Sentence) -> Sentence | None:
-        return document[s.index + 1] if s.index + 1 < len(document) else None
+    following = following_in(document)
 
     drafted = [
         Claim("He described the name as:", (document[0],), 0.9, (0.9,)),
