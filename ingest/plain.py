@@ -17,11 +17,10 @@ from rag.types import SECTION_SEPARATOR
 Unit = tuple[int, int, str | None, str]
 """A sentence's start and end, its section path, and its kind ("text" or "item")."""
 
-_MARKER = re.compile(r"(?:[-*•]|\(?(?:[a-z]|[ivx]{1,4}|\d{1,2})\)|\d{1,2}\.)\s")
-"""What opens a list item in plain text: "- ", "* ", "• ", "(a) ", "a) ", "(iv) ", "1. ", "1) ", "(1) "."""
-
 _BULLET = re.compile(r"(?:[-*•]|\(?(?:[a-z]|[ivx]{1,4}|\d{1,2})\))\s")
-"""A list marker that opens no numbered section: all but "1. "."""
+"""A list marker that opens no numbered section: "- ", "* ", "• ", "(a) ", "a) ", "(iv) ", "1) ", "(1) "."""
+_MARKER = re.compile(rf"{_BULLET.pattern}|\d{{1,2}}\.\s")
+"""What opens a list item in plain text: a ``_BULLET``, or "1. " (after a colon; else a section's number)."""
 _LEADER = re.compile(r"\.{5,}|(?:\. ){4,}")
 _LETTER = re.compile(r"[^\W\d_]")
 _NUMBER = re.compile(r"((?:\d{1,2}\.)+)\s+|(\d{1,2}(?:\.\d{1,2})+)\s+")

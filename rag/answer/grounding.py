@@ -190,11 +190,9 @@ _CLAUSE_BREAK = re.compile(r"[,:](?!\d)|[;()]|\s[-–—]\s|[–—]")
 """What ends a clause: a comma or colon (not inside a number), a semicolon, a bracket, a dash."""
 
 
-Span = tuple[int, int] | None
-"""The first and last token of a stretch of text, or None."""
-
-
-def _stretch(text: str, content: Set[str]) -> tuple[list[str], list[int], list[bool], list[str], Span]:
+def _stretch(
+    text: str, content: Set[str]
+) -> tuple[list[str], list[int], list[bool], list[str], tuple[int, int] | None]:
     """The text's tokens, their clauses and compound flags (``_clauses``), their stems (stop words blank), and the
     shortest stretch of them holding every one of the ``content`` words the text holds (None for none)."""
     tokens, clause, compound = _clauses(text)
