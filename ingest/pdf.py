@@ -183,7 +183,8 @@ def _without_running_lines(pages: list[list[str]], labels: Sequence[str]) -> lis
     A running line is one that repeats, digits aside, at the top or bottom of most pages, or one at either end
     of a page that ends with the page's printed number (``labels``: "Chapter 2: Setup 14"), or is a page number
     alone. The first line of the first page stays: it is usually the title a running header repeats. A line
-    whose dots lead to a page number is a table of contents' entry."""
+    whose dots lead to a page number is a table of contents' entry, and so is a line before one that ends no
+    sentence: the table's title ("Table of Contents"), or an entry's first line where its title wraps."""
     edges = Counter(
         shape for page in pages for shape in {_shape(line) for line in page[:_RUNNING_EDGE] + page[-_RUNNING_EDGE:]}
     )
@@ -204,7 +205,9 @@ def _without_running_lines(pages: list[list[str]], labels: Sequence[str]) -> lis
                 and page[at].rsplit(" ", 1)[-1] == label
             )
         }
-        kept.append([line for at, line in enumerate(page) if at not in drop and not _LEADER.search(line)])
+        contents = {at for at, line in enumerate(page) if _LEADER.search(line)}
+        contents |= {at - 1 for at in contents if at and not _closes(page[at - 1])}  # its title, a wrapped entry
+        kept.append([line for at, line in enumerate(page) if at not in drop | contents])
     return kept
 
 

@@ -83,13 +83,18 @@ def test_bulleted_lines_become_list_items_and_a_wrapped_item_stays_whole():
     assert [b.kind for b in layout.blocks] == ["text", "item", "item", "text"]
 
 
-def test_table_of_contents_entries_and_the_letters_heading_an_index_are_dropped():
+def test_table_of_contents_entries_its_title_and_the_letters_heading_an_index_are_dropped():
     pages = [
-        page("Contents", "1 Piers . . . . . . . . 3", "2 Ferries . . . . . . 7"),
-        page("A", "Cranes run on Sundays."),
+        page("Table of Contents", "1 Piers . . . . . . . . 3", "2 Ferries and the harbour's", "tugs . . . . . 7"),
+        page(WIDE, "morning.", "A", "Cranes, 3"),
     ]
     layout, _ = read_pdf(pages)
-    assert layout.text == "Contents\n\nCranes run on Sundays."
+    assert layout.text == f"{WIDE} morning.\n\nCranes, 3"
+
+
+def test_a_line_that_ends_a_sentence_before_a_dotted_line_stays():
+    layout, _ = read_pdf([page(WIDE, "morning.", "Fees . . . . . 3", "Ferries sail daily.")])
+    assert layout.text == f"{WIDE} morning.\n\nFerries sail daily."
 
 
 def test_each_page_span_slices_what_that_page_contributed():
