@@ -31,7 +31,7 @@ def fingerprint(ids: list[str]) -> str:
 
 # Names how ``tokens`` makes terms. A saved index made another way would silently miss every query whose stems
 # differ, so it is rebuilt from its catalogue when loaded; change this whenever ``tokens`` changes.
-TERMS = "content-words/light-stem-final-e-doubled-ment-ation-ate+named-literals"
+TERMS = "content-words/light-stem-final-e-doubled-ment-ation-ate-ability-ety+named-literals"
 
 
 def tokens(text: str) -> list[str]:

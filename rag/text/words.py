@@ -52,10 +52,17 @@ def stem(word: str) -> str:
 
 
 def _derived(word: str, inflected: str) -> str:
-    """The word without a derivational ending that leaves four letters or more (five for "-ment"): "-ment"
-    ("requirement", not "comment" or "payment"), "-ation" ("allocation", "installation", not "station" or
-    "duration"), "-ate" ("allocate", "validate", not "create" or "state"), and the "-at" an "-ed", "-es" or "-ing"
-    left of one ("allocated"); the root's own final "e" goes too ("requirement" is "requir", as "required" is)."""
+    """The word without a derivational ending that leaves four letters or more (five for "-ment", three for
+    "-ty"): "-ability" and "-ibility" as "-able" and "-ible" would stem ("portability" meets "portable",
+    "visibility" "visible"), "-ty" after an "e" ("safety" meets "safe", as "thread-safety" says what "thread-safe"
+    does), "-ment" ("requirement", not "comment" or "payment"), "-ation" ("allocation", "installation", not
+    "station" or "duration"), "-ate" ("allocate", "validate", not "create" or "state"), and the "-at" an "-ed",
+    "-es" or "-ing" left of one ("allocated"); the root's own final "e" goes too ("requirement" is "requir", as
+    "required" is)."""
+    if word.endswith(("ability", "ibility")) and len(word) >= 9:
+        return word[:-5] + "l"
+    if word.endswith("ety") and len(word) >= 6:
+        return word[:-3]
     if word.endswith("ment") and len(word) >= 9:
         root = word[:-4]
         return root[:-1] if root.endswith("e") else root

@@ -459,6 +459,9 @@ def test_a_word_and_its_inflections_share_a_stem_with_or_without_a_final_e():
     assert len({stem(w) for w in ("comment", "come", "payment", "pay", "element")}) == 5  # no "-ment" to lose
     assert {stem(w) for w in ("allocation", "allocate", "allocated", "allocating")} == {"alloc"}
     assert stem("installation") == stem("installed") and stem("configuration") == stem("configure")
+    assert stem("portability") == stem("portable") and stem("visibilities") == stem("visible")
+    assert stem("safety") == stem("safe") and stem("subtlety") == stem("subtle")
+    assert len({stem(w) for w in ("ability", "able", "city", "piety")}) == 4  # too short to lose an ending
     assert len({stem(w) for w in ("station", "state", "duration", "create", "format", "threat")}) == 6
     # Over llm's README the right answer failed its coverage for "stored" against "Store".
     assert coverage("Prompts and responses are stored in SQLite.", ["Store prompts and responses in SQLite"]) == 1.0
