@@ -88,14 +88,16 @@ def holds(text: str, literal: str) -> bool:
 
 
 def foreign(claim: str, sources: list[str], given: Set[str] = frozenset()) -> frozenset[str]:
-    """The numbers and names in the claim found neither in the sources nor among the ``given`` words, the code it
-    quotes in backticks that no source contains as written (a command is quoted exactly or not at all), and the
-    file names, paths and other ``literals`` outside backticks that no source holds as written. A number a source
-    does not write is still found when it counts the items of a list there (``counts``): "three new domains" from
-    "Cybersecurity, space exploration, and AI are new domains"."""
+    """The numbers and names in the claim found neither in the sources nor among the ``given`` words (nor among
+    them when the sources name something spelled alike instead: ``swapped``), the code it quotes in backticks
+    that no source contains as written (a command is quoted exactly or not at all), and the file names, paths
+    and other ``literals`` outside backticks that no source holds as written. A number a source does not write is
+    still found when it counts the items of a list there (``counts``): "three new domains" from "Cybersecurity,
+    space exploration, and AI are new domains"."""
     joined = " ".join(sources)
     counted = set().union(*(counts(s) for s in sources))
-    missing_names = names(claim) - content_words(joined) - names(joined) - given
+    held = content_words(joined) | names(joined)
+    missing_names = names(claim) - held - (given - swapped(names(claim), names(joined)))
     code = CODE_SPAN.findall(claim)
     missing_code = {f"`{c}`" for c in code if not quotes(joined, c)}
     missing_literals = {t for t in literals(CODE_SPAN.sub(" ", claim)) if not holds(joined, t)}
@@ -104,6 +106,18 @@ def foreign(claim: str, sources: list[str], given: Set[str] = frozenset()) -> fr
         paired(a, b) for a, b in number_pairs(claim) if {a, b} - given and not any(together(s, a, b) for s in sources)
     }
     return frozenset(missing_numbers | missing_names | missing_code | missing_literals | missing_pairs)
+
+
+def swapped(claimed: Set[str], cited: Set[str]) -> set[str]:
+    """The names of ``claimed`` that a name of ``cited`` is spelled like, one letter apart ("BER" and "DER"): a
+    claim that writes the question's "BER" where its source writes "DER" has swapped one for the other, however
+    often the documents name both."""
+    return {
+        name
+        for name in claimed - cited
+        for other in cited - claimed
+        if len(name) == len(other) >= 3 and sum(a != b for a, b in zip(name, other)) == 1
+    }
 
 
 PAIRED = " with "

@@ -467,6 +467,19 @@ def test_a_word_and_its_inflections_share_a_stem_with_or_without_a_final_e():
     assert coverage("Prompts and responses are stored in SQLite.", ["Store prompts and responses in SQLite"]) == 1.0
 
 
+def test_a_name_the_question_gives_is_foreign_where_the_source_names_one_spelled_alike():
+    # Over libtasn1's manual: "Does libtasn1 support BER encoding output?" was answered "Yes, libtasn1 supports
+    # BER encoding output.", citing "The output file is a binary file with the DER encoding."
+    source = "The output file is a binary file with the DER encoding."
+    given = {"ber", "libtasn", "1"}  # as the pipeline gives them: its names the documents hold, and its numbers
+    assert foreign("Yes, libtasn1 supports BER encoding output.", [source], given) == {"ber"}
+    assert foreign("Yes, libtasn1 writes the DER encoding to a binary file.", [source], given) == frozenset()
+    assert (
+        foreign("Yes, libtasn1 writes BER output to a binary file.", ["The output is a binary file."], given) == set()
+    )
+    assert foreign("The Ber tool writes it.", ["The Bert tool writes it."], {"ber"}) == frozenset()  # not alike
+
+
 def test_a_count_is_supported_by_a_source_that_lists_that_many_items_and_by_no_other():
     hurdles = "Domestic pressures, economic dependencies, and differing national priorities occasionally pose hurdles."
     claim = "The alliance faces three hurdles: domestic pressures, economic dependencies and national priorities."
