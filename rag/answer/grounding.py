@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Set
+from collections.abc import Callable, Set
 from dataclasses import dataclass
 
 import numpy as np
@@ -330,6 +330,22 @@ def _unnamed(source: Sentence, headed: Headed) -> bool:
     return bool(camel and camel - _words_of(source)) or any(not any(holds(t, w) for t in said) for w in written)
 
 
+AROUND = 2
+"""How many sentences either side of a source may name what it speaks of ("This merger…" after "Acme's merger…")."""
+
+
+def said_around(
+    neighbours: Callable[[Sentence, int], list[Sentence]], subjects: Set[str]
+) -> Callable[[Sentence], Set[str]]:
+    """The words said around a source (``ground``'s ``around``): the content words and names of the ``AROUND``
+    sentences either side of it and their section paths (``neighbours``), and its document's ``subjects``."""
+
+    def around(source: Sentence) -> Set[str]:
+        return set(subjects).union(*(_words_of(n) | names(n.text) for n in neighbours(source, AROUND)))
+
+    return around
+
+
 def _words_of(source: Sentence) -> set[str]:
     """The content words of the source and its section path (``read``)."""
     return set().union(*(content_words(t) for t in read(source)))
@@ -396,6 +412,7 @@ def ground(
     unmentioned: Set[str] = frozenset(),
     min_similarity: float = 0.0,
     asked: Set[str] = frozenset(),
+    around: Callable[[Sentence], Set[str]] | None = None,
 ) -> list[Claim]:
     """Align each answer sentence to its best sources; returns every claim, in order, marked supported or not.
 
@@ -406,13 +423,18 @@ def ground(
     cites, and its best source is at least ``min_similarity`` similar to it: a claim that restates the question
     ("Yes, there is a warranty.") covers its few words in any sentence that holds them. ``given`` are the names the
     claim may take from the question without a source (the question's subject, which the documents mention): "The
-    Acme merger is driven by…" may cite "This merger is driven by…". ``unmentioned`` are the question's names that the
-    documents never mention: a claim repeating one fails, since it may set that name where its sources name another
-    thing ("Globex is one of the firm's suppliers", over a sentence listing suppliers without it), but is scored as
-    if they held it, so that one that fails for it alone counts as narrowly missed and its sources are quoted: the
-    sentence its draft restated. ``asked`` are the identifiers the question asks about (``_headed``): a claim
-    that writes one is aligned to a source that does, and takes no other source that does not ("The package
-    python-is-python3 provides python3-supported-min" is not "The python3 package provides python3-supported-min").
+    Acme merger is driven by…" may cite "This merger is driven by…". With ``around`` (the words said around a
+    source: the sentences beside it and what its document is about), a claim that answers "Yes," or "No," (and so
+    restates the question's premise) takes a name of the question so only where one of its sources has it around:
+    "Yes, Ninja supports Python as the build file language" takes no "Python" from "…if you're writing a
+    meta-build system or supporting a new language". ``unmentioned`` are the
+    question's names that the documents never mention: a claim repeating one fails, since it may set that name where
+    its sources name another thing ("Globex is one of the firm's suppliers", over a sentence listing suppliers
+    without it), but is scored as if they held it, so that one that fails for it alone counts as narrowly missed and
+    its sources are quoted: the sentence its draft restated. ``asked`` are the identifiers the question asks about
+    (``_headed``): a claim that writes one is aligned to a source that does, and takes no other source that does not
+    ("The package python-is-python3 provides python3-supported-min" is not "The python3 package provides
+    python3-supported-min").
     """
     texts = claims_of(answer)
     if not texts or not candidates:
@@ -443,10 +465,14 @@ def ground(
         best_score, best_similarity, best = scored[0]
         chosen, copied = _chosen(text, scored, given, min_support, headed)
         cited = read(*chosen)
+        granted = given
+        if around is not None and without_opener(text) != text:  # "Yes, …" or "No, …": the question's premise
+            nearby = set().union(*(around(s) for s in chosen))
+            granted = given - {name for name in names(text) & given if name not in nearby}
         opening = {stem(w) for w in words(text)[:1] if w[:1].isupper()}  # names() skips a claim's first word
-        missing = foreign(text, cited, given) | (opening & unmentioned)
+        missing = foreign(text, cited, granted) | (opening & unmentioned)
         borrowed = missing & unmentioned
-        covered = coverage(text, cited, given | borrowed)
+        covered = coverage(text, cited, granted | borrowed)
         opposite = not negated_alike(text, [s.text for s in chosen]) or not asserted_alike(text, [best.text])
         support = 0.0 if missing - borrowed or opposite else 0.5 * best_similarity + 0.5 * covered
         per_source = tuple(round(next(sc for sc, _, s in scored if s is c), 4) for c in chosen)

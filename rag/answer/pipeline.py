@@ -16,7 +16,7 @@ from rag.answer.checks import check_history, check_question, check_top_k
 from rag.answer.claims import answers_no, settled_opener
 from rag.answer.compose import compose, extractive_claims, refusal, with_introduced
 from rag.answer.gate import Busy, GenerationGate
-from rag.answer.grounding import ground, verified_no
+from rag.answer.grounding import ground, said_around, verified_no
 from rag.answer.judge import Judgement, Judges, judge
 from rag.answer.levels import RefusalLevels, derive_levels
 from rag.answer.prompt import (
@@ -166,6 +166,7 @@ class Pipeline:
             unmentioned=names(question) - vocabulary,
             min_similarity=self.settings.support_similarity,
             asked=(asked := named_literals(question)),
+            around=said_around(index.neighbours, index.subjects),
         )
         drafted = list(dict.fromkeys(s.id for c in claims for s in c.sources))
         bar = {i for i in per_query if i in index.by_id and says_more(index.by_id[i])}

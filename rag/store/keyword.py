@@ -9,13 +9,14 @@ import logging
 import os
 import shutil
 import uuid
+from collections import Counter
 from functools import cached_property
 from pathlib import Path
 
 import bm25s
 import numpy as np
 
-from rag.text.words import content_words, named_literals
+from rag.text.words import capitalised, content_words, named_literals
 from rag.types import Sentence
 
 log = logging.getLogger(__name__)
@@ -52,6 +53,10 @@ def _bm25(sentences: list[Sentence]) -> bm25s.BM25 | None:
     return index
 
 
+SUBJECT_SHARE = 0.1
+"""The share of a document's sentences that name something it is about (``KeywordIndex.subjects``)."""
+
+
 class KeywordIndex:
     """BM25 over sentences; also a catalogue of every sentence, for neighbours and lookups by id."""
 
@@ -77,6 +82,17 @@ class KeywordIndex:
         """Every term (stemmed content word or numeral) found in the indexed sentences; built once per index, as
         retrieval asks for it with every query."""
         return frozenset(self._bm25.vocab_dict) - {""} if self._bm25 is not None else frozenset()
+
+    @cached_property
+    def subjects(self) -> frozenset[str]:
+        """The stems of the names a document writes in at least ``SUBJECT_SHARE`` of its sentences: what it is about
+        ("Ninja" in Ninja's manual), which a sentence need not name to speak of it."""
+        found: set[str] = set()
+        for source in {s.source for s in self.sentences}:
+            sentences = [s for s in self.sentences if s.source == source]
+            counted = Counter(name for s in sentences for name in capitalised(s.text))
+            found |= {name for name, count in counted.items() if count >= SUBJECT_SHARE * len(sentences)}
+        return frozenset(found)
 
     @cached_property
     def text(self) -> str:

@@ -226,6 +226,12 @@ def names(text: str) -> set[str]:
     return found | camel_names(text)
 
 
+def capitalised(text: str) -> set[str]:
+    """The stems of the text's capitalised words that are no stop words, the first among them: how often a
+    document names something, wherever a sentence names it."""
+    return {stem(t) for t in words(text) if t[:1].isupper() and len(t) > 1 and t.lower() not in STOP_WORDS}
+
+
 def camel_names(text: str) -> set[str]:
     """The stems of the words with a capital after a small letter: "getColorDepth", "isTTY"."""
     return {stem(t) for t in words(text) if _CAMEL.search(t)}

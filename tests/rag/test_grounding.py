@@ -7,7 +7,7 @@ from collections.abc import Callable
 from rag.answer import Pipeline
 from rag.answer.claims import claims_of, settled_opener, strip_markers
 from rag.answer.compose import LIST_GOES_ON, compose, extractive_claims, with_introduced
-from rag.answer.grounding import Claim, coverage, foreign, ground, quotes
+from rag.answer.grounding import Claim, coverage, foreign, ground, quotes, said_around
 from rag.answer.select import as_written, narrowly_missed, near_question, unknown_facts
 from rag.retrieval.retrieve import LISTED, diversify, with_context
 from rag.store.embeddings import HashEmbeddings
@@ -478,6 +478,33 @@ def test_a_name_the_question_gives_is_foreign_where_the_source_names_one_spelled
         foreign("Yes, libtasn1 writes BER output to a binary file.", ["The output is a binary file."], given) == set()
     )
     assert foreign("The Ber tool writes it.", ["The Bert tool writes it."], {"ber"}) == frozenset()  # not alike
+
+
+def test_a_yes_takes_the_question_s_name_only_from_around_its_source_or_from_what_the_document_is_about():
+    # Over Ninja's manual: "Does ninja support Python as the build file language?" was answered "Yes, Ninja
+    # supports Python as the build file language.", citing a sentence that names no Python.
+    texts = [
+        "Pier rules are read by the harbour office.",
+        "The remainder of this guide helps if you are writing a pier generator or supporting a new language.",
+        "Pier files list the berths.",
+        "Pier lights are green.",
+        "Pier staff check the ropes.",
+        "A tiny Python module writes pier files.",
+        *(f"Pier {n} takes grain." for n in range(6)),
+    ]
+    doc = [sentence(i, t).model_copy(update={"text": t}) for i, t in enumerate(texts)]
+    index = KeywordIndex(doc)
+    assert index.subjects == {"pier"}  # named in every sentence; Python in one of twelve
+    around = said_around(index.neighbours, index.subjects)
+    given = frozenset({"pier", "python"})
+
+    def claim(draft: str, candidates: list[Sentence]) -> Claim:
+        return ground(draft, candidates, HashEmbeddings(), _vectors(candidates), 0.3, given=given, around=around)[0]
+
+    assert claim("Yes, Pier supports Python as the language.", [doc[1]]).foreign == {"python"}
+    assert claim("Yes, Pier supports Python as the language.", [doc[4]]).foreign == frozenset()  # beside the module
+    assert claim("The Python pier generators support a new language.", [doc[1]]).foreign == frozenset()  # no premise
+    assert claim("Yes, the Pier office reads the rules.", [doc[0]]).foreign == frozenset()  # the subject
 
 
 def test_a_count_is_supported_by_a_source_that_lists_that_many_items_and_by_no_other():
