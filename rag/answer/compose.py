@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable, Set
 from dataclasses import replace
 
-from rag.answer.grounding import Claim, holds
+from rag.answer.grounding import Claim, holds, negated_alike
 from rag.answer.select import says_more, worded
 from rag.retrieval.retrieve import cut_after, introduced
 from rag.store.chroma import Store
@@ -162,12 +162,11 @@ def extractive_claims(
     ranked = [h.sentence for h in hits if not scoped or _names(h.sentence, asked)]
     best = next((s for s in ranked if says_more(s) and worded(s)), ranked[0])
     drawn = {
-        c.sources[0].id: c.sources[0]
+        source.id: source
         for c in drafted
         if c.sources
-        and c.sources[0].id in relevant
-        and c.source_support[0] >= min_support
-        and (not scoped or _names(c.sources[0], asked))
+        for source, support in [_drawn_from(c)]
+        if source.id in relevant and support >= min_support and (not scoped or _names(source, asked))
     }
     if copied:
         sources = []
@@ -184,6 +183,15 @@ def extractive_claims(
         sources = list(drawn.values()) or [best]
     sources = sources[:most]
     return [Claim(text=quoted(s), sources=(s,), support=1.0, source_support=(1.0,)) for s in sources]
+
+
+def _drawn_from(claim: Claim) -> tuple[Sentence, float]:
+    """The source a failed claim was drawn from, with its support: the one that negates where the claim does not,
+    when one of its sources does (the document's own word on what the draft got backwards: "Out of the box, Ninja
+    has no rules for e.g. compiling C code" for "Yes, Ninja has built-in rules for compiling C code"); else the
+    one it was aligned to."""
+    pairs = list(zip(claim.sources, claim.source_support))
+    return next(((s, v) for s, v in pairs if not negated_alike(claim.text, [s.text])), pairs[0])
 
 
 def _names(sentence: Sentence, identifiers: Set[str]) -> bool:

@@ -416,6 +416,16 @@ def test_the_fallback_does_not_quote_a_sentence_a_failed_claim_barely_aligns_to(
     assert quoted(0.7) == ["s2"]  # nothing drawn: retrieval's best
 
 
+def test_the_fallback_quotes_the_source_that_says_the_opposite_of_a_failed_claim():
+    # Over Ninja's manual: "Yes, Ninja has built-in rules for compiling C code." was aligned to a sentence without
+    # a negation, and the fallback quoted it instead of "Out of the box, Ninja has no rules for e.g. compiling C".
+    module, none = sentence(0, "A tiny module writes rules for the pier."), sentence(1, "The pier has no cranes.")
+    claim = Claim("Yes, the pier has cranes.", (module, none), 0.0, (0.57, 0.79), supported=False)
+    hits = [ScoredSentence(sentence=none, score=0.8), ScoredSentence(sentence=module, score=0.5)]
+    (quoted,) = extractive_claims([claim], hits, {"s0", "s1"}, min_support=0.2)
+    assert quoted.sources == (none,)
+
+
 def test_a_narrowly_failed_answer_that_ran_two_sentences_together_is_answered_by_quoting_both():
     names_file = sentence(0, "A common convention is to put this list in a requirements.txt file:")
     runs_it = Sentence(id="c1", source="doc.txt", text="(env) $ python -m pip install -r requirements.txt", start=10,
