@@ -102,12 +102,19 @@ class KeywordIndex:
         sections = dict.fromkeys(s.section for s in self.sentences if s.section)
         return " ".join([*(s.text for s in self.sentences), *sections])
 
+    @cached_property
+    def holders(self) -> Counter[str]:
+        """How many sentences hold each term, with their section paths."""
+        return Counter(t for s in self.sentences for t in set(tokens(f"{s.section or ''} {s.text}")))
+
     def search(self, query: str, k: int) -> list[tuple[Sentence, float]]:
-        """The ``k`` best sentences by BM25 score, best first; sentences sharing no term are left out."""
+        """The ``k`` best sentences by BM25 score, best first; sentences sharing no term are left out. A query of
+        one term that more than ``k`` sentences hold finds nothing: BM25 would rank them by their length only, and
+        its ``k`` would be the shortest ("What is Ninja?" over Ninja's manual ranked "Run ninja." and "+" first)."""
         if self._bm25 is None:
             return []
         terms = [t for t in tokens(query) if t in self._bm25.vocab_dict]
-        if not terms:
+        if not terms or (len(set(terms)) == 1 and self.holders[terms[0]] > k):
             return []
         scores = self._bm25.get_scores(terms)
         k = min(k, len(scores))

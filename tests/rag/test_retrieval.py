@@ -107,3 +107,15 @@ def test_a_keyword_search_for_a_package_name_finds_the_sentences_that_write_it_w
     )
     assert index.search("What does python-is-python3 provide?", 1)[0][0].text == texts[2]
     assert "python-is-python3" in tokens(texts[2]) and "requests==2.6.0" not in tokens("pip install requests==2.6.0")
+
+
+def test_a_keyword_search_for_one_term_more_sentences_hold_than_it_returns_finds_nothing():
+    # Over Ninja's manual, "What is Ninja?" ranked "Run ninja." and "+" (under a heading naming Ninja) first: BM25
+    # can only rank the sentences holding one term by their length.
+    texts = [*(f"Pier {n} takes grain from the northern barges." for n in range(6)), "Pier cranes lift containers."]
+    index = KeywordIndex(
+        [Sentence(id=f"s{i}", source="p.txt", text=t, start=i, end=i + 1, index=i) for i, t in enumerate(texts)]
+    )
+    assert index.search("What is a pier?", 5) == []  # seven hold it: which five is a matter of length
+    assert len(index.search("What is a pier?", 7)) == 7  # all that hold it
+    assert index.search("Which pier lifts containers?", 5)[0][0].text == texts[-1]  # two terms rank
