@@ -272,6 +272,9 @@ _BLOCK_TAGS = frozenset(
     "address article aside blockquote body caption dd details dialog div dl dt fieldset figcaption figure footer "
     "form header hr html main ol p section summary table tbody tfoot thead ul".split()
 )
+_CREDITS = frozenset("author editor othercredit corpauthor".split())
+"""Classes DocBook gives a heading element that holds a name ("<h3 class="author">Joey Hess</h3>"): a line of text,
+not a section over the copyright notices after it."""
 _HIDDEN_TAGS = frozenset("script style noscript template head title svg math object iframe nav".split())
 _VOID = frozenset("area base br col embed hr img input link meta source track wbr".split())
 _MAIN = re.compile(r"""<main[\s>]|\srole\s*=\s*["']?main\b""", re.IGNORECASE)
@@ -331,7 +334,8 @@ class _HtmlReader(HTMLParser):
             self._links += 1
         elif tag in _HEADINGS:
             self._flush()
-            self._heading = _HEADINGS[tag]
+            if not _CREDITS & set((dict(attrs).get("class") or "").lower().split()):
+                self._heading = _HEADINGS[tag]
         elif tag == "dl":
             self._flush()
             self.layout.open_terms()

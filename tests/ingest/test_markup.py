@@ -122,6 +122,20 @@ def test_a_list_with_its_own_words_or_a_lead_in_is_content_even_when_it_links():
     assert html.text == "## News\n\n- 4th April: the announcement"
 
 
+def test_a_docbook_author_heading_is_a_line_of_text_not_a_section():
+    # Over base-passwd's DocBook page, the copyright notices were sentences under a section named "David Mandelberg".
+    page = (
+        '<h1 class="title">Port Survey</h1><h3 class="AUTHOR">Ann Lee</h3><h3 class="author">Bo Park</h3>'
+        "<p>Copyright 2001 Ann Lee</p><h2>Piers</h2><p>Cranes run on Sundays.</p>"
+    )
+    layout = read_html(page)
+    assert (
+        layout.text
+        == "# Port Survey\n\nAnn Lee\n\nBo Park\n\nCopyright 2001 Ann Lee\n\n## Piers\n\nCranes run on Sundays."
+    )
+    assert [b.section for b in layout.blocks if b.kind == "text"] == [("Port Survey",)] * 3 + [("Port Survey", "Piers")]
+
+
 def test_html_reads_only_the_main_part_when_the_page_marks_it():
     page = (
         "<html><body><div class='related' role='navigation'>Previous | Next</div>"
