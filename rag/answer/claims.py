@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 from rag.text.sentences import split_sentences
-from rag.text.words import content_words, negations, words
+from rag.text.words import content_words, negation_count
 
 _ONE_MARKER = r"\[\s*\d+(?:\s*[,;]\s*\d+)*\s*\]"
 _MARKER = re.compile(rf"\s*{_ONE_MARKER}(?:\s*[,;]?\s*{_ONE_MARKER})*")  # "[3]", "[2][7]", "[16], [22], [2]"
@@ -122,16 +122,17 @@ def settled_opener(answer: str, question: str) -> str:
     """The answer without its opening "Yes," or "No," when the sentence after it says the opposite: "Yes, the
     database is NOT intended to store preferences" to "Is the database meant to store preferences?". Judged only
     for a question with no negation of its own ("Doesn't it…?" is answered "Yes, it does" and "No, it doesn't"
-    alike), by the negations of that sentence: "yes" asks for none (or an even number), "no" for one. The statement
-    is kept, to be grounded as any other; only the word that contradicts it goes."""
+    alike), by the negations of that sentence (``negation_count``: "not", "never", a negating verb as "avoid"):
+    "yes" asks for none (or an even number), "no" for one. The statement is kept, to be grounded as any other; only
+    the word that contradicts it goes."""
     opener = _OPENER.match(answer)
-    if opener is None or negations(words(question)):
+    if opener is None or negation_count(question):
         return answer
     rest = answer[opener.end() :]
     spans = split_sentences(rest)
     if not spans:
         return answer
-    negated = len(negations(words(strip_markers(rest[: spans[0][1]])))) % 2 == 1
+    negated = negation_count(strip_markers(rest[: spans[0][1]])) % 2 == 1
     if negated == (opener.group(1).lower() == "no"):
         return answer
     return rest[:1].upper() + rest[1:]

@@ -11,6 +11,7 @@ from langchain_core.embeddings import Embeddings
 
 from rag.answer.claims import CODE_SPAN, answers_no, claims_of, strip_markers, without_opener
 from rag.text.words import (
+    NEGATING_VERBS,
     STOP_WORDS,
     beside,
     camel_names,
@@ -18,6 +19,7 @@ from rag.text.words import (
     counts,
     literals,
     names,
+    negation_count,
     negations,
     number_pairs,
     numbers,
@@ -161,18 +163,10 @@ def _bearing(text: str, content: Set[str]) -> int:
     near |= {
         at
         for at, s in enumerate(stems)
-        if s in _NEGATING and not compound[at] and (first - _SCOPE <= at or clause[at] == clause[first])
+        if s in NEGATING_VERBS and not compound[at] and (first - _SCOPE <= at or clause[at] == clause[first])
         and (at <= last or clause[at] == clause[last])
     }  # fmt: skip
     return len(near)
-
-
-_NEGATING = frozenset(
-    stem(w) for w in "disable prevent suppress avoid deprecate discourage forbid forbidden prohibit".split()
-)
-"""Verbs that negate what they govern, as a "not" does: "--disable-manual: Don't build the manual" says what
-"the option disables building the manual" says, and "the form #!/usr/bin/env is deprecated" the opposite of
-"programs should use #!/usr/bin/env". Not in a compound ("--disable-manual" names an option)."""
 
 
 _CONDITIONS = frozenset({"if", "unless"})
@@ -253,7 +247,7 @@ def verified_no(answer: str, claims: list[Claim]) -> bool:
     "There is no dependency on Java"), and the verified negation is the documents' own answer."""
     if not answers_no(answer) or not claims or not claims[0].supported:
         return False
-    return len(negations(words(without_opener(claims[0].text)))) % 2 == 1
+    return negation_count(without_opener(claims[0].text)) % 2 == 1
 
 
 def read(*sources: Sentence) -> list[str]:

@@ -194,6 +194,20 @@ _NOT_NEGATING = frozenset("only just merely simply without".split())
 """Words after which a "not" negates nothing: "not only x but y", "not without its complexities"."""
 
 
+NEGATING_VERBS = frozenset(
+    stem(w) for w in "disable prevent suppress avoid deprecate discourage forbid forbidden prohibit".split()
+)
+"""The stems of verbs that negate what they govern, as a "not" does: "--disable-manual: Don't build the manual"
+says what "the option disables building the manual" says, and "the form #!/usr/bin/env is deprecated" the opposite
+of "programs should use #!/usr/bin/env". Not in a compound ("--disable-manual" names an option)."""
+
+
+def negation_count(text: str) -> int:
+    """How many times the text negates: its ``negations``, and its ``NEGATING_VERBS`` outside compounds."""
+    verbs = [t for t in text.split() if "-" not in t.strip("-") and any(stem(w) in NEGATING_VERBS for w in words(t))]
+    return len(negations(words(text))) + len(verbs)
+
+
 def negations(tokens: list[str]) -> list[int]:
     """The positions of the tokens (``words``) that negate: "not", "never", "no", "cannot", "without", any "-n't"…
     but the "not" of "not only", and both words of "not without"."""

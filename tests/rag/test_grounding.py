@@ -685,6 +685,12 @@ def test_an_opening_yes_or_no_that_the_sentence_after_it_contradicts_is_dropped(
     )
     assert settled_opener("No global variables are used.", "Are globals used?") == "No global variables are used."
     assert settled_opener("Yes, it does. [1]", "Doesn't it store them?") == "Yes, it does. [1]"  # asked negatively
+    # Over base-passwd's guide: a negating verb says "no" as a "not" does, and the "No," that the model opened
+    # "No, packages should avoid requesting global static ids where possible" with answers the question.
+    asked = "Should packages request global static ids?"
+    assert settled_opener("No, packages should avoid requesting them. [4]", asked).startswith("No, packages")
+    assert settled_opener("Yes, packages should avoid requesting them. [4]", asked).startswith("Packages")
+    assert settled_opener("No, use --disable-static-ids. [4]", asked).startswith("Use")  # an option, not a verb
 
 
 def test_a_claim_that_restates_the_question_needs_a_source_that_means_it_not_only_its_words():
