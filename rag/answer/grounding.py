@@ -80,13 +80,17 @@ def quotes(text: str, code: str) -> bool:
     return code.endswith("()") and re.search(rf"(?<!\w){re.escape(code[:-2])}\(", text) is not None
 
 
+_WRAPPED_PATH = re.compile(r"/[ \t]*\n\s*(?=\w)")
+"""A path a plain-text file wrapped after one of its slashes ("/usr/bin/" at a line's end, "python" on the next)."""
+
+
 def holds(text: str, literal: str) -> bool:
     """Whether ``text`` holds ``literal`` (``literals``) as written, but for case (a model capitalises a file name
-    that opens its sentence), and not as the start of a longer one: "env/bin/activate" is not in
-    "env/bin/activate.fish", nor "requirements.txt" in "dev-requirements.txt"; "bin/activate" is in
-    "env/bin/activate"."""
+    that opens its sentence) and for a line break after a slash (``_WRAPPED_PATH``), and not as the start of a
+    longer one: "env/bin/activate" is not in "env/bin/activate.fish", nor "requirements.txt" in
+    "dev-requirements.txt"; "bin/activate" is in "env/bin/activate"."""
     whole = rf"(?<![\w-]){re.escape(literal)}(?![\w/\\-]|\.\w)"
-    return re.search(whole, text, re.IGNORECASE) is not None
+    return re.search(whole, _WRAPPED_PATH.sub("/", text), re.IGNORECASE) is not None
 
 
 def foreign(claim: str, sources: list[str], given: Set[str] = frozenset()) -> frozenset[str]:

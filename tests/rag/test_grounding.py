@@ -553,6 +553,13 @@ def test_a_file_name_path_or_url_must_be_in_a_source_as_written_and_whole():
     assert foreign("Run env/bin/activate to start.", sources) == {"env/bin/activate"}  # another file than .fish
     assert foreign("Run bin/activate.fish to start.", sources) == frozenset()  # the end of the path is the file
     assert foreign("Keep a dev-requirements.txt too.", sources) == {"dev-requirements.txt"}
+    # Debian's Python policy, saved as text, wraps "/usr/bin/" at a line's end and "python" onto the next.
+    wrapped = ["The packages python-is-python3 provide the /usr/bin/\npython command."]
+    assert foreign("It provides the /usr/bin/python command.", wrapped) == frozenset()
+    assert foreign("It provides the /usr/bin/python3 command.", wrapped) == {"/usr/bin/python3"}
+    assert foreign("It provides the /usr/bin/python command.", ["It goes in /usr/bin/ with python."]) == {
+        "/usr/bin/python"
+    }  # a space is no line break
 
 
 def test_a_file_name_is_cited_where_it_is_written():
