@@ -145,5 +145,14 @@ def without_opener(text: str) -> str:
 
 def answers_no(answer: str) -> bool:
     """Whether the answer opens with "No,"."""
+    return _opens_with(answer, "no")
+
+
+def answers_yes(answer: str) -> bool:
+    """Whether the answer opens with "Yes,"."""
+    return _opens_with(answer, "yes")
+
+
+def _opens_with(answer: str, word: str) -> bool:
     opener = _OPENER.match(answer)
-    return opener is not None and opener.group(1).lower() == "no"
+    return opener is not None and opener.group(1).lower() == word

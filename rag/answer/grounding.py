@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
-from rag.answer.claims import CODE_SPAN, answers_no, claims_of, strip_markers, without_opener
+from rag.answer.claims import CODE_SPAN, answers_no, answers_yes, claims_of, strip_markers, without_opener
 from rag.text.words import (
     NEGATING_VERBS,
     STOP_WORDS,
@@ -252,6 +252,16 @@ def verified_no(answer: str, claims: list[Claim]) -> bool:
     if not answers_no(answer) or not claims or not claims[0].supported:
         return False
     return negation_count(without_opener(claims[0].text)) % 2 == 1
+
+
+def contradicted_yes(answer: str, claims: list[Claim]) -> bool:
+    """Whether the answer opens with "Yes," and one of its first sentence's sources negates where that sentence
+    does not: "Yes, you can use -flto when building libxcrypt" over "If you build libxcrypt with either of these
+    compilers, do not use -flto." The documents answer the question, and not as the model did."""
+    if not answers_yes(answer) or not claims:
+        return False
+    lead = claims[0]
+    return any(not negated_alike(lead.text, [s.text]) for s in lead.sources)
 
 
 def read(*sources: Sentence) -> list[str]:

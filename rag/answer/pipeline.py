@@ -13,10 +13,10 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage, SystemMessage
 
 from rag.answer.checks import check_history, check_question, check_top_k
-from rag.answer.claims import answers_no, settled_opener
+from rag.answer.claims import answers_no, answers_yes, settled_opener
 from rag.answer.compose import compose, extractive_claims, refusal, with_introduced
 from rag.answer.gate import Busy, GenerationGate
-from rag.answer.grounding import ground, said_around, verified_no
+from rag.answer.grounding import contradicted_yes, ground, said_around, verified_no
 from rag.answer.judge import Judgement, Judges, judge
 from rag.answer.levels import RefusalLevels, derive_levels
 from rag.answer.prompt import (
@@ -144,8 +144,8 @@ class Pipeline:
             draft = ""
         settled = settled_opener(draft, question)
         judged_out = None if declined else judged.refusal(self.settings)
-        if judged_out and not answers_no(settled):  # only a verified "No," answers despite the judgement
-            return refuse(judged_out)
+        if judged_out and not answers_no(settled) and not answers_yes(settled):
+            return refuse(judged_out)  # only a verified "No," or a "Yes," a source contradicts, answers despite it
 
         step = time.perf_counter()
         vectors.update(self.store.vectors(s.id for s in candidates if s.id not in vectors))
@@ -174,7 +174,9 @@ class Pipeline:
         aside = {at for at, c in enumerate(claims) if c.supported and not near(c)}  # true, but off the question
         claims = lead_decides(off_topic_dropped(claims, near), aside)
         if judged_out and not verified_no(settled, claims):
-            return refuse(judged_out)
+            if not contradicted_yes(settled, claims):
+                return refuse(judged_out)
+            claims = [replace(c, supported=False) for c in claims]  # what the source says is quoted instead
         answered = narrowly_missed(claims, near, self.settings.support_threshold)
         dropped = [c.text for c in claims if not c.supported]
         checked = claims

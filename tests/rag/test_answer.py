@@ -196,8 +196,16 @@ def test_a_verified_no_answers_a_yes_no_question_whatever_the_judgement(tmp_path
     answer = pipeline.answer("Does Tern need a Java runtime?")
     assert not answer.refused and answer.answerable == 0.2
     assert answer.answer == "No, Tern needs no Java runtime. [1]"
-    # A yes, a no the sentence after it does not bear out, or no yes or no at all: the judgement refuses
-    drafts = ("Yes, Tern needs a Java runtime. [1]", "No, Tern serves static sites. [3]", "Tern is written in Rust.")
+    # A yes that a source contradicts: the documents answer, not as the model did, and the source is quoted. Over
+    # libxcrypt's README, "Yes, you can use -flto when building libxcrypt." was refused instead of answered with
+    # "If you build libxcrypt with either of these compilers, do not use -flto."
+    scripted.replies.clear()
+    scripted.enqueue("Yes, Tern needs a Java runtime. [1]").judge(0.2)
+    contradicted = pipeline.answer("Does Tern need a Java runtime?")
+    assert not contradicted.refused and contradicted.mode == "extractive"
+    assert [c.text for c in contradicted.citations] == ["Tern needs no Java runtime."]
+    # A no the sentence after it does not bear out, a yes no source contradicts, or neither: the judgement refuses
+    drafts = ("No, Tern serves static sites. [3]", "Yes, Tern is written in Rust. [2]", "Tern is written in Rust.")
     for draft in drafts:
         scripted.replies.clear()
         scripted.enqueue(draft).judge(0.2)
