@@ -51,11 +51,28 @@ _COMPLETE = re.compile(r"[.!?…][\"'”’)\]]*$")
 _CODE_OPEN = re.compile(r"code:", re.IGNORECASE)  # the document prompt's own code form,
 _CODE_CLOSE = re.compile(r"\[end of code \d+\]", re.IGNORECASE)  # which a model copies when it quotes code
 CODE_SPAN = re.compile(r"`([^`\n]+)`")
+_PROGRAM = re.compile(r"\.?/?[a-z][\w.+/-]*")  # "apt-get", "python3", "./configure"
+_OPTION = re.compile(r"--?[A-Za-z][\w-]*(?:=\S*)?")  # "-y", "--enable-hashes=strong"
+
+
+def _command(line: str) -> bool:
+    """Whether a line the model wrote outside any code mark reads as a command: a program's name, then words of
+    which one is an option, and no closing punctuation ("apt-get install -y dash git-core autoconf"). It is code,
+    quoted as written or not at all: over GnuTLS's README a model wrote "apt-get install -y … gettext-devel
+    automake patch", the Fedora line's packages after the Debian line's command."""
+    tokens = line.split()
+    tokens = tokens[1:] if tokens[:1] == ["$"] else tokens
+    return (
+        len(tokens) >= 2
+        and _PROGRAM.fullmatch(tokens[0]) is not None
+        and any(_OPTION.fullmatch(t) for t in tokens[1:])
+        and not line.rstrip().endswith((".", "!", "?", ":", ";", ","))
+    )
 
 
 def _lines(answer: str) -> list[tuple[str, bool]]:
     """The answer's non-blank lines without markers, each with whether it is code: inside a ``` fence, inside the
-    document prompt's "code:" ... "[end of code n]" form, or wholly in backticks."""
+    document prompt's "code:" ... "[end of code n]" form, wholly in backticks, or a ``_command``."""
     found: list[tuple[str, bool]] = []
     for n, segment in enumerate(answer.split("```")):
         if n % 2:  # fenced: the first line is the language, when more follow
@@ -70,6 +87,8 @@ def _lines(answer: str) -> list[tuple[str, bool]]:
                 code = False
             elif whole := CODE_SPAN.fullmatch(line):
                 found.append((whole.group(1), True))
+            elif _command(line):
+                found.append((line, True))
             elif code:
                 found.append((line, True))
             elif not (line[:1].islower() and found and found[-1][1]):  # not the rest of a sentence around code

@@ -288,7 +288,13 @@ def test_every_line_of_a_draft_is_a_sentence_and_a_command_after_a_colon_is_whol
     draft = "To create one, run:\n```\npython3 -m venv tutorial-env\n```\nThis makes the folder. It also cop"
     assert claims_of(draft) == ["To create one, run:", "`python3 -m venv tutorial-env`", "This makes the folder."]
     assert claims_of("Run:\n`python3 -m venv env`") == ["Run:", "`python3 -m venv env`"]  # ends the draft, complete
-    assert claims_of("Run:\npython3 -m venv env") == ["Run:", "python3 -m venv env"]  # after a colon: whole
+    assert claims_of("It holds:\nthe interpreter and its packages") == ["It holds:", "the interpreter and its packages"]
+    # A line that reads as a command is code, quoted as written or not at all, whatever marks it lacks: over
+    # GnuTLS's README the model wrote the Debian line's command with the Fedora line's packages.
+    assert claims_of("Run:\npython3 -m venv env") == ["Run:", "`python3 -m venv env`"]
+    assert claims_of("$ apt-get install -y dash git-core [1]\nUse -j to run jobs.") == [
+        "`$ apt-get install -y dash git-core`", "Use -j to run jobs."]  # fmt: skip
+    assert claims_of("Install it with pip install novas.") == ["Install it with pip install novas."]
     assert claims_of("The alliance persists because of shared") == []  # cut off where the tokens ran out
 
 
