@@ -17,6 +17,7 @@ from rag.text.words import (
     camel_names,
     content_words,
     counts,
+    identifiers,
     literals,
     names,
     negation_count,
@@ -103,7 +104,7 @@ def foreign(claim: str, sources: list[str], given: Set[str] = frozenset()) -> fr
     joined = " ".join(sources)
     counted = set().union(*(counts(s) for s in sources))
     held = content_words(joined) | names(joined)
-    missing_names = names(claim) - held - (given - swapped(names(claim), names(joined)))
+    missing_names = _named(claim) - held - (given - swapped(names(claim), names(joined)))
     code = CODE_SPAN.findall(claim)
     missing_code = {f"`{c}`" for c in code if not quotes(joined, c)}
     missing_literals = {t for t in literals(CODE_SPAN.sub(" ", claim)) if not holds(joined, t)}
@@ -124,6 +125,12 @@ def swapped(claimed: Set[str], cited: Set[str]) -> set[str]:
         for other in cited - claimed
         if len(name) == len(other) >= 3 and sum(a != b for a, b in zip(name, other)) == 1
     }
+
+
+def _named(text: str) -> set[str]:
+    """The stems of what the text names: its ``names``, and the word pieces of its identifiers ("libtasn1" names
+    "libtasn"; its digits are numbers, and "0x21"'s "x" is too short to name anything)."""
+    return names(text) | {piece for piece in identifiers(text) if not piece.isdigit() and len(piece) > 1}
 
 
 PAIRED = " with "
@@ -476,7 +483,7 @@ def ground(
         granted = given
         if around is not None and without_opener(text) != text:  # "Yes, …" or "No, …": the question's premise
             nearby = set().union(*(around(s) for s in chosen))
-            granted = given - {name for name in names(text) & given if name not in nearby}
+            granted = given - {name for name in _named(text) & given if name not in nearby}
         opening = {stem(w) for w in words(text)[:1] if w[:1].isupper()}  # names() skips a claim's first word
         missing = foreign(text, cited, granted) | (opening & unmentioned)
         borrowed = missing & unmentioned

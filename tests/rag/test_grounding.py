@@ -521,6 +521,10 @@ def test_a_yes_takes_the_question_s_name_only_from_around_its_source_or_from_wha
     assert claim("Yes, Pier supports Python as the language.", [doc[4]]).foreign == frozenset()  # beside the module
     assert claim("The Python pier generators support a new language.", [doc[1]]).foreign == frozenset()  # no premise
     assert claim("Yes, the Pier office reads the rules.", [doc[0]]).foreign == frozenset()  # the subject
+    # A name with digits is a name however it is written: over GnuTLS's README "Yes, libtasn1 is required to
+    # build GnuTLS." cited the sentence leading in to a list whose 19th item is "libtasn1 (optional)".
+    assert foreign("The pier2 crane lifts grain.", ["The crane lifts grain."]) == {"pier", "2"}
+    assert foreign("The crane lifts 0x21 tons.", ["The crane lifts 0x21 tons."]) == frozenset()
 
 
 def test_a_count_is_supported_by_a_source_that_lists_that_many_items_and_by_no_other():
