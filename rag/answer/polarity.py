@@ -1,0 +1,121 @@
+"""Whether a claim says yes, no or "if" as its sources do where they say what it says: a claim can share every
+word with its source and state the opposite ("The database stores preferences" from "…does NOT store
+preferences"), or state as a fact what the source says only under a condition."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Set
+
+from rag.answer.claims import without_opener
+from rag.text.words import NEGATING_VERBS, STOP_WORDS, content_words, negations, stem, words
+
+_SCOPE = 3
+"""How many words before the first word a claim shares with a source a negation may stand and still bear on it:
+"does not store", "never edit the"."""
+
+
+def negated_alike(claim: str, sources: list[str]) -> bool:
+    """Whether the claim negates as its sources do where they say what it says: as many negations, counted odd or
+    even, as the shortest stretch of each source that holds every word it shares with the claim, from the start of
+    that stretch's clause or a few words before it (``_clauses``). A claim that drops a "not" ("The database stores
+    user preferences" from "…does NOT store user preferences") shares every word with its source and says the
+    opposite; a claim taken from a clause with no negation ("The type is only a guess" from "…only a guess, and an
+    application MUST NOT trust a file based on its type") is not held to the negation of another. An opening "No,"
+    answers the question and negates nothing the claim states."""
+    claim = without_opener(claim)  # "No, it does not…": one "not"
+    content = content_words(claim)
+    found = sum(_bearing(source, content) for source in sources)
+    return _bearing(claim, content) % 2 == found % 2
+
+
+def _bearing(text: str, content: Set[str]) -> int:
+    """How many negations of the text bear on the ``content`` words it holds: those in the shortest stretch
+    holding them all, or a few words before it or in its first clause (``_clauses``). Counted so in the claim as
+    in its sources: a claim that copies "…whether this is the same as the manual page hierarchy or not." ends with
+    a "not" that bears on none of the words before it, in either."""
+    tokens, clause, compound, stems, span = _stretch(text, content)
+    if span is None:
+        return 0
+    first, last = span
+    near = {at for at in negations(tokens) if (first - _SCOPE <= at or clause[at] == clause[first]) and at <= last}
+    # A negating verb bears on its clause, before the words it negates or after them ("the form … is deprecated").
+    near |= {
+        at
+        for at, s in enumerate(stems)
+        if s in NEGATING_VERBS and not compound[at] and (first - _SCOPE <= at or clause[at] == clause[first])
+        and (at <= last or clause[at] == clause[last])
+    }  # fmt: skip
+    return len(near)
+
+
+_CONDITIONS = frozenset({"if", "unless"})
+
+
+def asserted_alike(claim: str, sources: list[str]) -> bool:
+    """Whether the claim states as a fact only what its sources state as one: not what a source says only under
+    a condition, in a clause opening "If…" or "Unless…" that holds every word the two share ("Yes, Python 2 is
+    still supported in Bullseye" from "If Python 2 is still supported in Bullseye, selected packages may continue
+    using it"), unless the claim keeps the condition. A claim that takes the clause after the condition too ("To
+    get that version, run…" from "If you want that version, run…") states what the source does."""
+    claim = without_opener(claim)
+    content = content_words(claim)
+    return _conditioned(claim, content) or not any(_conditioned(source, content) for source in sources)
+
+
+def _conditioned(text: str, content: Set[str]) -> bool:
+    """Whether the shortest stretch of the text holding the ``content`` words it holds lies within one clause that
+    opens with a condition (``_CONDITIONS``)."""
+    tokens, clause, _, _, span = _stretch(text, content)
+    if span is None:
+        return False
+    first, last = span
+    opening = clause.index(clause[first])
+    return clause[first] == clause[last] and any(t.lower() in _CONDITIONS for t in tokens[opening : first + 1])
+
+
+_CLAUSE_BREAK = re.compile(r"[,:](?!\d)|[;()]|\s[-–—]\s|[–—]")
+"""What ends a clause: a comma or colon (not inside a number), a semicolon, a bracket, a dash."""
+
+
+def _stretch(
+    text: str, content: Set[str]
+) -> tuple[list[str], list[int], list[bool], list[str], tuple[int, int] | None]:
+    """The text's tokens, their clauses and compound flags (``_clauses``), their stems (stop words blank), and the
+    shortest stretch of them holding every one of the ``content`` words the text holds (None for none)."""
+    tokens, clause, compound = _clauses(text)
+    stems = [stem(t) if t.lower() not in STOP_WORDS else "" for t in tokens]
+    return tokens, clause, compound, stems, _shortest_span(stems, content & set(stems))
+
+
+def _clauses(text: str) -> tuple[list[str], list[int], list[bool]]:
+    """The text's word tokens (hyphenated words split), the clause each is in, and whether it was part of a
+    hyphenated word. A negation bears on the words after it in its clause however far they are ("There is no
+    dependency on Java or PyTorch"), and on the words of another clause only within ``_SCOPE``."""
+    tokens: list[str] = []
+    clause: list[int] = []
+    compound: list[bool] = []
+    for n, part in enumerate(_CLAUSE_BREAK.split(text)):
+        for chunk in part.split():
+            found = words(chunk.replace("-", " "))
+            tokens += found
+            clause += [n] * len(found)
+            compound += ["-" in chunk] * len(found)
+    return tokens, clause, compound
+
+
+def _shortest_span(stems: list[str], wanted: Set[str]) -> tuple[int, int] | None:
+    """The first and last position of the shortest run of ``stems`` holding every one of ``wanted``."""
+    best = None
+    for first, value in enumerate(stems):
+        if value not in wanted:
+            continue
+        seen: set[str] = set()
+        for last in range(first, len(stems)):
+            if stems[last] in wanted:
+                seen.add(stems[last])
+            if len(seen) == len(wanted):
+                if best is None or last - first < best[1] - best[0]:
+                    best = (first, last)
+                break
+    return best
