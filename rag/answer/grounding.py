@@ -328,15 +328,14 @@ def ground(
     Acme merger is driven by…" may cite "This merger is driven by…". With ``around`` (the words said around a
     source: the sentences beside it and what its document is about), a claim that answers "Yes," or "No," (and so
     restates the question's premise) takes a name of the question so only where one of its sources has it around:
-    "Yes, Ninja supports Python as the build file language" takes no "Python" from "…if you're writing a
-    meta-build system or supporting a new language". ``unmentioned`` are the
-    question's names that the documents never mention: a claim repeating one fails, since it may set that name where
-    its sources name another thing ("Globex is one of the firm's suppliers", over a sentence listing suppliers
-    without it), but is scored as if they held it, so that one that fails for it alone counts as narrowly missed and
-    its sources are quoted: the sentence its draft restated. ``asked`` are the identifiers the question asks about
-    (``_headed``): a claim that writes one is aligned to a source that does, and takes no other source that does not
-    ("The package python-is-python3 provides python3-supported-min" is not "The python3 package provides
-    python3-supported-min").
+    "Yes, Ninja supports Python as the build file language" takes no "Python" from "…if you're writing a meta-build
+    system or supporting a new language". ``unmentioned`` are the question's names that the documents never mention:
+    a claim repeating one fails, since it may set that name where its sources name another thing ("Globex is one of
+    the firm's suppliers", over a sentence listing suppliers without it), but is scored as if they held it, so that
+    one that fails for it alone counts as narrowly missed and its sources are quoted: the sentence its draft
+    restated. ``asked`` are the identifiers the question asks about (``_headed``): a claim that writes one is
+    aligned to a source that does, and takes no other source that does not ("The package python-is-python3 provides
+    python3-supported-min" is not "The python3 package provides python3-supported-min").
     """
     texts = claims_of(answer)
     if not texts or not candidates:
