@@ -87,9 +87,11 @@ class KeywordIndex:
     def subjects(self) -> frozenset[str]:
         """The stems of the names a document writes in at least ``SUBJECT_SHARE`` of its sentences: what it is about
         ("Ninja" in Ninja's manual), which a sentence need not name to speak of it."""
+        documents: dict[str, list[Sentence]] = {}
+        for sentence in self.sentences:
+            documents.setdefault(sentence.source, []).append(sentence)
         found: set[str] = set()
-        for source in {s.source for s in self.sentences}:
-            sentences = [s for s in self.sentences if s.source == source]
+        for sentences in documents.values():
             counted = Counter(name for s in sentences for name in capitalised(s.text))
             found |= {name for name, count in counted.items() if count >= SUBJECT_SHARE * len(sentences)}
         return frozenset(found)

@@ -235,15 +235,17 @@ def names(text: str) -> set[str]:
     leaves it out, so a question naming it would seem to name what the documents never mention. A word with a
     capital after a small letter ("getColorDepth", "isTTY") is a name wherever it stands: an identifier in code
     or a brand, never an ordinary word at the start of a sentence."""
-    tokens = words(text)
-    found = {stem(t) for t in tokens[1:] if t[:1].isupper() and len(t) > 1 and t.lower() not in STOP_WORDS}
-    return found | camel_names(text)
+    return _capitalised(words(text)[1:]) | camel_names(text)
 
 
 def capitalised(text: str) -> set[str]:
     """The stems of the text's capitalised words that are no stop words, the first among them: how often a
     document names something, wherever a sentence names it."""
-    return {stem(t) for t in words(text) if t[:1].isupper() and len(t) > 1 and t.lower() not in STOP_WORDS}
+    return _capitalised(words(text))
+
+
+def _capitalised(tokens: list[str]) -> set[str]:
+    return {stem(t) for t in tokens if t[:1].isupper() and len(t) > 1 and t.lower() not in STOP_WORDS}
 
 
 def camel_names(text: str) -> set[str]:
