@@ -508,7 +508,7 @@ def test_a_yes_takes_the_question_s_name_only_from_around_its_source_or_from_wha
         "A tiny Python module writes pier files.",
         *(f"Pier {n} takes grain." for n in range(6)),
     ]
-    doc = [sentence(i, t).model_copy(update={"text": t}) for i, t in enumerate(texts)]
+    doc = [sentence(i, t) for i, t in enumerate(texts)]
     index = KeywordIndex(doc)
     assert index.subjects == {"pier"}  # named in every sentence; Python in one of twelve
     around = said_around(index.neighbours, index.subjects)
