@@ -7,6 +7,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 import shutil
 import uuid
 from collections import Counter
@@ -85,15 +86,17 @@ class KeywordIndex:
 
     @cached_property
     def subjects(self) -> frozenset[str]:
-        """The stems of the names a document writes in at least ``SUBJECT_SHARE`` of its sentences: what it is about
-        ("Ninja" in Ninja's manual), which a sentence need not name to speak of it."""
+        """The stems of the names a document writes in at least ``SUBJECT_SHARE`` of its sentences, and of the words
+        of its file's name: what it is about ("Ninja" in Ninja's manual, "libtasn1" in libtasn1.pdf, which writes it
+        in 15 of its 713 sentences), which a sentence need not name to speak of it."""
         documents: dict[str, list[Sentence]] = {}
         for sentence in self.sentences:
             documents.setdefault(sentence.source, []).append(sentence)
         found: set[str] = set()
-        for sentences in documents.values():
+        for source, sentences in documents.items():
             counted = Counter(name for s in sentences for name in capitalised(s.text))
             found |= {name for name, count in counted.items() if count >= SUBJECT_SHARE * len(sentences)}
+            found |= content_words(re.sub(r"[_\W]+", " ", Path(source).stem))
         return frozenset(found)
 
     @cached_property
