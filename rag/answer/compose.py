@@ -7,8 +7,7 @@ import time
 from collections.abc import Callable, Set
 from dataclasses import replace
 
-from rag.answer.grounding import Claim, holds
-from rag.answer.polarity import negated_alike
+from rag.answer.grounding import Claim, contradicting, holds
 from rag.answer.select import says_more, worded
 from rag.retrieval.retrieve import cut_after, introduced
 from rag.store.chroma import Store
@@ -191,8 +190,8 @@ def _drawn_from(claim: Claim) -> tuple[Sentence, float]:
     when one of its sources does (the document's own word on what the draft got backwards: "Out of the box, Ninja
     has no rules for e.g. compiling C code" for "Yes, Ninja has built-in rules for compiling C code"); else the
     one it was aligned to."""
-    pairs = list(zip(claim.sources, claim.source_support))
-    return next(((s, v) for s, v in pairs if not negated_alike(claim.text, [s.text])), pairs[0])
+    at = contradicting(claim) or 0
+    return claim.sources[at], claim.source_support[at]
 
 
 def _names(sentence: Sentence, identifiers: Set[str]) -> bool:

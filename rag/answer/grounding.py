@@ -152,10 +152,13 @@ def contradicted_yes(answer: str, claims: list[Claim]) -> bool:
     """Whether the answer opens with "Yes," and one of its first sentence's sources negates where that sentence
     does not: "Yes, you can use -flto when building libxcrypt" over "If you build libxcrypt with either of these
     compilers, do not use -flto." The documents answer the question, and not as the model did."""
-    if not answers_yes(answer) or not claims:
-        return False
-    lead = claims[0]
-    return any(not negated_alike(lead.text, [s.text]) for s in lead.sources)
+    return answers_yes(answer) and bool(claims) and contradicting(claims[0]) is not None
+
+
+def contradicting(claim: Claim) -> int | None:
+    """The position among the claim's sources of the first that negates where the claim does not: the documents'
+    own word on what the claim got backwards. None when every source negates as it does."""
+    return next((at for at, s in enumerate(claim.sources) if not negated_alike(claim.text, [s.text])), None)
 
 
 def read(*sources: Sentence) -> list[str]:
