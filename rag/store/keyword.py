@@ -107,11 +107,6 @@ class KeywordIndex:
         sections = dict.fromkeys(s.section for s in self.sentences if s.section)
         return " ".join([*(s.text for s in self.sentences), *sections])
 
-    @cached_property
-    def holders(self) -> Counter[str]:
-        """How many sentences hold each term, with their section paths."""
-        return Counter(t for s in self.sentences for t in set(tokens(f"{s.section or ''} {s.text}")))
-
     def search(self, query: str, k: int) -> list[tuple[Sentence, float]]:
         """The ``k`` best sentences by BM25 score, best first; sentences sharing no term are left out. A query of
         one term that more than ``k`` sentences hold finds nothing: BM25 would rank them by their length only, and
@@ -119,13 +114,20 @@ class KeywordIndex:
         if self._bm25 is None:
             return []
         terms = [t for t in tokens(query) if t in self._bm25.vocab_dict]
-        if not terms or (len(set(terms)) == 1 and self.holders[terms[0]] > k):
+        if not terms or (len(set(terms)) == 1 and self._holders(terms[0]) > k):
             return []
         scores = self._bm25.get_scores(terms)
         k = min(k, len(scores))
         best = np.argpartition(-scores, k - 1)[:k]
         ranked = sorted((i for i in best.tolist() if scores[i] > 0), key=lambda i: (-scores[i], i))
         return [(self.sentences[i], float(scores[i])) for i in ranked]
+
+    def _holders(self, term: str) -> int:
+        """How many sentences (with their section paths) hold a term of the index: its column's entries in BM25's
+        score matrix, which bm25s keeps by term."""
+        assert self._bm25 is not None
+        at, start = self._bm25.vocab_dict[term], self._bm25.scores["indptr"]
+        return int(start[at + 1] - start[at])
 
     def following(self, sentence: Sentence) -> Sentence | None:
         """The next sentence (or code block) of the same document, if there is one."""
