@@ -16,7 +16,7 @@ import zipfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, BinaryIO, NamedTuple
 
 from ingest.markup import Block, read_html, read_markdown
 from ingest.pdf import Heading, read_pdf
@@ -98,6 +98,17 @@ def _hidden(rel: Path) -> bool:
     return any(part.startswith(".") for part in rel.parts)
 
 
+def _read_at_most(handle: BinaryIO, limit: int) -> bytes:
+    """Up to ``limit`` bytes, 64 KiB at a time: ``read(limit)`` allocates all of ``limit`` first, even for a
+    file of a few bytes."""
+    parts: list[bytes] = []
+    got = 0
+    while got < limit and (part := handle.read(min(1 << 16, limit - got))):
+        parts.append(part)
+        got += len(part)
+    return b"".join(parts)
+
+
 def load(path: Path, max_bytes: int | None = None) -> Loaded:
     """The file's extracted text (and PDF page spans), or ``LoadError`` saying why the file cannot be used.
 
@@ -111,7 +122,7 @@ def load(path: Path, max_bytes: int | None = None) -> Loaded:
         if max_bytes is not None and (size := path.stat().st_size) > max_bytes:
             raise _too_large(max_bytes, f"is {_size(size)}, over")
         with path.open("rb") as handle:
-            data = handle.read() if max_bytes is None else handle.read(max_bytes + 1)
+            data = handle.read() if max_bytes is None else _read_at_most(handle, max_bytes + 1)
     except OSError as exc:
         raise LoadError(f"cannot read the file: {exc.strerror or exc}") from exc
     if max_bytes is not None and len(data) > max_bytes:  # it grew after the size check

@@ -185,6 +185,18 @@ def test_a_file_over_the_limit_is_refused_from_its_size_without_being_read(tmp_p
     assert load(tmp_path / "huge.md", max_bytes=HUGE).text.startswith("The treaty fills")
 
 
+def test_a_small_file_is_read_without_reserving_the_size_limit(tmp_path):
+    (tmp_path / "small.txt").write_text("Kobe ships beef abroad.", encoding="utf-8")
+    load(tmp_path / "small.txt", max_bytes=HUGE)  # the loader's imports, once
+    tracemalloc.start()
+    try:
+        load(tmp_path / "small.txt", max_bytes=HUGE)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 1024 * 1024, f"reading 23 bytes held {peak} bytes at once"
+
+
 def test_the_size_limit_comes_from_settings_and_a_file_at_the_limit_is_read(corpus, tmp_path):
     size = (corpus / "a.txt").stat().st_size
     settings = Settings(data_dir=corpus, state_dir=tmp_path / "state", max_document_bytes=size)
