@@ -35,15 +35,17 @@ class IngestReport:
     added: int = 0
     unchanged: int = 0
     removed: int = 0
+    reindexed: int = 0
     skipped: list[tuple[str, str]] = field(default_factory=list)
     seconds: float = 0.0
 
     def summary(self) -> str:
         """One line for the terminal."""
         skipped = f", {len(self.skipped)} skipped" if self.skipped else ""
+        reindexed = f", {self.reindexed} re-indexed" if self.reindexed else ""
         return (
             f"ingest: {self.files} files, {self.sentences} sentences, {self.chunks} chunks; "
-            f"{self.added} added / {self.unchanged} unchanged / {self.removed} removed{skipped} "
+            f"{self.added} added / {self.unchanged} unchanged / {self.removed} removed{skipped}{reindexed} "
             f"in {self.seconds:.1f} s"
         )
 
@@ -63,10 +65,17 @@ def ingest(
     Each file's marker record is written alone, after all its sentences and chunks, and old versions are deleted
     after that, so a run killed at any point leaves the store for the next run to finish, never half-used. A file
     counts as unchanged only when the store holds exactly the records it yields, so records a killed run wrote
-    or failed to delete are repaired too. Files over ``max_bytes`` are skipped without being read.
+    or failed to delete are repaired too. A run that deleted records, or found that the last run was killed, then
+    checks that every record is in the vector index and writes back any that is not (``Store.unreachable``). Files
+    over ``max_bytes`` are skipped without being read.
     """
     began = time.perf_counter()
     report = IngestReport()
+    # Present from here to the end of the run: found at the start, it says the last run was killed.
+    running = store.keyword_path.with_suffix(".ingesting")
+    interrupted = running.exists()
+    running.parent.mkdir(parents=True, exist_ok=True)
+    running.touch()
     known = store.files()
     pending: list[tuple[str, list[Record], Record]] = []
     present: set[str] = set()
@@ -111,8 +120,20 @@ def ingest(
         report.removed += store.delete_source(name)
     prune_texts(texts_dir, set(store.files().values()))
     store.sync_keywords()
+    if interrupted or report.removed:
+        report.reindexed = _reindex_lost(store)
+    running.unlink(missing_ok=True)
     report.seconds = time.perf_counter() - began
     return report
+
+
+def _reindex_lost(store: Store) -> int:
+    """Write back the records that deletes or a killed writer left out of Chroma's vector graph."""
+    lost = store.unreachable()
+    if lost:
+        log.warning("%d records were missing from the vector index; writing them back", len(lost))
+        store.reindex(lost)
+    return len(lost)
 
 
 def citable(name: str, loaded: Loaded, sha: str | None = None) -> list[Sentence]:

@@ -22,6 +22,7 @@ log = logging.getLogger(__name__)
 
 SENTENCE, CHUNK, FILE = "sentence", "chunk", "file"
 PAGE = 5000  # records per get/delete call
+TIES = 8  # hits a reachability check reads: a record with more exact twins than this passes unread
 
 
 class StoreUnavailable(RuntimeError):
@@ -202,6 +203,39 @@ class Store:
         for i in range(0, len(ids), PAGE):
             self.chroma.delete(ids=ids[i : i + PAGE])
         return sum(1 for _, m in found if m["kind"] != FILE)
+
+    @property
+    def _native(self) -> chromadb.Collection:
+        """The chromadb collection itself: langchain-chroma has no batched query by vector, nor a write of stored
+        vectors without embedding the texts again."""
+        return self.chroma._collection
+
+    def unreachable(self, batch: int = 256) -> list[str]:
+        """Records that a vector search with their own stored vector does not return.
+
+        Chroma's HNSW graph can lose live records after many deletes, or when a process writing it is killed
+        (chroma-core/chroma#7758): ``get`` still returns them, ``query`` never does, and reopening does not help. A record tied with others on
+        the same vector counts as reachable when every hit is such a tie.
+        """
+        ids = self.ids()
+        lost = []
+        for i in range(0, len(ids), batch):
+            vectors = self.vectors(ids[i : i + batch])
+            part = [j for j in ids[i : i + batch] if j in vectors]
+            n = min(TIES, len(ids))
+            got = self._native.query(query_embeddings=[vectors[j] for j in part], n_results=n, include=["distances"])
+            for own, hits, distances in zip(part, got["ids"], got["distances"] or []):
+                if own not in hits and not (len(hits) == n and distances[-1] < 1e-5):
+                    lost.append(own)
+        return lost
+
+    def reindex(self, ids: list[str]) -> None:
+        """Write ``ids`` again from their stored vectors, texts and metadata: it puts them back in the vector graph."""
+        for i in range(0, len(ids), PAGE):
+            got = self._native.get(ids=ids[i : i + PAGE], include=["embeddings", "documents", "metadatas"])
+            self._native.upsert(
+                ids=got["ids"], embeddings=got["embeddings"], documents=got["documents"], metadatas=got["metadatas"]
+            )
 
     def count(self, kind: str) -> int:
         """Number of records of one kind."""

@@ -58,6 +58,54 @@ def test_a_file_cut_differently_by_a_new_splitter_is_rewritten_on_the_next_inges
     assert report.removed > 0 and store.count(SENTENCE) == len(after)
 
 
+def test_the_vector_index_is_checked_after_deletes_or_an_interrupted_run(corpus, store, tmp_path, monkeypatch):
+    checked = []
+    monkeypatch.setattr(Store, "unreachable", lambda self: checked.append(True) or [])
+    run(corpus, store, tmp_path)
+    run(corpus, store, tmp_path)
+    assert checked == [] and not list(tmp_path.glob("kw.ingesting")), "a run that deleted nothing checked"
+
+    tmp_path.joinpath("kw.ingesting").touch()  # what a killed run leaves
+    report = run(corpus, store, tmp_path)
+    assert checked == [True] and report.reindexed == 0 and report.removed == 0
+    assert not tmp_path.joinpath("kw.ingesting").exists()
+
+    (corpus / "b.md").unlink()
+    assert run(corpus, store, tmp_path).removed > 0 and checked == [True, True]
+
+
+def test_records_missing_from_the_vector_index_are_written_again(corpus, store, tmp_path, monkeypatch):
+    run(corpus, store, tmp_path)
+    lost = store.ids({"kind": SENTENCE})[:3]
+    rewritten: list[str] = []
+    monkeypatch.setattr(Store, "unreachable", lambda self: lost)
+    monkeypatch.setattr(Store, "reindex", lambda self, ids: rewritten.extend(ids))
+    tmp_path.joinpath("kw.ingesting").touch()
+    report = run(corpus, store, tmp_path)
+    assert report.reindexed == 3 and rewritten == lost and "3 re-indexed" in report.summary()
+
+
+def test_reindex_writes_records_back_unchanged(corpus, store, tmp_path):
+    run(corpus, store, tmp_path)
+    assert store.unreachable() == []
+    ids = store.ids({"kind": SENTENCE})[:3]
+    before = store.chroma.get(ids=ids, include=["embeddings", "documents", "metadatas"])
+    store.reindex(ids)
+    after = store.chroma.get(ids=ids, include=["embeddings", "documents", "metadatas"])
+    assert after["documents"] == before["documents"] and after["metadatas"] == before["metadatas"]
+    assert (after["embeddings"] == before["embeddings"]).all()
+    assert store.unreachable() == []
+
+
+def test_records_sharing_one_vector_with_many_others_count_as_reachable(tmp_path, store):
+    texts = " ".join("Ships sail east." if i % 2 else "East sail ships." for i in range(30))
+    (tmp_path / "twins").mkdir()
+    (tmp_path / "twins" / "t.txt").write_text(texts + "\n\nA different sentence entirely.\n")
+    run(tmp_path / "twins", store, tmp_path)
+    assert store.count(SENTENCE) == 31
+    assert store.unreachable() == []
+
+
 def test_bad_files_are_skipped_by_name_and_the_rest_ingested(corpus, store, tmp_path):
     (corpus / "empty.txt").write_text("   \n", encoding="utf-8")
     (corpus / "latin1.txt").write_bytes("Caf\xe9 cr\xe8me.".encode("latin-1"))
