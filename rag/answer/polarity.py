@@ -65,13 +65,24 @@ def asserted_alike(claim: str, sources: list[str]) -> bool:
 
 def _conditioned(text: str, content: Set[str]) -> bool:
     """Whether the shortest stretch of the text holding the ``content`` words it holds lies within one clause that
-    opens with a condition (``_CONDITIONS``)."""
-    tokens, clause, _, _, span = _stretch(text, content)
+    opens with a condition (``_CONDITIONS``), or most of those words stand only after a condition in their clause:
+    "you have to run a responder daemon separately from nss-mdns if you want to register the local host name" holds
+    "register", "local", "host" and "name" only under its "if"."""
+    tokens, clause, _, stems, span = _stretch(text, content)
     if span is None:
         return False
     first, last = span
     opening = clause.index(clause[first])
-    return clause[first] == clause[last] and any(t.lower() in _CONDITIONS for t in tokens[opening : first + 1])
+    if clause[first] == clause[last] and any(t.lower() in _CONDITIONS for t in tokens[opening : first + 1]):
+        return True
+    under: set[str] = set()
+    free: set[str] = set()
+    conditional = False
+    for at, value in enumerate(stems):
+        conditional = (conditional and clause[at] == clause[at - 1]) or tokens[at].lower() in _CONDITIONS
+        if value in content:
+            (under if conditional else free).add(value)
+    return 2 * len(under - free) > len(under | free)
 
 
 _CLAUSE_BREAK = re.compile(r"[,:](?!\d)|[;()]|\s[-–—]\s|[–—]")
