@@ -135,26 +135,33 @@ def claims_of(answer: str) -> list[str]:
 
 
 _OPENER = re.compile(r"\s*(yes|no)\s*[,.!;:—–-]+\s*", re.IGNORECASE)
+_WITHOUT = re.compile(r"\bwithout\b", re.IGNORECASE)
 
 
 def settled_opener(answer: str, question: str) -> str:
     """The answer without its opening "Yes," or "No," when the sentence after it says the opposite: "Yes, the
     database is NOT intended to store preferences" to "Is the database meant to store preferences?". Judged only
     for a question with no negation of its own ("Doesn't it…?" is answered "Yes, it does" and "No, it doesn't"
-    alike), by the negations of that sentence (``negation_count``: "not", "never", a negating verb as "avoid"):
-    "yes" asks for none (or an even number), "no" for one. The statement is kept, to be grounded as any other; only
+    alike), by the negations of that sentence (``negation_count``: "not", "never", a negating verb as "avoid" or
+    "reject"): "yes" asks for none (or an even number), "no" for one. A "without" in the question is no negation
+    of what it asks ("Is foo.bar.local resolved without an mdns.allow file?"), nor one in the answer. The statement is kept, to be grounded as any other; only
     the word that contradicts it goes."""
     opener = _OPENER.match(answer)
-    if opener is None or negation_count(question):
+    withouts = len(_WITHOUT.findall(question))
+    if opener is None or negation_count(question) > withouts:
         return answer
     rest = answer[opener.end() :]
     spans = split_sentences(rest)
     if not spans:
         return answer
-    negated = negation_count(strip_markers(rest[: spans[0][1]])) % 2 == 1
+    statement = strip_markers(rest[: spans[0][1]])
+    if withouts:  # "Can it run without root?": "Yes, it runs without root" echoes the question's own "without"
+        statement = _WITHOUT.sub(" ", statement)
+    negated = negation_count(statement) % 2 == 1
     if negated == (opener.group(1).lower() == "no"):
         return answer
-    return rest[:1].upper() + rest[1:]
+    first = rest.split(maxsplit=1)[0] if rest.strip() else ""
+    return rest if not first.isalpha() else rest[:1].upper() + rest[1:]  # "foo.bar.local" is a name, kept as written
 
 
 def without_opener(text: str) -> str:

@@ -195,7 +195,8 @@ _NOT_NEGATING = frozenset("only just merely simply without".split())
 
 
 NEGATING_VERBS = frozenset(
-    stem(w) for w in "disable prevent suppress avoid deprecate discourage forbid forbidden prohibit".split()
+    stem(w)
+    for w in "disable prevent suppress avoid deprecate discourage forbid forbidden prohibit reject deny refuse".split()
 )
 """The stems of verbs that negate what they govern, as a "not" does: "--disable-manual: Don't build the manual"
 says what "the option disables building the manual" says, and "the form #!/usr/bin/env is deprecated" the opposite

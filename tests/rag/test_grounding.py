@@ -654,6 +654,19 @@ def test_what_a_source_says_only_under_a_condition_is_no_fact_a_claim_may_state(
     version = sentence(1, "If you want a specific version, run pip install requests==2.6.0 in the environment.")
     (run,) = grounded("To get a specific version, run pip install requests==2.6.0 in the environment.", [version])
     assert run.support > 0  # words of both clauses: what the source says
+    # nss-mdns's README, asked "Does nss-mdns register the local host name?": the registering is under an "if"
+    # that closes the sentence, after its subject.
+    client = sentence(
+        2,
+        "nss-mdns provides client functionality only, which means that you have to run a mDNS responder daemon "
+        "seperately from nss-mdns if you want to register the local host name via mDNS.",
+    )
+    (registers,) = grounded("Yes, nss-mdns registers the local host name via mDNS.", [client])
+    (daemon,) = grounded(
+        "You have to run a mDNS responder daemon if you want to register the local host name.", [client]
+    )
+    (only,) = grounded("nss-mdns provides client functionality only.", [client])
+    assert registers.support == 0 and daemon.supported and only.supported
 
 
 def test_without_negates_what_follows_it():
@@ -711,6 +724,13 @@ def test_an_opening_yes_or_no_that_the_sentence_after_it_contradicts_is_dropped(
     assert settled_opener("No, packages should avoid requesting them. [4]", asked).startswith("No, packages")
     assert settled_opener("Yes, packages should avoid requesting them. [4]", asked).startswith("Packages")
     assert settled_opener("No, use --disable-static-ids. [4]", asked).startswith("Use")  # an option, not a verb
+    # nss-mdns's README: "rejected" says no; the question's "without" negates nothing it asks, and a name the
+    # answer opens with keeps its small letter.
+    asked = "Is foo.bar.local resolved without an mdns.allow file?"
+    assert settled_opener("Yes, foo.bar.local is rejected. [1]", asked) == "foo.bar.local is rejected. [1]"
+    assert settled_opener("No, foo.bar.local is rejected. [1]", asked).startswith("No,")
+    asked = "Can I build it without root?"
+    assert settled_opener("Yes, you can build it without root. [1]", asked).startswith("Yes,")
 
 
 def test_a_claim_that_restates_the_question_needs_a_source_that_means_it_not_only_its_words():
