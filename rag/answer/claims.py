@@ -144,8 +144,8 @@ def settled_opener(answer: str, question: str) -> str:
     for a question with no negation of its own ("Doesn't it…?" is answered "Yes, it does" and "No, it doesn't"
     alike), by the negations of that sentence (``negation_count``: "not", "never", a negating verb as "avoid" or
     "reject"): "yes" asks for none (or an even number), "no" for one. A "without" in the question is no negation
-    of what it asks ("Is foo.bar.local resolved without an mdns.allow file?"), nor one in the answer. The statement is kept, to be grounded as any other; only
-    the word that contradicts it goes."""
+    of what it asks ("Is foo.bar.local resolved without an mdns.allow file?"), nor one in the answer. The
+    statement is kept, to be grounded as any other; only the word that contradicts it goes."""
     opener = _OPENER.match(answer)
     withouts = len(_WITHOUT.findall(question))
     if opener is None or negation_count(question) > withouts:

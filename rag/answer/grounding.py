@@ -12,6 +12,7 @@ from langchain_core.embeddings import Embeddings
 from rag.answer.claims import CODE_SPAN, answers_no, answers_yes, claims_of, strip_markers, without_opener
 from rag.answer.polarity import asserted_alike, negated_alike
 from rag.text.words import (
+    abbreviations,
     beside,
     camel_names,
     content_words,
@@ -98,11 +99,12 @@ def foreign(claim: str, sources: list[str], given: Set[str] = frozenset()) -> fr
     that no source contains as written (a command is quoted exactly or not at all), and the file names, paths
     and other ``literals`` outside backticks that no source holds as written. A number a source does not write is
     still found when it counts the items of a list there (``counts``): "three new domains" from "Cybersecurity,
-    space exploration, and AI are new domains"."""
+    space exploration, and AI are new domains". An abbreviation the claim defines by its own words ("a foreign
+    function interface (FFI)") is no name it needs a source for (``abbreviations``)."""
     joined = " ".join(sources)
     counted = set().union(*(counts(s) for s in sources))
     held = content_words(joined) | names(joined)
-    missing_names = _named(claim) - held - (given - swapped(names(claim), names(joined)))
+    missing_names = _named(claim) - held - (given - swapped(names(claim), names(joined))) - abbreviations(claim)
     code = CODE_SPAN.findall(claim)
     missing_code = {f"`{c}`" for c in code if not quotes(joined, c)}
     missing_literals = {t for t in literals(CODE_SPAN.sub(" ", claim)) if not holds(joined, t)}

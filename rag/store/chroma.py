@@ -214,8 +214,8 @@ class Store:
         """Records that a vector search with their own stored vector does not return.
 
         Chroma's HNSW graph can lose live records after many deletes, or when a process writing it is killed
-        (chroma-core/chroma#7758): ``get`` still returns them, ``query`` never does, and reopening does not help. A record tied with others on
-        the same vector counts as reachable when every hit is such a tie.
+        (chroma-core/chroma#7758): ``get`` still returns them, ``query`` never does, and reopening does not help.
+        A record tied with others on the same vector counts as reachable when every hit is such a tie.
         """
         ids = self.ids()
         lost = []

@@ -249,6 +249,23 @@ def _capitalised(tokens: list[str]) -> set[str]:
     return {stem(t) for t in tokens if t[:1].isupper() and len(t) > 1 and t.lower() not in STOP_WORDS}
 
 
+_ABBREVIATED = re.compile(r"((?:[\w'-]+\s+){1,8})\(([A-Z]{2,8})s?\)")
+"""Words, then an abbreviation in brackets: "a foreign function interface (FFI)"."""
+
+
+def abbreviations(text: str) -> set[str]:
+    """The stems of the abbreviations the text defines where it writes them: in brackets after the words whose
+    initials spell them, stop words left out or not ("foreign function interface (FFI)", "Department of Defense
+    (DD)"). Such a name says nothing its words do not."""
+    found = set()
+    for before, short in _ABBREVIATED.findall(text):
+        spelled = before.split()
+        ordinary = [w for w in spelled if w.lower() not in STOP_WORDS]
+        if any("".join(w[0] for w in ws[-len(short) :]).upper() == short for ws in (spelled, ordinary)):
+            found.add(stem(short))
+    return found
+
+
 def camel_names(text: str) -> set[str]:
     """The stems of the words with a capital after a small letter: "getColorDepth", "isTTY"."""
     return {stem(t) for t in words(text) if _CAMEL.search(t)}

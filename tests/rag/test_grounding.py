@@ -12,7 +12,7 @@ from rag.answer.select import as_written, narrowly_missed, near_question, unknow
 from rag.retrieval.retrieve import LISTED, diversify, with_context
 from rag.store.embeddings import HashEmbeddings
 from rag.store.keyword import KeywordIndex
-from rag.text.words import counts, literals, named_literals, negations, number_pairs, stem, words
+from rag.text.words import abbreviations, counts, literals, named_literals, negations, number_pairs, stem, words
 from rag.types import ScoredSentence, Sentence
 from tests.samples import DOMAINS
 
@@ -667,6 +667,22 @@ def test_what_a_source_says_only_under_a_condition_is_no_fact_a_claim_may_state(
     )
     (only,) = grounded("nss-mdns provides client functionality only.", [client])
     assert registers.support == 0 and daemon.supported and only.supported
+
+
+def test_an_abbreviation_the_claim_spells_out_itself_needs_no_source():
+    assert abbreviations("It is a foreign function interface (FFI) library.") == {stem("FFI")}
+    assert abbreviations("The Department of Defense (DD) and the thing (FFI).") == {stem("DD")}
+    # libffi's README, asked "What is libffi?": the source defines the interface without the abbreviation.
+    popular = sentence(
+        0,
+        "A foreign function interface is the popular name for the interface that allows code written in one "
+        "language to call code written in another language.",
+    )
+    claim = "Libffi is a foreign function interface (FFI) library that allows code written in one language to call "
+    (spelled,) = grounded(claim + "code written in another language.", [popular], given=frozenset({"libffi"}))
+    (bare,) = grounded("Libffi is an FFI library that allows code written in one language to call code.", [popular])
+    assert spelled.supported and not spelled.foreign
+    assert bare.foreign == {stem("FFI")} and not bare.supported
 
 
 def test_without_negates_what_follows_it():
