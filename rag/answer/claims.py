@@ -125,7 +125,7 @@ def claims_of(answer: str) -> list[str]:
     lines = _lines(answer)
     lines = [(line if code else _unreported(line), code) for line, code in lines]  # then split: ". X" ends one
     claims = [(f"`{line}`", True) if code else (clause, False) for line, code in lines
-              for s, e in ([(0, len(line))] if code else split_sentences(line))
+              for s, e in ([(0, len(line))] if code else split_sentences(line, lower_starts=True))
               for clause in ([line] if code else _clauses_of(line[s:e].strip()))]  # fmt: skip
     claims = [(text, code) for text, code in claims if content_words(text)]
     if claims and not claims[-1][1] and not _COMPLETE.search(claims[-1][0]) and not answer.rstrip().endswith("]"):

@@ -36,14 +36,26 @@ _INITIAL = re.compile(r"(?:^|[\s(])[A-Z]\.$")
 _ASIDE = re.compile(r"[\[(][^\[\]()\n.!?…]*[\])][\"'”’]*\s*")
 
 
-def split_sentences(text: str) -> list[Span]:
+# A name in small letters, then a verb that makes it the subject of a new sentence: "…on Linux. libiconv is…".
+_LOWER_SUBJECT = re.compile(
+    r"[a-z][\w.+-]*\s+(?:is|are|was|were|has|have|can|cannot|can't|does|doesn't|do|don't|isn't|aren't|will|won't|"
+    r"would|should|must|may|might|provides|supports|requires|needs|uses)\b"
+)
+
+
+def split_sentences(text: str, lower_starts: bool = False) -> list[Span]:
     """Return the sentences of ``text`` in order; the text between two spans is only whitespace, and the brackets
-    of a parenthesis around several sentences."""
+    of a parenthesis around several sentences.
+
+    A sentence opens with a capital, a digit or a symbol; with ``lower_starts``, also with a name in small letters
+    that a verb follows ("libiconv is…"), as a model writes one. Documents are read without: their sentence ids,
+    and the sentences that gold sets cite, come from this splitter ("…is called venv. venv will usually install…"
+    is one sentence of Python's tutorial there)."""
     spans: list[Span] = []
     for block_start, block_end in _blocks(text):
         seg_start = block_start
         for match in _TERMINATOR.finditer(text, block_start, block_end):
-            if _ends_sentence(text, match, block_end):
+            if _ends_sentence(text, match, block_end, lower_starts):
                 _emit(text, seg_start, match.end(), spans)
                 seg_start = match.end()
         _emit(text, seg_start, block_end, spans)
@@ -86,7 +98,7 @@ def _trimmed(text: str, start: int, end: int) -> tuple[int, int]:
     return start, end
 
 
-def _ends_sentence(text: str, match: re.Match[str], block_end: int) -> bool:
+def _ends_sentence(text: str, match: re.Match[str], block_end: int, lower_starts: bool = False) -> bool:
     """Whether the punctuation at ``match`` closes a sentence, judged by what comes before and after it."""
     after = match.end()
     if after >= block_end:
@@ -99,7 +111,9 @@ def _ends_sentence(text: str, match: re.Match[str], block_end: int) -> bool:
     if nxt >= block_end:
         return True
     following = text[nxt]
-    if following.islower() or following in ",;:":
+    if (
+        following.islower() and not (lower_starts and _LOWER_SUBJECT.match(text, nxt, block_end))
+    ) or following in ",;:":
         return False
     if _ASIDE.fullmatch(text, nxt, block_end):  # "…predictions. [for Ludwig]": a closing aside, not a sentence
         return False

@@ -298,6 +298,20 @@ def test_every_line_of_a_draft_is_a_sentence_and_a_command_after_a_colon_is_whol
     assert claims_of("The alliance persists because of shared") == []  # cut off where the tokens ran out
 
 
+def test_a_draft_sentence_may_open_with_a_name_in_small_letters():
+    # libxml2's README, asked "Is libiconv required on Linux?": run into the next sentence, the false first one
+    # passed on the words of both.
+    draft = "Yes, libiconv is required on Linux. libiconv is a character encoding conversion library. [1]"
+    assert claims_of(draft) == [
+        "Yes, libiconv is required on Linux.",
+        "libiconv is a character encoding conversion library.",
+    ]
+    assert claims_of("Pass it, e.g. foo is one. [1]") == ["Pass it, e.g. foo is one."]  # an abbreviation's period
+    assert claims_of("Run the tests. make check runs them.") == [
+        "Run the tests. make check runs them."
+    ]  # no verb after
+
+
 def test_a_source_named_as_the_subject_of_a_sentence_leaves_no_dangling_verb():
     # "[22] mentions that x", its marker removed, would read "mentions that x" after the sentence before it, and
     # run on from it: each is a sentence of its own, grounded on its own.

@@ -121,3 +121,12 @@ def test_a_title_run_into_the_text_is_told_from_a_statement_and_a_name():
     statements = ["It works.", "The alliance persists.", "Simon Josefsson", "Version ::= INTEGER", "Yes.", "END"]
     assert [is_title(t) for t in titles] == [True] * len(titles)
     assert [is_title(t) for t in statements] == [False] * len(statements)
+
+
+def test_documents_keep_a_sentence_that_a_name_in_small_letters_follows_whole():
+    text = "The module is called venv. venv will usually install the latest Python."
+    assert [text[a:b] for a, b in split_sentences(text)] == [text]
+    assert [text[a:b] for a, b in split_sentences(text, lower_starts=True)] == [
+        "The module is called venv.",
+        "venv will usually install the latest Python.",
+    ]
