@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -59,11 +60,42 @@ def _units(text: str, blocks: Sequence[Block]) -> list[tuple[int, int, str | Non
     for block in blocks:
         section = SECTION_SEPARATOR.join(block.section) or None
         if block.kind == "code":
-            units.append((block.start, block.end, section, "code"))
+            units.extend((s, e, section, "code") for s, e in code_parts(text, block.start, block.end))
         elif block.kind != "heading":
             body = text[block.start : block.end]
             units.extend((block.start + s, block.start + e, section, block.kind) for s, e in split_sentences(body))
     return units
+
+
+CODE_PART = 1000
+"""Characters of code one unit holds at most, where blank lines allow: the embedding model reads about 250 word
+pieces of a unit, which is some 750 characters of code, and ignores the rest."""
+
+_BLANK_LINES = re.compile(r"\n[ \t]*\n\s*")
+
+
+def code_parts(text: str, start: int, end: int, most: int = CODE_PART) -> list[tuple[int, int]]:
+    """A code block as citable units: whole, or cut at blank lines into runs of paragraphs up to ``most``
+    characters when it is longer. A changelog kept as one indented block (libffi's README: 7,300 characters) is
+    otherwise one unit whose later entries no search can reach; a paragraph longer than ``most`` stays whole."""
+    if end - start <= most:
+        return [(start, end)]
+    cuts = [start, *(m.start() for m in _BLANK_LINES.finditer(text, start, end)), end]
+    paragraphs = [(a, b) for a, b in zip(cuts, cuts[1:]) if text[a:b].strip()]
+    parts: list[tuple[int, int]] = []
+    for a, b in paragraphs:
+        if parts and b - parts[-1][0] <= most:
+            parts[-1] = (parts[-1][0], b)
+        else:
+            parts.append((a, b))
+    return [_stripped(text, a, b) for a, b in parts]
+
+
+def _stripped(text: str, start: int, end: int) -> tuple[int, int]:
+    """The span without the blank lines before it and the whitespace after it; its first line keeps its indent."""
+    lead = re.match(r"\s*\n", text[start:end])
+    start += lead.end() if lead else 0
+    return start, start + len(text[start:end].rstrip())
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ingest.chunks import sentences_of
+from ingest.chunks import CODE_PART, sentences_of
 from ingest.loaders import load
 from ingest.markup import layout_blocks, read_html, read_markdown
 from ingest.sync import ingest
@@ -75,6 +75,21 @@ def test_a_code_block_is_one_unit_shown_verbatim():
     intro = next(s for s in sentences if s.text == "Install Tern with cargo:")
     assert intro.index + 1 == code[0].index and not intro.code
     assert "```\ncargo install tern\n```" in loaded.text
+
+
+def test_a_long_code_block_is_cut_at_blank_lines_into_units_a_search_can_reach():
+    # libffi's README keeps its whole changelog, 7,300 characters, in one indented block.
+    entries = [
+        f"    {n}.0 Jan-1-20{n:02d}\n" + "".join(f"        Fix port {n}-{i}.\n" for i in range(12)) for n in range(9)
+    ]
+    loaded = read_markdown("# News\n\nThe history:\n\n" + "\n".join(entries) + "\nThe end.\n")
+    sentences = sentences_of("README.md", loaded.text, "sha", blocks=loaded.blocks)
+    code = [s for s in sentences if s.code]
+    assert len(code) > 1 and all(len(s.text) <= CODE_PART for s in code)
+    assert all(loaded.text[s.start : s.end] == s.text for s in code)
+    assert code[0].text.startswith("0.0 Jan-1-2000") and code[-1].text.rstrip().endswith("Fix port 8-11.")
+    assert "".join(s.text for s in code).count("Fix port") == 9 * 12  # nothing lost between the units
+    assert [s.text for s in sentences if not s.code] == ["The history:", "The end."]
 
 
 def test_a_code_block_holding_a_fence_is_fenced_longer_and_read_back_whole():
