@@ -9,7 +9,8 @@ from rag.text.sentences import split_sentences
 from rag.text.words import content_words, negation_count
 
 _ONE_MARKER = r"\[\s*\d+(?:\s*[,;]\s*\d+)*\s*\]"
-_MARKER = re.compile(rf"\s*{_ONE_MARKER}(?:\s*[,;]?\s*{_ONE_MARKER})*")  # "[3]", "[2][7]", "[16], [22], [2]"
+# "[3]", "[2][7]", "[16], [22], [2]", "[2] and [3]"
+_MARKER = re.compile(rf"\s*{_ONE_MARKER}(?:\s*[,;]?\s*(?:(?:and|or|&)\s+)?{_ONE_MARKER})*")
 
 
 def strip_markers(text: str) -> str:
@@ -132,6 +133,22 @@ def claims_of(answer: str) -> list[str]:
         if not (len(lines) > 1 and lines[-2][0].endswith(":") and lines[-1][0] == claims[-1][0]):
             claims.pop()  # cut off where the model ran out of tokens; code, or a line after a colon, is whole
     return [text for text, _ in claims if _POINTER not in text]  # one that points says nothing
+
+
+def about_sources(claim: str) -> bool:
+    """Whether the claim is about the numbered sentences the model read, which the reader never sees ("These
+    sentences show that…", "The sentences most relevant to the question are…"): it states nothing of the
+    documents as they are written, and fails as a claim (its sources are still where the draft drew from)."""
+    return _ABOUT_SOURCES.match(claim) is not None
+
+
+_ABOUT_SOURCES = re.compile(
+    r"(?:these|those|both|all(?: of the)?|the(?: above| given| provided| cited| numbered| listed| relevant)?)\s+"
+    r"(?:two\s+|three\s+|four\s+)?(?:numbered\s+)?(?:sentences|sources|passages|excerpts)\b"
+    r"(?!\s+(?:of|for|from|in|on|at|to|with|and|or)\b)(?<!\bthe sentences)(?<!\bthe sources)"
+    r"|the (?:sentences|sources|passages) (?:most relevant|above|provided|given|cited|listed)\b",
+    re.IGNORECASE,
+)
 
 
 _OPENER = re.compile(r"\s*(yes|no)\s*[,.!;:—–-]+\s*", re.IGNORECASE)

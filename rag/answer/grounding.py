@@ -9,7 +9,15 @@ from dataclasses import dataclass
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
-from rag.answer.claims import CODE_SPAN, answers_no, answers_yes, claims_of, strip_markers, without_opener
+from rag.answer.claims import (
+    CODE_SPAN,
+    about_sources,
+    answers_no,
+    answers_yes,
+    claims_of,
+    strip_markers,
+    without_opener,
+)
 from rag.answer.polarity import asserted_alike, negated_alike
 from rag.text.words import (
     abbreviations,
@@ -380,7 +388,8 @@ def ground(
         borrowed = missing & unmentioned
         covered = coverage(text, cited, granted | borrowed)
         opposite = not negated_alike(text, [s.text for s in chosen]) or not asserted_alike(text, [best.text])
-        support = 0.0 if missing - borrowed or opposite else 0.5 * best_similarity + 0.5 * covered
+        failed = missing - borrowed or opposite or about_sources(text)
+        support = 0.0 if failed else 0.5 * best_similarity + 0.5 * covered
         per_source = tuple(round(next(sc for sc, _, s in scored if s is c), 4) for c in chosen)
         claims.append(
             Claim(

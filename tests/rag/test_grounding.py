@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from rag.answer import Pipeline
-from rag.answer.claims import claims_of, settled_opener, strip_markers
+from rag.answer.claims import about_sources, claims_of, settled_opener, strip_markers
 from rag.answer.compose import LIST_GOES_ON, compose, extractive_claims, with_introduced
 from rag.answer.grounding import Claim, coverage, foreign, ground, quotes, said_around
 from rag.answer.select import as_written, narrowly_missed, near_question, unknown_facts
@@ -296,6 +296,24 @@ def test_every_line_of_a_draft_is_a_sentence_and_a_command_after_a_colon_is_whol
         "`$ apt-get install -y dash git-core`", "Use -j to run jobs."]  # fmt: skip
     assert claims_of("Install it with pip install novas.") == ["Install it with pip install novas."]
     assert claims_of("The alliance persists because of shared") == []  # cut off where the tokens ran out
+
+
+def test_markers_joined_by_and_are_one_group_and_a_sentence_pointing_at_them_says_nothing():
+    # libffi's README: "This is supported by [2] and [3]." had been shown as "This is supported by and. [2]".
+    draft = "Yes, libffi handles type conversions. This is supported by [2] and [3]."
+    assert claims_of(draft) == ["Yes, libffi handles type conversions."]
+    assert claims_of("Tokyo and Washington agree [1] and [2].") == ["Tokyo and Washington agree."]
+    assert claims_of("Use pip [1] and venv [2].") == ["Use pip and venv."]  # words between: two places cited
+
+
+def test_a_claim_about_the_numbered_sentences_fails_and_one_about_sources_in_the_document_does_not():
+    exercises = sentence(0, "Joint military exercises are testament to their unified approach towards peace.")
+    (meta,) = grounded("These sentences show that joint military exercises are testament to peace.", [exercises])
+    (plain,) = grounded("Joint military exercises are testament to their unified approach towards peace.", [exercises])
+    assert meta.support == 0 and not meta.supported and meta.sources == (exercises,) and plain.supported
+    assert about_sources("The sentences most relevant to the question are.")
+    assert about_sources("Both sources agree that it is so.")
+    assert not about_sources("The sources of funding are taxes.") and not about_sources("The sources are rivers.")
 
 
 def test_a_draft_sentence_may_open_with_a_name_in_small_letters():
