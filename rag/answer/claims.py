@@ -143,10 +143,10 @@ def about_sources(claim: str) -> bool:
 
 
 _ABOUT_SOURCES = re.compile(
-    r"(?:these|those|both|all(?: of the)?|the(?: above| given| provided| cited| numbered| listed| relevant)?)\s+"
+    r"(?:these|those|both|all(?: of the)?|the (?:above|given|provided|cited|numbered|listed|relevant))\s+"
     r"(?:two\s+|three\s+|four\s+)?(?:numbered\s+)?(?:sentences|sources|passages|excerpts)\b"
-    r"(?!\s+(?:of|for|from|in|on|at|to|with|and|or)\b)(?<!\bthe sentences)(?<!\bthe sources)"
-    r"|the (?:sentences|sources|passages) (?:most relevant|above|provided|given|cited|listed)\b",
+    r"(?!\s+(?:of|for|from|in|on|at|to|with|and|or)\b)"
+    r"|the (?:sentences|sources|passages|excerpts) (?:most relevant|above|provided|given|cited|listed)\b",
     re.IGNORECASE,
 )
 

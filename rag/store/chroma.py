@@ -218,11 +218,11 @@ class Store:
         A record tied with others on the same vector counts as reachable when every hit is such a tie.
         """
         ids = self.ids()
+        n = min(TIES, len(ids))
         lost = []
         for i in range(0, len(ids), batch):
             vectors = self.vectors(ids[i : i + batch])
             part = [j for j in ids[i : i + batch] if j in vectors]
-            n = min(TIES, len(ids))
             got = self._native.query(query_embeddings=[vectors[j] for j in part], n_results=n, include=["distances"])
             for own, hits, distances in zip(part, got["ids"], got["distances"] or []):
                 if own not in hits and not (len(hits) == n and distances[-1] < 1e-5):
