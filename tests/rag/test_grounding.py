@@ -325,9 +325,10 @@ def test_a_draft_sentence_may_open_with_a_name_in_small_letters():
         "libiconv is a character encoding conversion library.",
     ]
     assert claims_of("Pass it, e.g. foo is one. [1]") == ["Pass it, e.g. foo is one."]  # an abbreviation's period
-    assert claims_of("Run the tests. make check runs them.") == [
-        "Run the tests. make check runs them."
-    ]  # no verb after
+    run = "Run the tests. make check runs them."
+    assert claims_of(run) == [run]  # no verb of the list after the name
+    # fontconfig's guide writes "…is deprecated now. it will not be read…": a pronoun is no name.
+    assert claims_of("It is deprecated now. it will not be read. [3]") == ["It is deprecated now. it will not be read."]
 
 
 def test_a_source_named_as_the_subject_of_a_sentence_leaves_no_dangling_verb():
