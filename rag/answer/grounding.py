@@ -333,7 +333,8 @@ def ground(
 
     Support mixes embedding similarity with content-word coverage, and is zero when the claim carries a number
     or a name that its sources lack, or negates where they do not (``negated_alike``), or states as a fact what its
-    best source says only under a condition (``asserted_alike``). A claim is kept when its
+    best source says only under a condition and none of its other sources states plainly (``asserted_alike``). A
+    claim is kept when its
     support reaches ``min_support`` and at least ``min_coverage`` of its content words appear in the sentences it
     cites, and its best source is at least ``min_similarity`` similar to it: a claim that restates the question
     ("Yes, there is a warranty.") covers its few words in any sentence that holds them. ``given`` are the names the
@@ -387,7 +388,8 @@ def ground(
         missing = foreign(text, cited, granted) | (opening & unmentioned)
         borrowed = missing & unmentioned
         covered = coverage(text, cited, granted | borrowed)
-        opposite = not negated_alike(text, [s.text for s in chosen]) or not asserted_alike(text, [best.text])
+        further = [s.text for s in chosen if s is not best]
+        opposite = not negated_alike(text, [s.text for s in chosen]) or not asserted_alike(text, [best.text], further)
         failed = missing - borrowed or opposite or about_sources(text)
         support = 0.0 if failed else 0.5 * best_similarity + 0.5 * covered
         per_source = tuple(round(next(sc for sc, _, s in scored if s is c), 4) for c in chosen)

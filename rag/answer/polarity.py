@@ -5,7 +5,7 @@ preferences"), or state as a fact what the source says only under a condition.""
 from __future__ import annotations
 
 import re
-from collections.abc import Set
+from collections.abc import Sequence, Set
 
 from rag.answer.claims import without_opener
 from rag.text.words import NEGATING_VERBS, STOP_WORDS, content_words, negations, stem, words
@@ -52,29 +52,54 @@ def _bearing(text: str, content: Set[str]) -> int:
 _CONDITIONS = frozenset({"if", "unless"})
 
 
-def asserted_alike(claim: str, sources: list[str]) -> bool:
+def asserted_alike(claim: str, sources: list[str], others: Sequence[str] = ()) -> bool:
     """Whether the claim states as a fact only what its sources state as one: not what a source says only under
     a condition, in a clause opening "If…" or "Unless…" that holds every word the two share ("Yes, Python 2 is
     still supported in Bullseye" from "If Python 2 is still supported in Bullseye, selected packages may continue
     using it"), unless the claim keeps the condition. A claim that takes the clause after the condition too ("To
-    get that version, run…" from "If you want that version, run…") states what the source does."""
+    get that version, run…" from "If you want that version, run…") states what the source does; so does one
+    most of whose conditioned words one of its ``others`` (its further sources) holds outside any condition ("…replace
+    foo with a host name that has been registered with an mDNS responder" beside "…if you want to register the
+    local host name")."""
     claim = without_opener(claim)
     content = content_words(claim)
-    return _conditioned(claim, content) or not any(_conditioned(source, content) for source in sources)
+    if _conditioned(claim, content):
+        return True
+    for source in sources:
+        held = _conditioned(source, content)
+        if held and not any(2 * len(held - _plain(other, content)) < len(held) for other in others):
+            return False
+    return True
 
 
-def _conditioned(text: str, content: Set[str]) -> bool:
-    """Whether the shortest stretch of the text holding the ``content`` words it holds lies within one clause that
-    opens with a condition (``_CONDITIONS``), or most of those words stand only after a condition in their clause:
-    "you have to run a responder daemon separately from nss-mdns if you want to register the local host name" holds
-    "register", "local", "host" and "name" only under its "if"."""
+def _conditioned(text: str, content: Set[str]) -> set[str]:
+    """The ``content`` words the text holds only under a condition (``_CONDITIONS``), when the shortest stretch
+    holding all it holds lies within one clause that opens with one (all of them), or when most of them stand only
+    after a condition in their clause: "you have to run a responder daemon separately from nss-mdns if you want to
+    register the local host name" holds "register", "local", "host" and "name" only under its "if". Empty when it
+    states them as a fact."""
     tokens, clause, _, stems, span = _stretch(text, content)
     if span is None:
-        return False
+        return set()
     first, last = span
     opening = clause.index(clause[first])
     if clause[first] == clause[last] and any(t.lower() in _CONDITIONS for t in tokens[opening : first + 1]):
-        return True
+        return content & set(stems[first : last + 1])
+    under, free = _under_condition(tokens, clause, stems, content)
+    only = under - free
+    return only if 2 * len(only) > len(under | free) else set()
+
+
+def _plain(text: str, content: Set[str]) -> set[str]:
+    """The ``content`` words the text holds outside any condition."""
+    tokens, clause, _, stems, _ = _stretch(text, content)
+    return _under_condition(tokens, clause, stems, content)[1]
+
+
+def _under_condition(
+    tokens: list[str], clause: list[int], stems: list[str], content: Set[str]
+) -> tuple[set[str], set[str]]:
+    """The ``content`` words that stand after a condition in their clause, and those that stand elsewhere."""
     under: set[str] = set()
     free: set[str] = set()
     conditional = False
@@ -82,7 +107,7 @@ def _conditioned(text: str, content: Set[str]) -> bool:
         conditional = (conditional and clause[at] == clause[at - 1]) or tokens[at].lower() in _CONDITIONS
         if value in content:
             (under if conditional else free).add(value)
-    return 2 * len(under - free) > len(under | free)
+    return under, free
 
 
 _CLAUSE_BREAK = re.compile(r"[,:](?!\d)|[;()]|\s[-–—]\s|[–—]")

@@ -8,6 +8,7 @@ from rag.answer import Pipeline
 from rag.answer.claims import about_sources, claims_of, settled_opener, strip_markers
 from rag.answer.compose import LIST_GOES_ON, compose, extractive_claims, with_introduced
 from rag.answer.grounding import Claim, coverage, foreign, ground, quotes, said_around
+from rag.answer.polarity import asserted_alike
 from rag.answer.select import as_written, narrowly_missed, near_question, unknown_facts
 from rag.retrieval.retrieve import LISTED, diversify, with_context
 from rag.store.embeddings import HashEmbeddings
@@ -700,6 +701,14 @@ def test_what_a_source_says_only_under_a_condition_is_no_fact_a_claim_may_state(
     )
     (only,) = grounded("nss-mdns provides client functionality only.", [client])
     assert registers.support == 0 and daemon.supported and only.supported
+    # The same README, asked "How can I test that mDNS resolution works?": aligned first to that sentence, a claim
+    # that another of its sources states plainly is stated as that one does.
+    plainly = "Replace foo whith a host name that has been registered with an mDNS responder."
+    claim = (
+        "Run getent hosts foo.local and replace foo with a host name that has been registered with an mDNS responder."
+    )
+    assert not asserted_alike(claim, [client.text]) and asserted_alike(claim, [client.text], [plainly])
+    assert not asserted_alike(registers.text, [client.text], ["nss-mdns provides client functionality only."])
 
 
 def test_an_abbreviation_the_claim_spells_out_itself_needs_no_source():
