@@ -92,7 +92,7 @@ def _conditioned(text: str, content: Set[str]) -> set[str]:
 
 def _plain(text: str, content: Set[str]) -> set[str]:
     """The ``content`` words the text holds outside any condition."""
-    tokens, clause, _, stems, _ = _stretch(text, content)
+    tokens, clause, _, stems = _stemmed(text)
     return _under_condition(tokens, clause, stems, content)[1]
 
 
@@ -117,11 +117,16 @@ _CLAUSE_BREAK = re.compile(r"[,:](?!\d)|[;()]|\s[-–—]\s|[–—]")
 def _stretch(
     text: str, content: Set[str]
 ) -> tuple[list[str], list[int], list[bool], list[str], tuple[int, int] | None]:
-    """The text's tokens, their clauses and compound flags (``_clauses``), their stems (stop words blank), and the
-    shortest stretch of them holding every one of the ``content`` words the text holds (None for none)."""
-    tokens, clause, compound = _clauses(text)
-    stems = [stem(t) if t.lower() not in STOP_WORDS else "" for t in tokens]
+    """The text read by ``_stemmed``, and the shortest stretch of its stems holding every one of the ``content``
+    words the text holds (None for none)."""
+    tokens, clause, compound, stems = _stemmed(text)
     return tokens, clause, compound, stems, _shortest_span(stems, content & set(stems))
+
+
+def _stemmed(text: str) -> tuple[list[str], list[int], list[bool], list[str]]:
+    """The text's tokens, their clauses and compound flags (``_clauses``), and their stems (stop words blank)."""
+    tokens, clause, compound = _clauses(text)
+    return tokens, clause, compound, [stem(t) if t.lower() not in STOP_WORDS else "" for t in tokens]
 
 
 def _clauses(text: str) -> tuple[list[str], list[int], list[bool]]:

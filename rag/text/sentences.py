@@ -40,7 +40,8 @@ _ASIDE = re.compile(r"[\[(][^\[\]()\n.!?…]*[\])][\"'”’]*\s*")
 # fontconfig's guide, as documents are split), then a verb that makes it the subject of a new sentence:
 # "…on Linux. libiconv is…".
 _LOWER_SUBJECT = re.compile(
-    r"(?!(?:it|this|that|these|those|they|there|he|she|we|you|i)\s)[a-z][\w.+-]*\s+(?:is|are|was|were|has|have|can|cannot|can't|does|doesn't|do|don't|isn't|aren't|will|won't|"
+    r"(?!(?:it|this|that|these|those|they|there|he|she|we|you|i)\s)[a-z][\w.+-]*\s+"
+    r"(?:is|are|was|were|has|have|can|cannot|can't|does|doesn't|do|don't|isn't|aren't|will|won't|"
     r"would|should|must|may|might|provides|supports|requires|needs|uses)\b"
 )
 
