@@ -196,11 +196,12 @@ _NOT_NEGATING = frozenset("only just merely simply without".split())
 
 NEGATING_VERBS = frozenset(
     stem(w)
-    for w in "disable prevent suppress avoid deprecate discourage forbid forbidden prohibit reject deny refuse".split()
+    for w in "disable prevent suppress avoid deprecate discourage forbid forbidden prohibit reject deny refuse ignore".split()
 )
 """The stems of verbs that negate what they govern, as a "not" does: "--disable-manual: Don't build the manual"
 says what "the option disables building the manual" says, and "the form #!/usr/bin/env is deprecated" the opposite
-of "programs should use #!/usr/bin/env". Not in a compound ("--disable-manual" names an option)."""
+of "programs should use #!/usr/bin/env", and "cinfo.scale_num is silently ignored" the opposite of "it is used". Not
+in a compound ("--disable-manual" names an option)."""
 
 
 def negation_count(text: str) -> int:
@@ -211,7 +212,9 @@ def negation_count(text: str) -> int:
 
 def negations(tokens: list[str]) -> list[int]:
     """The positions of the tokens (``words``) that negate: "not", "never", "no", "cannot", "without", any "-n't"…
-    but the "not" of "not only", and both words of "not without"."""
+    but the "not" of "not only", both words of "not without", and a "nor" after a negation, which carries it on
+    rather than adding one: "has not demonstrated usefulness as a format nor as a means of enhancement" says one
+    "not", as "neither … nor" does."""
     found = []
     for at, token in enumerate(tokens):
         low = token.lower().replace("’", "'")
@@ -223,6 +226,8 @@ def negations(tokens: list[str]) -> list[int]:
         before = tokens[at - 1].lower().replace("’", "'") if at else ""
         if low == "without" and (before == "not" or before.endswith("n't")):
             continue  # "not without": the two cancel
+        if low == "nor" and found:
+            continue
         found.append(at)
     return found
 

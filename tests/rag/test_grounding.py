@@ -748,6 +748,11 @@ def test_a_word_that_negates_what_it_governs_counts_as_a_not_but_not_inside_an_o
     (use,) = grounded("Programs should use the form #!/usr/bin/env python3.", [shebang])
     (avoid,) = grounded("The form #!/usr/bin/env python3 is deprecated.", [shebang])
     assert use.support == 0 and avoid.supported
+    # libjpeg-turbo's README: "ignored" is the opposite of "used".
+    ignored = sentence(2, "DCT scaling in compressor: cinfo.scale_num and cinfo.scale_denom are silently ignored.")
+    (used,) = grounded("Yes, cinfo.scale_num and cinfo.scale_denom are used in DCT scaling.", [ignored])
+    (unused,) = grounded("cinfo.scale_num and cinfo.scale_denom are ignored in DCT scaling.", [ignored])
+    assert used.support == 0 and unused.supported
 
 
 def test_not_only_and_not_without_negate_nothing():
@@ -755,6 +760,18 @@ def test_not_only_and_not_without_negate_nothing():
     assert negations(words("It is not without its complexities.")) == []
     assert negations(words("It isn't without its complexities.")) == []
     assert len(negations(words("It doesn't store them, and never did; nothing is kept."))) == 3
+
+
+def test_a_nor_after_a_negation_carries_it_on_rather_than_adding_one():
+    assert len(negations(words("It is neither fast nor small."))) == 1
+    assert len(negations(words("It has not shown use as a format nor as a means of enhancement."))) == 1
+    assert len(negations(words("Nor is it small."))) == 1
+    (dropped,) = grounded(
+        "Yes, SmartScale is supported.",
+        [sentence(0, "SmartScale has not shown usefulness as a format nor as a means of enhancement, so our "
+                     "interest in providing it would be as a means of supporting more scaling factors.")],
+    )  # fmt: skip
+    assert dropped.support == 0
     (litotes,) = grounded(
         "Navigating the pact has its complexities.",
         [sentence(0, "Navigating the pact is not without its complexities.")],
