@@ -35,7 +35,7 @@ from rag.text.words import (
     together,
     words,
 )
-from rag.types import Sentence
+from rag.types import SECTION_SEPARATOR, Sentence
 
 
 @dataclass(frozen=True)
@@ -176,6 +176,36 @@ def read(*sources: Sentence) -> list[str]:
     has one. A heading is no citable sentence, but it is the subject of the sentences under it: "8 for 256," under
     "writeStream.getColorDepth([env])" says what getColorDepth returns."""
     return [s.text for s in sources] + [s.section for s in sources if s.section]
+
+
+ENTRIES = 3
+"""How many one-word headings a section must hold for them to be entries of a list (``entries``)."""
+
+
+def entries(sections: Set[str]) -> dict[str, frozenset[str]]:
+    """The entries among the section paths: one-word headings under one parent that holds at least ``ENTRIES``
+    of them, as a list of users, options or elements is laid out. Maps each such path to the stems of its
+    siblings' headings: what the sentences under it do not speak of."""
+    under: dict[str, dict[str, str]] = {}
+    for path in sections:
+        parent, _, leaf = path.rpartition(SECTION_SEPARATOR)
+        if len(stems := content_words(leaf)) == 1:
+            under.setdefault(parent, {})[path] = next(iter(stems))
+    return {
+        path: frozenset(set(leaves.values()) - {leaf})
+        for leaves in under.values()
+        if len(set(leaves.values())) >= ENTRIES
+        for path, leaf in leaves.items()
+    }
+
+
+def misplaced(claim: str, cited: list[Sentence], siblings: dict[str, frozenset[str]]) -> frozenset[str]:
+    """The entries the claim names that its sources sit beside rather than under (``entries``), and do not name:
+    "Adding a user to the staff group is safe" does not come from the sentence under "adm" that says users "may be
+    safely added to it". A fact of one entry is not a fact of its sibling, however many words they share."""
+    held = set().union(*(_words_of(s) for s in cited))
+    others = set().union(*(siblings.get(s.section or "", frozenset()) for s in cited))
+    return frozenset((content_words(claim) & others) - held)
 
 
 def _introduces(text: str) -> bool:
@@ -362,6 +392,7 @@ def ground(
     claims: list[Claim] = []
     said: set[str] = set()
     sections = {s.section for s in candidates if s.section}
+    siblings = entries(sections)
     for text, row in zip(texts, cosines):
         content = content_words(text)
         exact = literals(text) | numbers(text)
@@ -384,7 +415,7 @@ def ground(
             nearby = set().union(*(around(s) for s in chosen))
             granted = given - {name for name in _named(text) & given if name not in nearby}
         opening = {stem(w) for w in words(text)[:1] if w[:1].isupper()}  # names() skips a claim's first word
-        missing = foreign(text, cited, granted) | (opening & unmentioned)
+        missing = foreign(text, cited, granted) | (opening & unmentioned) | misplaced(text, chosen, siblings)
         borrowed = missing & unmentioned
         covered = coverage(text, cited, granted | borrowed)
         further = [s.text for s in chosen if s is not best]

@@ -945,6 +945,22 @@ def test_a_claim_naming_an_identifier_is_aligned_to_the_source_under_it_not_to_a
     assert named.sources[0] == prose[0]
 
 
+def test_a_claim_naming_one_entry_of_a_list_fails_on_a_source_under_its_sibling():
+    def under(i: int, text: str, heading: str) -> Sentence:
+        return sentence(i, text).model_copy(update={"section": f"Chapter 2. Users and Groups › {heading}"})
+
+    adm = under(0, "Perhaps policy should say so users may be safely added to this group to read logs.", "adm")
+    staff = under(1, "It allows local changes to /usr/local without root privileges.", "staff")
+    tty = under(2, "Tty devices are owned by this group.", "tty")
+    (swapped,) = grounded("Adding users to the staff group is safe.", [adm, staff, tty])
+    assert swapped.sources[0] == adm
+    assert swapped.foreign == {"staff"} and not swapped.supported
+    (own,) = grounded("Users may be safely added to the adm group to read logs.", [adm, staff, tty])
+    assert own.supported and own.sources[0] == adm
+    (named,) = grounded("Users may be safely added to the adm group to read logs.", [adm, staff])
+    assert named.supported  # two one-word headings are no list of entries
+
+
 def test_a_claim_naming_an_identifier_takes_its_other_sources_from_under_that_identifier_too():
     def under(i: int, text: str, heading: str) -> Sentence:
         return sentence(i, text).model_copy(update={"section": f"API › {heading}", "item": True})
