@@ -17,7 +17,7 @@ from pathlib import Path
 import bm25s
 import numpy as np
 
-from rag.text.words import capitalised, content_words, named_literals
+from rag.text.words import alphanumerics, capitalised, content_words, named_literals
 from rag.types import Sentence
 
 log = logging.getLogger(__name__)
@@ -33,15 +33,16 @@ def fingerprint(ids: list[str]) -> str:
 
 # Names how ``tokens`` makes terms. A saved index made another way would silently miss every query whose stems
 # differ, so it is rebuilt from its catalogue when loaded; change this whenever ``tokens`` changes.
-TERMS = "content-words/light-stem-final-e-doubled-ment-ation-ate-ability-ety+named-literals"
+TERMS = "content-words/light-stem-final-e-doubled-ment-ation-ate-ability-ety+named-literals+alphanumerics"
 
 
 def tokens(text: str) -> list[str]:
     """The terms BM25 sees: stemmed content words, and each identifier or package name whole (``named_literals``):
     "python-is-python3" is also "python", "is", "python" and "3", which every sentence about python3 holds too, and
     "ffi_prep_cif" also in "ffi_prep_cif_var". Not a file name or version specifier ("requests==2.6.0"), whose
-    parts are its words, and which would only lengthen its sentence."""
-    return sorted(content_words(text) | named_literals(text))
+    parts are its words, and which would only lengthen its sentence. A word of letters and digits is a term whole
+    too (``alphanumerics``): "v9" is all that tells "libjpeg v9" from "libjpeg v8"."""
+    return sorted(content_words(text) | named_literals(text) | alphanumerics(text))
 
 
 def _bm25(sentences: list[Sentence]) -> bm25s.BM25 | None:

@@ -152,6 +152,12 @@ def beside(text: str, number: str) -> set[str]:
 _IDENTIFIER = re.compile(r"\b(?=[^\W_]*\d)(?=[^\W_]*[^\W\d_])[^\W_]+\b")  # letters and digits: "bm25s", "ipv6"
 
 
+def alphanumerics(text: str) -> set[str]:
+    """The tokens that mix letters and digits, whole and lower-cased: "v9", "ext4", "ipv6". ``content_words`` keeps
+    only their letters, and not even those when one is left ("v"), so "libjpeg v9" would read as "libjpeg"."""
+    return {t.lower() for t in _IDENTIFIER.findall(text)}
+
+
 def identifiers(text: str) -> set[str]:
     """Stems of the word pieces of the tokens that mix letters and digits ("bm25s" gives "bm" and "25"): names of
     things however they are capitalised."""
@@ -196,7 +202,8 @@ _NOT_NEGATING = frozenset("only just merely simply without".split())
 
 NEGATING_VERBS = frozenset(
     stem(w)
-    for w in "disable prevent suppress avoid deprecate discourage forbid forbidden prohibit reject deny refuse ignore".split()
+    for w in "disable prevent suppress avoid deprecate discourage forbid forbidden prohibit reject deny refuse "
+    "ignore".split()
 )
 """The stems of verbs that negate what they govern, as a "not" does: "--disable-manual: Don't build the manual"
 says what "the option disables building the manual" says, and "the form #!/usr/bin/env is deprecated" the opposite

@@ -109,6 +109,22 @@ def test_a_keyword_search_for_a_package_name_finds_the_sentences_that_write_it_w
     assert "python-is-python3" in tokens(texts[2]) and "requests==2.6.0" not in tokens("pip install requests==2.6.0")
 
 
+def test_a_keyword_search_tells_versions_and_other_words_of_letters_and_digits_apart():
+    # libjpeg-turbo's README: "v9" was no term, so "Why not emulate the libjpeg v9 ABI?" ranked every short
+    # sentence under "libjpeg v7 and v8 API/ABI Emulation" above the one answering it.
+    texts = [
+        "Support for libjpeg v8 features: arithmetic coding.",
+        "Support for libjpeg v8 features: lossless cropping.",
+        "Programs built for libjpeg v7 or v8 did not work with it.",
+        "There is no reason for us to emulate the libjpeg v9 ABI.",
+    ]
+    index = KeywordIndex(
+        [Sentence(id=f"s{i}", source="j.txt", text=t, start=i, end=i + 1, index=i) for i, t in enumerate(texts)]
+    )
+    assert index.search("Why doesn't it emulate the libjpeg v9 ABI?", 1)[0][0].text == texts[-1]
+    assert {"v9", "ext4", "ipv6"} <= set(tokens("libjpeg v9 on ext4 over IPv6"))
+
+
 def test_a_keyword_search_for_one_term_more_sentences_hold_than_it_returns_finds_nothing():
     # Over Ninja's manual, "What is Ninja?" ranked "Run ninja." and "+" (under a heading naming Ninja) first: BM25
     # can only rank the sentences holding one term by their length.
