@@ -415,14 +415,21 @@ def ground(
             nearby = set().union(*(around(s) for s in chosen))
             granted = given - {name for name in _named(text) & given if name not in nearby}
         opening = {stem(w) for w in words(text)[:1] if w[:1].isupper()}  # names() skips a claim's first word
-        missing = foreign(text, cited, granted) | (opening & unmentioned) | misplaced(text, chosen, siblings)
+        elsewhere = misplaced(text, chosen, siblings)
+        missing = foreign(text, cited, granted) | (opening & unmentioned) | elsewhere
         borrowed = missing & unmentioned
         covered = coverage(text, cited, granted | borrowed)
         further = [s.text for s in chosen if s is not best]
         opposite = not negated_alike(text, [s.text for s in chosen]) or not asserted_alike(text, [best.text], further)
         failed = missing - borrowed or opposite or about_sources(text)
         support = 0.0 if failed else 0.5 * best_similarity + 0.5 * covered
-        per_source = tuple(round(next(sc for sc, _, s in scored if s is c), 4) for c in chosen)
+        # A source under the sibling of the entry the claim names supports none of it: no fallback quotes it.
+        per_source = tuple(
+            0.0
+            if elsewhere & siblings.get(c.section or "", frozenset())
+            else round(next(sc for sc, _, s in scored if s is c), 4)
+            for c in chosen
+        )
         claims.append(
             Claim(
                 text=text,

@@ -953,7 +953,7 @@ def test_a_claim_naming_one_entry_of_a_list_fails_on_a_source_under_its_sibling(
     staff = under(1, "It allows local changes to /usr/local without root privileges.", "staff")
     tty = under(2, "Tty devices are owned by this group.", "tty")
     (swapped,) = grounded("Adding users to the staff group is safe.", [adm, staff, tty])
-    assert swapped.sources[0] == adm
+    assert swapped.sources[0] == adm and swapped.source_support[0] == 0  # nor is it drawn from there
     assert swapped.foreign == {"staff"} and not swapped.supported
     (own,) = grounded("Users may be safely added to the adm group to read logs.", [adm, staff, tty])
     assert own.supported and own.sources[0] == adm
