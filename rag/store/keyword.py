@@ -18,7 +18,7 @@ import bm25s
 import numpy as np
 
 from rag.text.words import alphanumerics, capitalised, content_words, named_literals
-from rag.types import Sentence
+from rag.types import SECTION_SEPARATOR, Sentence
 
 log = logging.getLogger(__name__)
 logging.getLogger("bm25s").setLevel(logging.WARNING)  # on import bm25s sets its logger to DEBUG: every index built
@@ -33,7 +33,9 @@ def fingerprint(ids: list[str]) -> str:
 
 # Names how ``tokens`` makes terms. A saved index made another way would silently miss every query whose stems
 # differ, so it is rebuilt from its catalogue when loaded; change this whenever ``tokens`` changes.
-TERMS = "content-words/light-stem-final-e-doubled-ment-ation-ate-ability-ety+named-literals+alphanumerics"
+TERMS = (
+    "content-words/light-stem-final-e-doubled-ment-ation-ate-ability-ety+named-literals+alphanumerics+specifier-letters"
+)
 
 
 def tokens(text: str) -> list[str]:
@@ -41,13 +43,33 @@ def tokens(text: str) -> list[str]:
     "python-is-python3" is also "python", "is", "python" and "3", which every sentence about python3 holds too, and
     "ffi_prep_cif" also in "ffi_prep_cif_var". Not a file name or version specifier ("requests==2.6.0"), whose
     parts are its words, and which would only lengthen its sentence. A word of letters and digits is a term whole
-    too (``alphanumerics``): "v9" is all that tells "libjpeg v9" from "libjpeg v8"."""
-    return sorted(content_words(text) | named_literals(text) | alphanumerics(text))
+    too (``alphanumerics``): "v9" is all that tells "libjpeg v9" from "libjpeg v8". So is a letter written as a
+    format specifier ("%M"), which is no word: as written, since "%k" is not "%K"."""
+    return sorted(content_words(text) | named_literals(text) | alphanumerics(text) | _letters(text))
+
+
+_LETTER = re.compile(r"(?<![\w%])%([^\W\d_])(?!\w)")
+"""A letter written as a format specifier: "%M" (not "%%", nor "%Mmax"). Not an option's "-m": a command's flags
+stand in its code beside the words that find it, and every "python3 -m" would only lengthen its line."""
+
+
+def _letters(text: str) -> set[str]:
+    """The letters the text writes as format specifiers (``_LETTER``), in their case."""
+    return set(_LETTER.findall(text))
+
+
+def _terms(sentence: Sentence) -> list[str]:
+    """A sentence's terms, with its section path's: a section's words find its sentences. A heading of one letter
+    names a specifier or an option too ("M" over "Maximum resident set size of the process…")."""
+    section = sentence.section or ""
+    leaf = section.rpartition(SECTION_SEPARATOR)[2].strip()
+    single = {leaf} if len(leaf) == 1 and leaf.isalpha() else set()
+    return sorted(set(tokens(f"{section} {sentence.text}")) | single)
 
 
 def _bm25(sentences: list[Sentence]) -> bm25s.BM25 | None:
     """The BM25 index of the sentences; None when no sentence has a single term (nothing could ever match)."""
-    corpus = [tokens(f"{s.section or ''} {s.text}") for s in sentences]  # a section's words find its sentences
+    corpus = [_terms(s) for s in sentences]
     if not any(corpus):
         return None
     index = bm25s.BM25(k1=K1, b=B, method="lucene")

@@ -125,6 +125,27 @@ def test_a_keyword_search_tells_versions_and_other_words_of_letters_and_digits_a
     assert {"v9", "ext4", "ipv6"} <= set(tokens("libjpeg v9 on ext4 over IPv6"))
 
 
+def test_a_keyword_search_finds_a_letter_written_as_a_specifier_or_a_heading_in_its_case():
+    # GNU time's manual lists its format specifiers under one-letter headings: "M" over "Maximum resident set
+    # size…". "What does the %M specifier report?" found it by no keyword, since a letter is no word.
+    def entry(i: int, text: str, heading: str) -> Sentence:
+        return Sentence(
+            id=f"s{i}", source="t.html", text=text, start=i, end=i + 1, index=i, section=f"Memory › {heading}"
+        )
+
+    index = KeywordIndex(
+        [
+            entry(0, "A resource specifier consists of a percent sign followed by another character.", "Format"),
+            entry(1, "Maximum resident set size of the process, in Kilobytes.", "M"),
+            entry(2, "Number of signals delivered to the process.", "k"),
+            entry(3, "Average total memory use of the process, in Kilobytes.", "K"),
+        ]
+    )
+    assert index.search("What does the %M specifier report?", 1)[0][0].id == "s1"
+    assert index.search("What is the unit of %K?", 1)[0][0].id == "s3"  # not "k"
+    assert not {"k", "m"} & set(tokens("x-ray, e-mail, %% and %kmax, python3 -m venv"))
+
+
 def test_a_keyword_search_for_one_term_more_sentences_hold_than_it_returns_finds_nothing():
     # Over Ninja's manual, "What is Ninja?" ranked "Run ninja." and "+" (under a heading naming Ninja) first: BM25
     # can only rank the sentences holding one term by their length.
