@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 from rag.text.sentences import split_sentences
-from rag.text.words import content_words, negation_count
+from rag.text.words import content_words, negation_count, numbers
 
 _ONE_MARKER = r"\[\s*\d+(?:\s*[,;]\s*\d+)*\s*\]"
 # "[3]", "[2][7]", "[16], [22], [2]", "[2] and [3]"
@@ -161,8 +161,10 @@ def settled_opener(answer: str, question: str) -> str:
     for a question with no negation of its own ("Doesn't it…?" is answered "Yes, it does" and "No, it doesn't"
     alike), by the negations of that sentence (``negation_count``: "not", "never", a negating verb as "avoid" or
     "reject"): "yes" asks for none (or an even number), "no" for one. A "without" in the question is no negation
-    of what it asks ("Is foo.bar.local resolved without an mdns.allow file?"), nor one in the answer. The
-    statement is kept, to be grounded as any other; only the word that contradicts it goes."""
+    of what it asks ("Is foo.bar.local resolved without an mdns.allow file?"), nor one in the answer. A
+    sentence that writes numbers, none of them one the question asks about, says "no" as a negation does ("Does
+    it hold Node.js 20?": "Yes, it contains Node.js 18." or "No, it contains Node.js 18."). The statement is kept,
+    to be grounded as any other; only the word that contradicts it goes."""
     opener = _OPENER.match(answer)
     withouts = len(_WITHOUT.findall(question))
     if opener is None or negation_count(question) > withouts:
@@ -175,7 +177,10 @@ def settled_opener(answer: str, question: str) -> str:
     if withouts:  # "Can it run without root?": "Yes, it runs without root" echoes the question's own "without"
         statement = _WITHOUT.sub(" ", statement)
     negated = negation_count(statement) % 2 == 1
-    if negated == (opener.group(1).lower() == "no"):
+    yes = opener.group(1).lower() == "yes"
+    asked, stated = numbers(question), numbers(statement)
+    other = bool(asked and stated) and not asked & stated  # numbers, none of them the one asked about
+    if (not negated and not other) if yes else (negated or other):
         return answer
     first = rest.split(maxsplit=1)[0] if rest.strip() else ""
     return rest if not first.isalpha() else rest[:1].upper() + rest[1:]  # "foo.bar.local" is a name, kept as written

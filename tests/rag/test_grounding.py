@@ -806,6 +806,13 @@ def test_an_opening_yes_or_no_that_the_sentence_after_it_contradicts_is_dropped(
     assert settled_opener("No, foo.bar.local is rejected. [1]", asked).startswith("No,")
     asked = "Can I build it without root?"
     assert settled_opener("Yes, you can build it without root. [1]", asked).startswith("Yes,")
+    # Node.js's README: a "Yes," to a number the answer does not write, writing another.
+    asked = "Does the latest-hydrogen directory hold Node.js 20?"
+    assert settled_opener("Yes, it holds the Node.js 18 release. [1]", asked) == "It holds the Node.js 18 release. [1]"
+    assert settled_opener("No, it holds the Node.js 18 release. [1]", asked).startswith("No,")
+    assert settled_opener("Yes, it holds Node.js 20 and 20.1. [1]", asked).startswith("Yes,")
+    assert settled_opener("Yes, it holds the latest release. [1]", asked).startswith("Yes,")
+    assert settled_opener("Yes, every 6 months. [1]", "Is it released often?").startswith("Yes,")  # none asked
 
 
 def test_a_claim_that_restates_the_question_needs_a_source_that_means_it_not_only_its_words():
