@@ -326,6 +326,14 @@ def _chosen(
         merged = coverage(text, [s.text for s in chosen] + [source.text], given)
         if merged > coverage(text, [s.text for s in chosen], given) + 0.15 and score >= min_support:
             chosen.append(source)
+    # So do the items of the list the first is an item of, however low each ranks alone: "Microsoft CryptoAPI,
+    # VIA Padlock, nCipher CHIL" is three items of two words each.
+    if best.item:
+        for _, _, source in kin[1:]:
+            if _same_list(best, source) and coverage(text, [s.text for s in chosen] + [source.text], given) > (
+                coverage(text, [s.text for s in chosen], given) + 0.15
+            ):
+                chosen.append(source)
     # Code the claim quotes is cited where it is written, when the candidates hold it: by a source already
     # chosen if one does, else by the holder the claim is closest to.
     copied = []
@@ -344,6 +352,21 @@ def _chosen(
         holders = [s for _, _, s in kin[:_ALIKE_AMONG] if number in numbers(s.text) and _mentions(s, near)]
         _cited_where_written(chosen, holders)
     return chosen, copied
+
+
+LIST_SPAN = 20
+"""How many sentences apart two items of one list may stand (``_same_list``)."""
+
+
+def _same_list(item: Sentence, other: Sentence) -> bool:
+    """Whether the other sentence is an item of the list the item is in, as far as its place tells: an item of the
+    same document and section, at most ``LIST_SPAN`` sentences away."""
+    return (
+        other.item
+        and other.source == item.source
+        and other.section == item.section
+        and abs(other.index - item.index) <= LIST_SPAN
+    )
 
 
 def ground(

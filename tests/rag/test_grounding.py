@@ -968,6 +968,21 @@ def test_a_claim_naming_one_entry_of_a_list_fails_on_a_source_under_its_sibling(
     assert named.supported  # two one-word headings are no list of entries
 
 
+def test_a_claim_listing_items_cites_each_item_of_the_list_it_comes_from():
+    # OpenSSL's README-ENGINES: three items of two words each, none ranking high alone.
+    intro = sentence(0, "There are currently built-in ENGINE implementations for the following crypto devices:")
+    items = [
+        sentence(i, text).model_copy(update={"item": True})
+        for i, text in [(1, "Microsoft CryptoAPI"), (2, "VIA Padlock"), (3, "nCipher CHIL")]
+    ]
+    other = [
+        sentence(i, f"ENGINE implementations of crypto devices such as {w} are built in.")
+        for i, w in [(4, "a"), (5, "b")]
+    ]
+    (listed,) = grounded("Microsoft CryptoAPI, VIA Padlock, nCipher CHIL. [1]", [intro, *items, *other])
+    assert listed.supported and sorted(s.id for s in listed.sources) == ["s1", "s2", "s3"]
+
+
 def test_a_claim_naming_an_identifier_takes_its_other_sources_from_under_that_identifier_too():
     def under(i: int, text: str, heading: str) -> Sentence:
         return sentence(i, text).model_copy(update={"section": f"API › {heading}", "item": True})
