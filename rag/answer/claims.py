@@ -151,7 +151,8 @@ _ABOUT_SOURCES = re.compile(
 )
 
 
-_OPENER = re.compile(r"\s*(yes|no)\s*[,.!;:—–-]+\s*", re.IGNORECASE)
+_OPENER = re.compile(rf"\s*(?:{_ONE_MARKER}\s*)*(yes|no)\s*[,.!;:—–-]+\s*", re.IGNORECASE)
+"""An opening "Yes," or "No,", after any markers the model set before it ("[2] No, it is not automated…")."""
 _WITHOUT = re.compile(r"\bwithout\b", re.IGNORECASE)
 
 

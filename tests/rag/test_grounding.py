@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from rag.answer import Pipeline
-from rag.answer.claims import about_sources, claims_of, settled_opener, strip_markers
+from rag.answer.claims import about_sources, answers_no, claims_of, settled_opener, strip_markers, without_opener
 from rag.answer.compose import LIST_GOES_ON, compose, extractive_claims, with_introduced
 from rag.answer.grounding import Claim, coverage, foreign, ground, quotes, said_around
 from rag.answer.polarity import asserted_alike
@@ -813,6 +813,10 @@ def test_an_opening_yes_or_no_that_the_sentence_after_it_contradicts_is_dropped(
     assert settled_opener("Yes, it holds Node.js 20 and 20.1. [1]", asked).startswith("Yes,")
     assert settled_opener("Yes, it holds the latest release. [1]", asked).startswith("Yes,")
     assert settled_opener("Yes, every 6 months. [1]", "Is it released often?").startswith("Yes,")  # none asked
+    # OpenSSL's README-ENGINES: the model set a marker before its "No,"; the answer still opens with it.
+    draft = "[2] No, it is not automated in OpenSSL's build process. [3] It can be done by hand."
+    assert answers_no(draft) and without_opener(draft).startswith("it is not")
+    assert settled_opener("[1] Yes, it is not automated. [2]", "Is it automated?") == "It is not automated. [2]"
 
 
 def test_a_claim_that_restates_the_question_needs_a_source_that_means_it_not_only_its_words():
