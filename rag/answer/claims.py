@@ -177,11 +177,10 @@ def settled_opener(answer: str, question: str) -> str:
     statement = strip_markers(rest[: spans[0][1]])
     if withouts:  # "Can it run without root?": "Yes, it runs without root" echoes the question's own "without"
         statement = _WITHOUT.sub(" ", statement)
-    negated = negation_count(statement) % 2 == 1
-    yes = opener.group(1).lower() == "yes"
     asked, stated = numbers(question), numbers(statement)
     other = bool(asked and stated) and not asked & stated  # numbers, none of them the one asked about
-    if (not negated and not other) if yes else (negated or other):
+    says_no = negation_count(statement) % 2 == 1 or other
+    if says_no == (opener.group(1).lower() == "no"):
         return answer
     first = rest.split(maxsplit=1)[0] if rest.strip() else ""
     return rest if not first.isalpha() else rest[:1].upper() + rest[1:]  # "foo.bar.local" is a name, kept as written

@@ -326,13 +326,12 @@ def _chosen(
         merged = coverage(text, [s.text for s in chosen] + [source.text], given)
         if merged > coverage(text, [s.text for s in chosen], given) + 0.15 and score >= min_support:
             chosen.append(source)
-    # So do the items of the list the first is an item of, however low each ranks alone: "Microsoft CryptoAPI,
-    # VIA Padlock, nCipher CHIL" is three items of two words each.
+    # So do the items of the list the first is an item of that the claim names whole, however low each ranks
+    # alone: "Microsoft CryptoAPI, VIA Padlock, nCipher CHIL" lists three items of two words each.
     if best.item:
         for _, _, source in kin[1:]:
-            if _same_list(best, source) and coverage(text, [s.text for s in chosen] + [source.text], given) > (
-                coverage(text, [s.text for s in chosen], given) + 0.15
-            ):
+            named = content_words(source.text)
+            if _same_list(best, source) and named and named <= content_words(text) and source not in chosen:
                 chosen.append(source)
     # Code the claim quotes is cited where it is written, when the candidates hold it: by a source already
     # chosen if one does, else by the holder the claim is closest to.
