@@ -18,6 +18,7 @@ from rag.answer.claims import (
     strip_markers,
     without_opener,
 )
+from rag.answer.places import entries, misplaced, read, same_list, words_of
 from rag.answer.polarity import asserted_alike, negated_alike
 from rag.text.words import (
     abbreviations,
@@ -35,7 +36,7 @@ from rag.text.words import (
     together,
     words,
 )
-from rag.types import SECTION_SEPARATOR, Sentence
+from rag.types import Sentence
 
 
 @dataclass(frozen=True)
@@ -171,43 +172,6 @@ def contradicting(claim: Claim) -> int | None:
     return next((at for at, s in enumerate(claim.sources) if not negated_alike(claim.text, [s.text])), None)
 
 
-def read(*sources: Sentence) -> list[str]:
-    """What the sources say, for the words a claim takes from them: each one's text, and its section path where it
-    has one. A heading is no citable sentence, but it is the subject of the sentences under it: "8 for 256," under
-    "writeStream.getColorDepth([env])" says what getColorDepth returns."""
-    return [s.text for s in sources] + [s.section for s in sources if s.section]
-
-
-ENTRIES = 3
-"""How many one-word headings a section must hold for them to be entries of a list (``entries``)."""
-
-
-def entries(sections: Set[str]) -> dict[str, frozenset[str]]:
-    """The entries among the section paths: one-word headings under one parent that holds at least ``ENTRIES``
-    of them, as a list of users, options or elements is laid out. Maps each such path to the stems of its
-    siblings' headings: what the sentences under it do not speak of."""
-    under: dict[str, dict[str, str]] = {}
-    for path in sections:
-        parent, _, leaf = path.rpartition(SECTION_SEPARATOR)
-        if len(stems := content_words(leaf)) == 1:
-            under.setdefault(parent, {})[path] = next(iter(stems))
-    return {
-        path: frozenset(set(leaves.values()) - {leaf})
-        for leaves in under.values()
-        if len(set(leaves.values())) >= ENTRIES
-        for path, leaf in leaves.items()
-    }
-
-
-def misplaced(claim: str, cited: list[Sentence], siblings: dict[str, frozenset[str]]) -> frozenset[str]:
-    """The entries the claim names that its sources sit beside rather than under (``entries``), and do not name:
-    "Adding a user to the staff group is safe" does not come from the sentence under "adm" that says users "may be
-    safely added to it". A fact of one entry is not a fact of its sibling, however many words they share."""
-    held = set().union(*(_words_of(s) for s in cited))
-    others = set().union(*(siblings.get(s.section or "", frozenset()) for s in cited))
-    return frozenset((content_words(claim) & others) - held)
-
-
 def _introduces(text: str) -> bool:
     """Whether the text ends with a colon: it introduces what comes after it."""
     return strip_markers(text).rstrip().endswith(":")
@@ -272,7 +236,7 @@ def _unnamed(source: Sentence, headed: Headed) -> bool:
     initializes cif" is not aligned to the sentence under "ffi_prep_cif_var", whose words are all the same."""
     camel, written = headed
     said = read(source)
-    return bool(camel and camel - _words_of(source)) or any(not any(holds(t, w) for t in said) for w in written)
+    return bool(camel and camel - words_of(source)) or any(not any(holds(t, w) for t in said) for w in written)
 
 
 AROUND = 2
@@ -286,19 +250,14 @@ def said_around(
     sentences either side of it and their section paths (``neighbours``), and its document's ``subjects``."""
 
     def around(source: Sentence) -> Set[str]:
-        return set(subjects).union(*(_words_of(n) | names(n.text) for n in neighbours(source, AROUND)))
+        return set(subjects).union(*(words_of(n) | names(n.text) for n in neighbours(source, AROUND)))
 
     return around
 
 
-def _words_of(source: Sentence) -> set[str]:
-    """The content words of the source and its section path (``read``)."""
-    return set().union(*(content_words(t) for t in read(source)))
-
-
 def _mentions(source: Sentence, stems: Set[str]) -> bool:
     """Whether the source, with its section path, holds one of the ``stems`` (any source, for none)."""
-    return not stems or bool(stems & _words_of(source))
+    return not stems or bool(stems & words_of(source))
 
 
 def _chosen(
@@ -331,7 +290,7 @@ def _chosen(
     if best.item:
         for _, _, source in kin[1:]:
             named = content_words(source.text)
-            if _same_list(best, source) and named and named <= content_words(text) and source not in chosen:
+            if same_list(best, source) and named and named <= content_words(text) and source not in chosen:
                 chosen.append(source)
     # Code the claim quotes is cited where it is written, when the candidates hold it: by a source already
     # chosen if one does, else by the holder the claim is closest to.
@@ -351,21 +310,6 @@ def _chosen(
         holders = [s for _, _, s in kin[:_ALIKE_AMONG] if number in numbers(s.text) and _mentions(s, near)]
         _cited_where_written(chosen, holders)
     return chosen, copied
-
-
-LIST_SPAN = 20
-"""How many sentences apart two items of one list may stand (``_same_list``)."""
-
-
-def _same_list(item: Sentence, other: Sentence) -> bool:
-    """Whether the other sentence is an item of the list the item is in, as far as its place tells: an item of the
-    same document and section, at most ``LIST_SPAN`` sentences away."""
-    return (
-        other.item
-        and other.source == item.source
-        and other.section == item.section
-        and abs(other.index - item.index) <= LIST_SPAN
-    )
 
 
 def ground(
