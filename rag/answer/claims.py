@@ -179,11 +179,24 @@ def settled_opener(answer: str, question: str) -> str:
         statement = _WITHOUT.sub(" ", statement)
     asked, stated = numbers(question), numbers(statement)
     other = bool(asked and stated) and not asked & stated  # numbers, none of them the one asked about
-    says_no = negation_count(statement) % 2 == 1 or other
+    says_no = negation_count(_answering(statement, question)) % 2 == 1 or other
     if says_no == (opener.group(1).lower() == "no"):
         return answer
     first = rest.split(maxsplit=1)[0] if rest.strip() else ""
     return rest if not first.isalpha() else rest[:1].upper() + rest[1:]  # "foo.bar.local" is a name, kept as written
+
+
+_CONJUNCT = re.compile(r";\s*|,?\s+and\s+(?=(?:should|must|will|can|may|is|are|was|were|has|have|does|do)\b)")
+"""Where a statement goes on to say something more of its subject: "…is not supported and should be disabled"."""
+
+
+def _answering(statement: str, question: str) -> str:
+    """The part of the statement that answers the question: of the parts it joins with "and" before another verb or
+    with a semicolon, the first that shares a word with the question (the whole statement when none does). Its
+    negations say yes or no; the next part's say something else: "Userspace firmware loading is not supported
+    and should be disabled in the kernel" answers "Is it supported?" no, though it negates twice."""
+    asked = content_words(question)
+    return next((part for part in _CONJUNCT.split(statement) if content_words(part) & asked), statement)
 
 
 def without_opener(text: str) -> str:

@@ -813,6 +813,13 @@ def test_an_opening_yes_or_no_that_the_sentence_after_it_contradicts_is_dropped(
     assert settled_opener("Yes, it holds Node.js 20 and 20.1. [1]", asked).startswith("Yes,")
     assert settled_opener("Yes, it holds the latest release. [1]", asked).startswith("Yes,")
     assert settled_opener("Yes, every 6 months. [1]", "Is it released often?").startswith("Yes,")  # none asked
+    # systemd's README: a statement that goes on to say more of its subject ("and should be disabled") answers
+    # with its first part; its second part's negation is no second "not" of the first.
+    asked = "Is userspace firmware loading supported?"
+    draft = "Yes, userspace firmware loading is not supported and should be disabled in the kernel. [1]"
+    assert settled_opener(draft, asked).startswith("Userspace firmware loading is not")
+    assert settled_opener("Yes, it is supported and should not be disabled. [1]", asked).startswith("Yes,")
+    assert settled_opener("No, it does not load and run firmware. [1]", asked).startswith("No,")
     # OpenSSL's README-ENGINES: the model set a marker before its "No,"; the answer still opens with it.
     draft = "[2] No, it is not automated in OpenSSL's build process. [3] It can be done by hand."
     assert answers_no(draft) and without_opener(draft).startswith("it is not")
