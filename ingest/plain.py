@@ -28,6 +28,8 @@ _NUMBER = re.compile(r"((?:\d{1,2}\.)+)\s+|(\d{1,2}(?:\.\d{1,2})+)\s+")
 _HEADING_WORDS = 8
 _HEADING_CHARS = 60
 _CLOSING = ".,;:!?"
+_OPENING = "{(["
+"""A line ending with an opening bracket is code ("try {"), never a heading."""
 _UNDERLINE = re.compile(r"={3,}|-{3,}")
 _PARAGRAPH = re.compile(r"^[ \t]*\S.*(?:\n[ \t]*\S.*)*", re.MULTILINE)
 _TITLE = ""
@@ -124,10 +126,12 @@ def _headings(text: str) -> dict[int, _Heading]:
         heading = row.strip()
         numbered = _NUMBER.match(heading)
         title = heading[numbered.end() :] if numbered else heading
+        underlined = at + 1 < len(lines) and _UNDERLINE.fullmatch(lines[at + 1].strip()) is not None
+        longest = 2 if underlined else 1  # an underline says "heading" more surely than shortness does
         if (
-            len(title.split()) > _HEADING_WORDS
-            or len(title) > _HEADING_CHARS
-            or heading[-1] in _CLOSING
+            len(title.split()) > longest * _HEADING_WORDS
+            or len(title) > longest * _HEADING_CHARS
+            or heading[-1] in _CLOSING + _OPENING
             or not _LETTER.search(title)
             or _BULLET.match(heading + " ")
             or _LEADER.search(heading)

@@ -301,6 +301,18 @@ def test_an_underlined_title_is_a_heading_and_a_contents_list_without_leaders_gi
     }
 
 
+def test_an_underlined_heading_may_run_longer_and_a_line_opening_a_block_of_code_is_no_heading():
+    # GCC's README.Bugs: a nine-word title over "---", and "try {" over the indented lines of its block.
+    title = 'g++: "undefined reference" to static const array in class'
+    text = (
+        f"{title}\n{'-' * len(title)}\n\nThe code compiles under 2.7.2.\n\n"
+        "    int main(void)\n    {\n\n        try {\n            Sort(list);\n        } catch (A) {}\n    }\n"
+    )
+    sections = {s.text.strip(): s.section for s in sentences_of("README.Bugs", text, "sha")}
+    assert sections["The code compiles under 2.7.2."] == title
+    assert all(section == title for section in sections.values())  # not under "try {"
+
+
 @pytest.mark.parametrize(
     "text",
     [
