@@ -18,7 +18,7 @@ from rag.answer.claims import (
     strip_markers,
     without_opener,
 )
-from rag.answer.places import entries, misplaced, read, same_list, words_of
+from rag.answer.places import entries, heading, misplaced, read, same_list, words_of
 from rag.answer.polarity import asserted_alike, negated_alike
 from rag.text.words import (
     abbreviations,
@@ -386,7 +386,9 @@ def ground(
         borrowed = missing & unmentioned
         covered = coverage(text, cited, granted | borrowed)
         further = [s.text for s in chosen if s is not best]
-        opposite = not negated_alike(text, [s.text for s in chosen]) or not asserted_alike(text, [best.text], further)
+        headings = [heading(s) for s in chosen]
+        opposite = not negated_alike(text, [s.text for s in chosen], headings)
+        opposite = opposite or not asserted_alike(text, [best.text], further)
         failed = missing - borrowed or opposite or about_sources(text)
         support = 0.0 if failed else 0.5 * best_similarity + 0.5 * covered
         # A source under the sibling of the entry the claim names supports none of it: no fallback quotes it.

@@ -16,6 +16,11 @@ def read(*sources: Sentence) -> list[str]:
     return [s.text for s in sources] + [s.section for s in sources if s.section]
 
 
+def heading(source: Sentence) -> str | None:
+    """The heading the source stands under: the last of its section path (None at a document's top)."""
+    return source.section.rpartition(SECTION_SEPARATOR)[2] if source.section else None
+
+
 ENTRIES = 3
 """How many one-word headings a section must hold for them to be entries of a list (``entries``)."""
 

@@ -8,24 +8,28 @@ import re
 from collections.abc import Sequence, Set
 
 from rag.answer.claims import without_opener
-from rag.text.words import NEGATING_VERBS, STOP_WORDS, content_words, negations, stem, words
+from rag.text.words import NEGATING_VERBS, STOP_WORDS, content_words, negation_count, negations, stem, words
 
 _SCOPE = 3
 """How many words before the first word a claim shares with a source a negation may stand and still bear on it:
 "does not store", "never edit the"."""
 
 
-def negated_alike(claim: str, sources: list[str]) -> bool:
+def negated_alike(claim: str, sources: list[str], headings: Sequence[str | None] = ()) -> bool:
     """Whether the claim negates as its sources do where they say what it says: as many negations, counted odd or
     even, as the shortest stretch of each source that holds every word it shares with the claim, from the start of
     that stretch's clause or a few words before it (``_clauses``). A claim that drops a "not" ("The database stores
     user preferences" from "…does NOT store user preferences") shares every word with its source and says the
     opposite; a claim taken from a clause with no negation ("The type is only a guess" from "…only a guess, and an
     application MUST NOT trust a file based on its type") is not held to the negation of another. An opening "No,"
-    answers the question and negates nothing the claim states."""
+    answers the question and negates nothing the claim states. Sources negating nothing the claim says are read
+    under their headings (``headings``), whose negations bear on all under them: "An attached archive (tar,
+    zip…)" says nothing of wanting one, its heading "What we do not want" does."""
     claim = without_opener(claim)  # "No, it does not…": one "not"
     content = content_words(claim)
     found = sum(_bearing(source, content) for source in sources)
+    if not found:  # each heading once, however many sources stand under it
+        found = sum(negation_count(heading) for heading in set(headings) if heading)
     return _bearing(claim, content) % 2 == found % 2
 
 

@@ -762,6 +762,26 @@ def test_not_only_and_not_without_negate_nothing():
     assert len(negations(words("It doesn't store them, and never did; nothing is kept."))) == 3
 
 
+def test_a_source_that_negates_nothing_the_claim_says_is_read_under_its_heading():
+    # GCC's README.Bugs lists what a bug report should not hold under "What we do not want".
+    def under(i: int, text: str, heading: str) -> Sentence:
+        return sentence(i, text).model_copy(update={"section": f"How to report a bug › {heading}", "item": True})
+
+    archive = under(0, "An attached archive (tar, zip) containing all of the above.", "What we do not want")
+    (wanted,) = grounded("Yes, you should attach an archive to a bug report.", [archive])
+    (unwanted,) = grounded("An attached archive containing all of the above is not wanted.", [archive])
+    assert wanted.support == 0 and unwanted.supported
+    assembly = under(1, "Assembly files (*.s) produced by the compiler.", "What we do not want")
+    (two,) = grounded(
+        "Yes, you want assembly files produced by the compiler and an attached archive.", [assembly, archive]
+    )
+    assert two.support == 0 and len(two.sources) == 2  # one heading over both: one "not"
+    # Sources that negate for themselves are read as they are: "Not supported" over "…is silently ignored".
+    ignored = under(2, "SmartScale: cinfo.block_size is silently ignored.", "Not supported")
+    (claim,) = grounded("SmartScale's cinfo.block_size is ignored.", [ignored])
+    assert claim.supported
+
+
 def test_a_nor_after_a_negation_carries_it_on_rather_than_adding_one():
     assert len(negations(words("It is neither fast nor small."))) == 1
     assert len(negations(words("It has not shown use as a format nor as a means of enhancement."))) == 1
