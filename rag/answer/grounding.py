@@ -328,23 +328,25 @@ def ground(
     """Align each answer sentence to its best sources; returns every claim, in order, marked supported or not.
 
     Support mixes embedding similarity with content-word coverage, and is zero when the claim carries a number or a
-    name that its sources lack, or negates where they do not (``negated_alike``), or states as a fact what its best
-    source says only under a condition and none of its other sources states plainly (``asserted_alike``). A claim is
-    kept when its support reaches ``min_support`` and at least ``min_coverage`` of its content words appear in the
-    sentences it cites, and its best source is at least ``min_similarity`` similar to it: a claim that restates the
-    question ("Yes, there is a warranty.") covers its few words in any sentence that holds them. ``given`` are the
-    names the claim may take from the question without a source (the question's subject, which the documents
-    mention): "The Acme merger is driven by…" may cite "This merger is driven by…". With ``around`` (the words said
-    around a source: the sentences beside it and what its document is about), a claim that answers "Yes," or "No,"
-    (and so restates the question's premise) takes a name of the question so only where one of its sources has it
-    around: "Yes, Ninja supports Python as the build file language" takes no "Python" from "…if you're writing a
-    meta-build system or supporting a new language". ``unmentioned`` are the question's names that the documents
-    never mention: a claim repeating one fails, since it may set that name where its sources name another thing
-    ("Globex is one of the firm's suppliers", over a sentence listing suppliers without it), but is scored as if
-    they held it, so that one that fails for it alone counts as narrowly missed and its sources are quoted: the
-    sentence its draft restated. ``asked`` are the identifiers the question asks about (``_headed``): a claim that
-    writes one is aligned to a source that does, and takes no other source that does not ("The package
-    python-is-python3 provides python3-supported-min" is not "The python3 package provides python3-supported-min").
+    name that its sources lack, or names an entry of a list its sources sit beside rather than under
+    (``misplaced``), or negates where they do not (``negated_alike``, under their headings), or states as a fact
+    what its best source says only under a condition and none of its other sources states plainly
+    (``asserted_alike``). A claim is kept when its support reaches ``min_support`` and at least ``min_coverage`` of
+    its content words appear in the sentences it cites, and its best source is at least ``min_similarity`` similar
+    to it: a claim that restates the question ("Yes, there is a warranty.") covers its few words in any sentence
+    that holds them. ``given`` are the names the claim may take from the question without a source (the question's
+    subject, which the documents mention): "The Acme merger is driven by…" may cite "This merger is driven by…".
+    With ``around`` (the words said around a source: the sentences beside it and what its document is about), a
+    claim that answers "Yes," or "No," (and so restates the question's premise) takes a name of the question so only
+    where one of its sources has it around: "Yes, Ninja supports Python as the build file language" takes no
+    "Python" from "…if you're writing a meta-build system or supporting a new language". ``unmentioned`` are the
+    question's names that the documents never mention: a claim repeating one fails, since it may set that name where
+    its sources name another thing ("Globex is one of the firm's suppliers", over a sentence listing suppliers
+    without it), but is scored as if they held it, so that one that fails for it alone counts as narrowly missed and
+    its sources are quoted: the sentence its draft restated. ``asked`` are the identifiers the question asks about
+    (``_headed``): a claim that writes one is aligned to a source that does, and takes no other source that does not
+    ("The package python-is-python3 provides python3-supported-min" is not "The python3 package provides
+    python3-supported-min").
     """
     texts = claims_of(answer)
     if not texts or not candidates:

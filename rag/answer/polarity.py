@@ -8,7 +8,7 @@ import re
 from collections.abc import Sequence, Set
 
 from rag.answer.claims import without_opener
-from rag.text.words import NEGATING_VERBS, STOP_WORDS, content_words, negation_count, negations, stem, words
+from rag.text.words import NEGATING_VERBS, STOP_WORDS, content_words, negations, stem, words
 
 _SCOPE = 3
 """How many words before the first word a claim shares with a source a negation may stand and still bear on it:
@@ -23,13 +23,14 @@ def negated_alike(claim: str, sources: list[str], headings: Sequence[str | None]
     opposite; a claim taken from a clause with no negation ("The type is only a guess" from "…only a guess, and an
     application MUST NOT trust a file based on its type") is not held to the negation of another. An opening "No,"
     answers the question and negates nothing the claim states. Sources negating nothing the claim says are read
-    under their headings (``headings``), whose negations bear on all under them: "An attached archive (tar,
-    zip…)" says nothing of wanting one, its heading "What we do not want" does."""
+    under their headings (``headings``), whose negations ("not", "no", not a negating verb: "Deprecation Note"
+    is no "not") bear on all under them: "An attached archive (tar, zip…)" says nothing of wanting one, its
+    heading "What we do not want" does."""
     claim = without_opener(claim)  # "No, it does not…": one "not"
     content = content_words(claim)
     found = sum(_bearing(source, content) for source in sources)
-    if not found:  # each heading once, however many sources stand under it
-        found = sum(negation_count(heading) for heading in set(headings) if heading)
+    if not found:  # each heading once, however many sources stand under it; its "not", not its nouns
+        found = sum(len(negations(words(heading))) for heading in set(headings) if heading)
     return _bearing(claim, content) % 2 == found % 2
 
 

@@ -776,6 +776,12 @@ def test_a_source_that_negates_nothing_the_claim_says_is_read_under_its_heading(
         "Yes, you want assembly files produced by the compiler and an attached archive.", [assembly, archive]
     )
     assert two.support == 0 and len(two.sources) == 2  # one heading over both: one "not"
+    # OpenSSL's README-ENGINES: a heading's noun is no "not".
+    note = sentence(3, "The ENGINE API was introduced in version 0.9.6.").model_copy(
+        update={"section": "Engines › Deprecation Note"}
+    )
+    (introduced,) = grounded("The ENGINE API was introduced in version 0.9.6.", [note])
+    assert introduced.supported
     # Sources that negate for themselves are read as they are: "Not supported" over "…is silently ignored".
     ignored = under(2, "SmartScale: cinfo.block_size is silently ignored.", "Not supported")
     (claim,) = grounded("SmartScale's cinfo.block_size is ignored.", [ignored])
