@@ -387,7 +387,8 @@ def ground(
         missing = foreign(text, cited, granted) | (opening & unmentioned) | elsewhere
         borrowed = missing & unmentioned
         covered = coverage(text, cited, granted | borrowed)
-        further = [s.text for s in chosen if s is not best]
+        # Another source states plainly what the best says under a condition only if it holds most of the claim.
+        further = [s.text for s in chosen if s is not best and coverage(text, [s.text], granted) > 0.5]
         headings = [heading(s) for s in chosen]
         opposite = not negated_alike(text, [s.text for s in chosen], headings)
         opposite = opposite or not asserted_alike(text, [best.text], further)

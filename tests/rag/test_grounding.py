@@ -709,6 +709,25 @@ def test_what_a_source_says_only_under_a_condition_is_no_fact_a_claim_may_state(
     )
     assert not asserted_alike(claim, [client.text]) and asserted_alike(claim, [client.text], [plainly])
     assert not asserted_alike(registers.text, [client.text], ["nss-mdns provides client functionality only."])
+    # libtasn1's manual, asked "How do I decode DER data into a structure?": sources sharing a few of the claim's
+    # words ("der", "decode", "function"), none holding more than half of it, do not state it plainly.
+    manual = [
+        "I mean that if you have a der encoding and you have already used the function asn1_der_ decoding() to fill "
+        "a structure, it may happen that you want to find the piece of string concerning an element of the structure.",
+        "start: the position of the first byte of NAME ELEMENT decoding ( ider [*start]) end: the position of the last "
+        "byte of NAME ELEMENT decoding ( ider [*end]) Find the start and end point of an element in a DER encoding "
+        "string.",
+        "[Function]int asn1_get_tag_der (const unsigned char * der, int der_len, unsigned char * cls, int * len, "
+        "unsigned long * tag) der: DER data to decode.",
+        "[Function]long asn1_get_length_der (const unsigned char * der, int der_len, int * len)",
+    ]
+    (decoded,) = grounded(
+        "To decode DER data into a structure, you can use the `asn1_get_length_der` function to find the start and "
+        "end points of an element in the DER encoding string, and then use the `asn1_get_tag_der` function to "
+        "extract the tag of the element.",
+        [sentence(5 + i, text) for i, text in enumerate(manual)],
+    )
+    assert decoded.support == 0
 
 
 def test_an_abbreviation_the_claim_spells_out_itself_needs_no_source():
