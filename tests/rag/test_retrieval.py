@@ -95,6 +95,13 @@ def test_building_the_keyword_index_logs_nothing_below_a_warning(caplog: pytest.
     assert not [r for r in caplog.records if r.name.startswith("bm25s")]
 
 
+def _keyword_index(texts: list[str]) -> KeywordIndex:
+    """A keyword index over the texts, one sentence each, in order."""
+    return KeywordIndex(
+        [Sentence(id=f"s{i}", source="d.txt", text=t, start=i, end=i + 1, index=i) for i, t in enumerate(texts)]
+    )
+
+
 def test_a_keyword_search_for_a_package_name_finds_the_sentences_that_write_it_whole():
     texts = [
         "The python3 package provides the python3-supported-min virtual package.",
@@ -102,9 +109,7 @@ def test_a_keyword_search_for_a_package_name_finds_the_sentences_that_write_it_w
         "The python-is-python3 package provides the python command.",
         "Each python3 package is built for Python 3.",
     ]
-    index = KeywordIndex(
-        [Sentence(id=f"s{i}", source="p.txt", text=t, start=i, end=i + 1, index=i) for i, t in enumerate(texts)]
-    )
+    index = _keyword_index(texts)
     assert index.search("What does python-is-python3 provide?", 1)[0][0].text == texts[2]
     assert "python-is-python3" in tokens(texts[2]) and "requests==2.6.0" not in tokens("pip install requests==2.6.0")
 
@@ -118,9 +123,7 @@ def test_a_keyword_search_tells_versions_and_other_words_of_letters_and_digits_a
         "Programs built for libjpeg v7 or v8 did not work with it.",
         "There is no reason for us to emulate the libjpeg v9 ABI.",
     ]
-    index = KeywordIndex(
-        [Sentence(id=f"s{i}", source="j.txt", text=t, start=i, end=i + 1, index=i) for i, t in enumerate(texts)]
-    )
+    index = _keyword_index(texts)
     assert index.search("Why doesn't it emulate the libjpeg v9 ABI?", 1)[0][0].text == texts[-1]
     assert {"v9", "ext4", "ipv6"} <= set(tokens("libjpeg v9 on ext4 over IPv6"))
 
@@ -150,9 +153,7 @@ def test_a_keyword_search_for_one_term_more_sentences_hold_than_it_returns_finds
     # Over Ninja's manual, "What is Ninja?" ranked "Run ninja." and "+" (under a heading naming Ninja) first: BM25
     # can only rank the sentences holding one term by their length.
     texts = [*(f"Pier {n} takes grain from the northern barges." for n in range(6)), "Pier cranes lift containers."]
-    index = KeywordIndex(
-        [Sentence(id=f"s{i}", source="p.txt", text=t, start=i, end=i + 1, index=i) for i, t in enumerate(texts)]
-    )
+    index = _keyword_index(texts)
     assert index.search("What is a pier?", 5) == []  # seven hold it: which five is a matter of length
     assert len(index.search("What is a pier?", 7)) == 7  # all that hold it
     assert index.search("Which pier lifts containers?", 5)[0][0].text == texts[-1]  # two terms rank
