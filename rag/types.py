@@ -10,6 +10,12 @@ SECTION_SEPARATOR = " › "
 """Between the headings of a section path: "Alternative servers › Granian"."""
 
 
+def last_heading(path: str) -> str:
+    """The heading a section path ends with, the one right above its sentences: "Granian" of
+    "Alternative servers › Granian"."""
+    return path.rpartition(SECTION_SEPARATOR)[2]
+
+
 class Sentence(BaseModel):
     """One source sentence: ``text == <extracted text of source>[start:end]``."""
 

@@ -12,7 +12,7 @@ from rag.answer.select import says_more, worded
 from rag.retrieval.retrieve import cut_after, introduced
 from rag.store.chroma import Store
 from rag.text.sentences import leads_in
-from rag.types import SECTION_SEPARATOR, Answer, AnswerSentence, Citation, ScoredSentence, Sentence
+from rag.types import Answer, AnswerSentence, Citation, ScoredSentence, Sentence, last_heading
 
 LIST_GOES_ON = "… (the list goes on in the source)"
 _BULLET = re.compile(r"(?:[-*•]|\d{1,2}[.)])\s")
@@ -211,7 +211,7 @@ def _covers(store: Store, documents: int = 3, sections: int = 6) -> list[str]:
     index = store.keywords()
     lines = []
     for opening in index.openings[:documents]:
-        titles = [path.split(SECTION_SEPARATOR)[-1] for path in index.sections.get(opening.source, [])]
+        titles = [last_heading(path) for path in index.sections.get(opening.source, [])]
         if titles:
             more = ", …" if len(titles) > sections else ""
             lines.append(f"{opening.source}: sections " + ", ".join(f"“{t}”" for t in titles[:sections]) + more + ".")

@@ -18,7 +18,7 @@ from rag.answer.claims import (
     strip_markers,
     without_opener,
 )
-from rag.answer.places import entries, heading, misplaced, read, same_list, words_of
+from rag.answer.places import entries, heading, misplaced, read, same_list, siblings_of, words_of
 from rag.answer.polarity import asserted_alike, negated_alike
 from rag.text.words import (
     abbreviations,
@@ -396,9 +396,7 @@ def ground(
         support = 0.0 if failed else 0.5 * best_similarity + 0.5 * covered
         # A source under the sibling of the entry the claim names supports none of it: no fallback quotes it.
         per_source = tuple(
-            0.0
-            if elsewhere & siblings.get(c.section or "", frozenset())
-            else round(next(sc for sc, _, s in scored if s is c), 4)
+            0.0 if elsewhere & siblings_of(c, siblings) else round(next(sc for sc, _, s in scored if s is c), 4)
             for c in chosen
         )
         claims.append(

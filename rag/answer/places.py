@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Set
 
 from rag.text.words import content_words
-from rag.types import SECTION_SEPARATOR, Sentence
+from rag.types import SECTION_SEPARATOR, Sentence, last_heading
 
 
 def read(*sources: Sentence) -> list[str]:
@@ -18,7 +18,7 @@ def read(*sources: Sentence) -> list[str]:
 
 def heading(source: Sentence) -> str | None:
     """The heading the source stands under: the last of its section path (None at a document's top)."""
-    return source.section.rpartition(SECTION_SEPARATOR)[2] if source.section else None
+    return last_heading(source.section) if source.section else None
 
 
 ENTRIES = 3
@@ -47,8 +47,14 @@ def misplaced(claim: str, cited: list[Sentence], siblings: dict[str, frozenset[s
     "Adding a user to the staff group is safe" does not come from the sentence under "adm" that says users "may be
     safely added to it". A fact of one entry is not a fact of its sibling, however many words they share."""
     held = set().union(*(words_of(s) for s in cited))
-    others = set().union(*(siblings.get(s.section or "", frozenset()) for s in cited))
+    others = set().union(*(siblings_of(s, siblings) for s in cited))
     return frozenset((content_words(claim) & others) - held)
+
+
+def siblings_of(source: Sentence, siblings: dict[str, frozenset[str]]) -> frozenset[str]:
+    """The stems of the headings of the entries beside the one the source sits under (``entries``); none for a
+    source under no entry."""
+    return siblings.get(source.section or "", frozenset())
 
 
 def words_of(source: Sentence) -> set[str]:

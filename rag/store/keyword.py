@@ -18,7 +18,7 @@ import bm25s
 import numpy as np
 
 from rag.text.words import alphanumerics, capitalised, content_words, named_literals
-from rag.types import SECTION_SEPARATOR, Sentence
+from rag.types import Sentence, last_heading
 
 log = logging.getLogger(__name__)
 logging.getLogger("bm25s").setLevel(logging.WARNING)  # on import bm25s sets its logger to DEBUG: every index built
@@ -62,7 +62,7 @@ def _terms(sentence: Sentence) -> list[str]:
     """A sentence's terms, with its section path's: a section's words find its sentences. A heading of one letter
     names a specifier or an option too ("M" over "Maximum resident set size of the process…")."""
     section = sentence.section or ""
-    leaf = section.rpartition(SECTION_SEPARATOR)[2].strip()
+    leaf = last_heading(section).strip()
     single = {leaf} if len(leaf) == 1 and leaf.isalpha() else set()
     return sorted(set(tokens(f"{section} {sentence.text}")) | single)
 
