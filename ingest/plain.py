@@ -34,6 +34,8 @@ _UNDERLINE = re.compile(r"={3,}|-{3,}")
 _PARAGRAPH = re.compile(r"^[ \t]*\S.*(?:\n[ \t]*\S.*)*", re.MULTILINE)
 _TITLE = ""
 """The number of a title underlined with "===": every numbered section stands under it."""
+_SAYS = re.compile(r"[.!?:](?:\s|$)")
+"""Punctuation that closes a sentence or leads in to what follows: a description says something in it."""
 _COLUMNS = re.compile(r"\S {2,}\S")
 """Words set apart by runs of spaces: a table's columns ("1.1.0    2022-12-11    Added ARM64 filter")."""
 
@@ -154,6 +156,8 @@ def _headings(text: str) -> dict[int, _Heading]:
         if filled[k + 1] == at + 1:  # a term over its description
             if not (_indent(body) > indent and opening.isalpha() and not opening.islower()):
                 continue
+            if not _SAYS.search(" ".join(_described(lines, at + 1, indent))):
+                continue  # a line of code over a line indented further ("Host dmzgw", then "User puffy")
         elif _indent(body) < indent:
             continue
         elif not numbered:
@@ -163,6 +167,16 @@ def _headings(text: str) -> dict[int, _Heading]:
                 continue
         number = numbered.group(1) if numbered else None
         found[offsets[at]] = _Heading(indent, number, _title(heading), end)
+    return found
+
+
+def _described(lines: list[str], at: int, indent: int) -> list[str]:
+    """The lines from ``at`` on that are indented further than ``indent``: a term's description."""
+    found = []
+    for row in lines[at:]:
+        if not row.strip() or _indent(row) <= indent:
+            break
+        found.append(row.strip())
     return found
 
 

@@ -313,6 +313,19 @@ def test_an_underlined_heading_may_run_longer_and_a_line_opening_a_block_of_code
     assert all(section == title for section in sections.values())  # not under "try {"
 
 
+def test_a_line_of_code_over_a_line_indented_further_is_no_term_over_its_description():
+    # OpenSSH's README.tun: an ssh_config block, each "Host" over its indented options. A term's description says
+    # something; "User puffy" does not, so the block stays one unit under the guide's title.
+    text = (
+        "OpenSSH VPNs\n------------\n\nThis client configuration connects over two hops.\n\n"
+        "\tHost dmzgw\n\t        User puffy\n\t        ProxyCommand ssh gw nc dmzgw 22\n\n"
+        "Then connect with ssh.\n"
+    )
+    sections = {s.text.strip(): s.section for s in sentences_of("README.tun", text, "sha")}
+    assert "Host dmzgw\n\t        User puffy\n\t        ProxyCommand ssh gw nc dmzgw 22" in sections
+    assert set(sections.values()) == {"OpenSSH VPNs"}
+
+
 @pytest.mark.parametrize(
     "text",
     [
