@@ -12,7 +12,8 @@ collection, against two sets of probe questions:
 ``similarity`` (below it, refuse without asking the model) is the 90th percentile of the off-topic probes' best
 similarity; ``quote`` (when the model says the documents do not answer, quote the best sentences only above it)
 is the highest off-topic score. Neither may exceed the 2nd percentile of the on-topic probes, so questions about
-the documents' own content are never gated away. The model's own judgement (``judge_threshold``) is a
+the documents' own content are never gated away, nor is a question one of whose sentences holds most of its words
+(``held``), however weak its embedding. The model's own judgement (``judge_threshold``) is a
 probability, not a similarity, and stays one setting.
 """
 
@@ -59,6 +60,8 @@ OFF_TOPIC_PROBES = (
 )
 FALLBACK_SIMILARITY, FALLBACK_QUOTE = 0.14, 0.20
 """For a collection too small to probe: the levels the default corpus's gold set calibrated (eval.calibrate)."""
+HELD_SHARE = 2 / 3
+"""The share of a question's content words one sentence must hold for it to be about the documents (``held``)."""
 ON_TOPIC_SAMPLE = 60
 """Most sentences turned into on-topic probes (spread evenly over the collection)."""
 
@@ -101,4 +104,16 @@ def derive_levels(store: Store) -> RefusalLevels:
         quote=round(min(float(off.max()), ceiling), 4),
         off_topic=tuple(round(float(x), 4) for x in off),
         on_topic=tuple(round(float(x), 4) for x in on),
+    )
+
+
+def held(question: str, texts: list[str]) -> bool:
+    """Whether one of the texts holds at least ``HELD_SHARE`` of the question's content words, and two or more: the
+    question is about the documents, however far its embedding lies from theirs. "Which operating system do the
+    instructions use?" scores a cosine of 0.12, below off-topic questions, against "The following brief
+    instructions… use a network configuration specific to the OpenBSD operating system", which holds its words."""
+    asked = content_words(question)
+    return any(
+        len(shared) >= 2 and len(shared) >= HELD_SHARE * len(asked)
+        for shared in (asked & content_words(text) for text in texts)
     )

@@ -18,7 +18,7 @@ from rag.answer.compose import compose, extractive_claims, refusal, with_introdu
 from rag.answer.gate import Busy, GenerationGate
 from rag.answer.grounding import contradicted_yes, ground, said_around, verified_no
 from rag.answer.judge import Judgement, Judges, judge
-from rag.answer.levels import RefusalLevels, derive_levels
+from rag.answer.levels import RefusalLevels, derive_levels, held
 from rag.answer.prompt import (
     Reply,
     document_messages,
@@ -118,7 +118,8 @@ class Pipeline:
         hits = self.retrieve(queries, at_least=top_k, vectors=query_vectors)
         timings["retrieve"] = _ms(began)
         levels = self.levels()
-        if not hits or max(h.score for h in hits) < levels.similarity:
+        near = hits and max(h.score for h in hits) >= levels.similarity
+        if not near and not held(question, [h.sentence.text for h in hits]):
             return refusal("nothing in the documents is close to this question", hits, self.store, timings, began)
 
         vectors = self.store.vectors(h.sentence.id for h in hits)

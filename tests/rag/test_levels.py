@@ -62,3 +62,17 @@ def test_levels_set_in_the_settings_win_and_derived_ones_follow_the_collection(t
     assert pipeline.levels().similarity == derive_levels(store).similarity
     pipeline.settings = pipeline.settings.model_copy(update={"refusal_threshold": 0.5, "quote_threshold": 0.6})
     assert (pipeline.levels().similarity, pipeline.levels().quote) == (0.5, 0.6)
+
+
+def test_a_question_one_sentence_holds_the_words_of_reaches_the_model_below_the_similarity_level(tmp_path, scripted):
+    # OpenSSH's README.tun: "Which operating system do the instructions use?" scores a cosine of 0.12 against the
+    # sentence that answers it, below the off-topic probes, though that sentence holds all its words.
+    text = KITCHEN + " The following brief instructions use a configuration specific to the OpenBSD operating system."
+    store = store_of(tmp_path, text)
+    settings = Settings(data_dir=tmp_path, state_dir=tmp_path / "state", refusal_threshold=0.99)
+    pipeline = Pipeline(store, scripted.enqueue("The instructions use OpenBSD. [1]"), settings)
+    assert not pipeline.answer("Which operating system do the instructions use?").refused
+    assert len(scripted.calls) == 1
+    refused = pipeline.answer("Who painted the Mona Lisa?")
+    assert refused.refused and "nothing in the documents is close" in refused.answer
+    assert len(scripted.calls) == 1  # refused without asking the model
