@@ -10,7 +10,7 @@ import bm25s
 import pytest
 
 from ingest.sync import ingest_default
-from rag.retrieval.retrieve import known_share, retrieve
+from rag.retrieval.retrieve import defines, known_share, retrieve
 from rag.service import open_store
 from rag.settings import Settings
 from rag.store.chroma import Store
@@ -62,6 +62,22 @@ def test_a_question_in_words_the_documents_do_not_use_is_ranked_by_the_embedding
     # longer outranks the embeddings' first. Unscaled, it did (3/61 against 1/61).
     hits = retrieve(store, PARAPHRASE, 2, "hybrid", dense_weight=1.0, keyword_weight=3.0)
     assert hits[0].sentence.text == ANSWER
+
+
+def test_the_sentence_defining_what_a_question_asks_about_leads_whatever_its_rank(tmp_path: Path):
+    # Expat's reference: "What is Expat?" ranks the definition second by a hair, and diversity left it out.
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    lines = ["What pip is for is explained below.", "Pip installs packages.", "Pip is a tool for installing packages."]
+    (folder / "pip.txt").write_text("\n\n".join(lines), encoding="utf-8")
+    settings = Settings(data_dir=folder, state_dir=tmp_path / "state")
+    store = open_store(settings, HashEmbeddings())
+    ingest_default(settings, store, progress=False)
+    hits = retrieve(store, "What is pip?", 3, "dense")
+    assert hits[0].sentence.text == lines[0]  # the embeddings' first
+    assert [h.sentence.text for h in hits if h.leads] == [lines[0], lines[2]]
+    assert defines("Pip is a tool.", "What's pip?") and defines("The Pip tool is old.", "What is the Pip tool?")
+    assert not defines("Pip installs packages.", "What is pip?") and not defines("Pip is a tool.", "How is pip used?")
 
 
 def test_a_keyword_index_saved_with_other_terms_is_rebuilt_not_queried_with_mismatched_stems(tmp_path: Path):
