@@ -24,8 +24,10 @@ from rag.text.words import (
     abbreviations,
     beside,
     camel_names,
+    capitalised,
     content_words,
     counts,
+    defaults,
     identifiers,
     literals,
     names,
@@ -109,7 +111,9 @@ def foreign(claim: str, sources: list[str], given: Set[str] = frozenset()) -> fr
     and other ``literals`` outside backticks that no source holds as written. A number a source does not write is
     still found when it counts the items of a list there (``counts``): "three new domains" from "Cybersecurity,
     space exploration, and AI are new domains". An abbreviation the claim defines by its own words ("a foreign
-    function interface (FFI)") is no name it needs a source for (``abbreviations``)."""
+    function interface (FFI)") is no name it needs a source for (``abbreviations``). A number the claim calls the
+    default is missing where the sources call another the default (``defaults``): "The default block size is 100,000
+    bytes" over "…100,000 bytes through 900,000 bytes (the default)"."""
     joined = " ".join(sources)
     counted = set().union(*(counts(s) for s in sources))
     held = content_words(joined) | names(joined)
@@ -121,7 +125,12 @@ def foreign(claim: str, sources: list[str], given: Set[str] = frozenset()) -> fr
     missing_pairs = {
         paired(a, b) for a, b in number_pairs(claim) if {a, b} - given and not any(together(s, a, b) for s in sources)
     }
-    return frozenset(missing_numbers | missing_names | missing_code | missing_literals | missing_pairs)
+    # A number the claim calls the default must be the one a source calls so, where a source calls any the default.
+    marked = [defaults(s) for s in sources if defaults(s)]
+    missing_defaults = {f"{n} as the default" for n in defaults(claim) if marked and not any(n in d for d in marked)}
+    return frozenset(
+        missing_numbers | missing_names | missing_code | missing_literals | missing_pairs | missing_defaults
+    )
 
 
 def swapped(claimed: Set[str], cited: Set[str]) -> set[str]:
@@ -134,6 +143,32 @@ def swapped(claimed: Set[str], cited: Set[str]) -> set[str]:
         for other in cited - claimed
         if len(name) == len(other) >= 3 and sum(a != b for a, b in zip(name, other)) == 1
     }
+
+
+def substituted(claim: str, sources: list[str], granted: Set[str]) -> set[str]:
+    """The names the claim takes from the question (``granted``, so no source need hold them) and sets where a
+    source writes another name before the same words: "because Debian's installation environment is so rigid", over
+    "RedHat's installation environment is so rigid that…", gives Debian a fact of RedHat's. Two content words of the
+    three after each name must match."""
+    own = capitalised(claim)
+    claimed = (own & granted) - names(" ".join(sources))
+    if not claimed:
+        return set()
+    tokens = words(claim)
+    found = set()
+    for at, token in enumerate(tokens):
+        name = stem(token)
+        after = content_words(" ".join(tokens[at + 1 : at + 4]))
+        if name not in claimed or len(after) < 2:
+            continue
+        for source in sources:
+            held = words(source)
+            found |= {
+                f"{name} for {stem(other)}"
+                for k, other in enumerate(held)
+                if capitalised(other) - own and len(after & content_words(" ".join(held[k + 1 : k + 4]))) >= 2
+            }
+    return found
 
 
 def _named(text: str) -> set[str]:
@@ -280,10 +315,14 @@ def _chosen(
     # from the list item that pairs them, not from two sentences that hold one each.
     for a, b in number_pairs(text):
         _cited_where_written(chosen, [s for _, _, s in kin if together(s.text, a, b)])
-    # A second source joins when it covers words the first lacks (a claim that merges two sentences).
+    # A second source joins when it covers words the first lacks (a claim that merges two sentences), but not for
+    # a name the heading of the first holds: "XML_SetHashSalt must be called before…" takes no second source for
+    # the function its first stands under.
+    named = _named(text) | content_words(" ".join(literals(text)))
+    headed_names = named & set().union(*(content_words(s.section or "") for s in chosen))
     for score, _, source in kin[1:3]:
-        merged = coverage(text, [s.text for s in chosen] + [source.text], given)
-        if merged > coverage(text, [s.text for s in chosen], given) + 0.15 and score >= min_support:
+        merged = coverage(text, [s.text for s in chosen] + [source.text], given | headed_names)
+        if merged > coverage(text, [s.text for s in chosen], given | headed_names) + 0.15 and score >= min_support:
             chosen.append(source)
     # So do the items of the list the first is an item of that the claim names whole, however low each ranks
     # alone: "Microsoft CryptoAPI, VIA Padlock, nCipher CHIL" lists three items of two words each.
@@ -299,8 +338,9 @@ def _chosen(
         holders = _cited_where_written(chosen, [s for _, _, s in scored if quotes(s.text, code)])
         if len(holders) == 1 and holders[0].code:
             copied.append(holders[0])
-    for literal in literals(CODE_SPAN.sub(" ", text)):  # so is a file name or path, among the claim's kin
-        _cited_where_written(chosen, [s for _, _, s in kin if holds(s.text, literal)])
+    for literal in literals(CODE_SPAN.sub(" ", text)):  # so is a file name or path, among the claim's kin, or
+        # an identifier, which a heading over a chosen source may write for it
+        _cited_where_written(chosen, [s for _, _, s in kin if any(holds(t, literal) for t in read(s))])
     # A number is cited where it is written when one of the claim's five best sources holds it and a word the
     # claim writes beside it (``beside``): "The buffer size is 16384 bytes" restates the prose about the buffer
     # and the code that sets its size; "The maximum size of a magic rule is 100" does not take its 100 from "the
@@ -385,6 +425,7 @@ def ground(
         opening = {stem(w) for w in words(text)[:1] if w[:1].isupper()}  # names() skips a claim's first word
         elsewhere = misplaced(text, chosen, siblings)
         missing = foreign(text, cited, granted) | (opening & unmentioned) | elsewhere
+        missing |= substituted(text, cited, granted)
         borrowed = missing & unmentioned
         covered = coverage(text, cited, granted | borrowed)
         # Another source states plainly what the best says under a condition only if it holds most of the claim.

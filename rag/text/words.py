@@ -129,6 +129,20 @@ def together(text: str, a: str, b: str) -> bool:
     return any(abs(i - j) - 1 <= PAIR_SPAN for i, x in found if x == a for j, y in found if y == b)
 
 
+def defaults(text: str) -> set[str]:
+    """The numerals the text calls the default: the nearest to each "default" it writes (all as near, on a tie).
+    "…specify the block size to be 100,000 bytes through 900,000 bytes (the default)" makes 900000 the default,
+    though it writes 100000 too."""
+    found = _numerals(text)
+    marks = [at for at, token in enumerate(_WORD.finditer(text)) if token.group().lower() in ("default", "defaults")]
+    chosen = set()
+    for mark in marks:
+        if found:
+            nearest = min(abs(at - mark) for at, _ in found)
+            chosen |= {value for at, value in found if abs(at - mark) == nearest}
+    return chosen
+
+
 BESIDE = 2
 """How many content words either side of a number a claim writes say what it counts (``beside``)."""
 _UNCOUNTED = STOP_WORDS | NUMBER_WORDS
@@ -203,12 +217,14 @@ _NOT_NEGATING = frozenset("only just merely simply without".split())
 NEGATING_VERBS = frozenset(
     stem(w)
     for w in "disable prevent suppress avoid deprecate discourage forbid forbidden prohibit reject deny refuse "
-    "ignore".split()
+    "ignore mistake misconception myth wrongly mistakenly erroneously incorrectly".split()
 )
 """The stems of verbs that negate what they govern, as a "not" does: "--disable-manual: Don't build the manual"
 says what "the option disables building the manual" says, and "the form #!/usr/bin/env is deprecated" the opposite
-of "programs should use #!/usr/bin/env", and "cinfo.scale_num is silently ignored" the opposite of "it is used". Not
-in a compound ("--disable-manual" names an option)."""
+of "programs should use #!/usr/bin/env", and "cinfo.scale_num is silently ignored" the opposite of "it is used". So do
+the words that call what they govern an error: "a common first-time mistake is to expect all the text… to be reported
+by a single call" says the opposite of "Expat reports all the text in a single call". Not in a compound
+("--disable-manual" names an option)."""
 
 
 def negation_count(text: str) -> int:

@@ -774,6 +774,60 @@ def test_a_word_that_negates_what_it_governs_counts_as_a_not_but_not_inside_an_o
     assert used.support == 0 and unused.supported
 
 
+def test_a_word_that_calls_what_it_governs_an_error_counts_as_a_not():
+    # Expat's reference: the claim states as a fact what the source calls a mistake.
+    mistake = sentence(
+        0,
+        "A common first-time mistake with any of the event-oriented interfaces to an XML parser is to expect all the "
+        "text contained in an element to be reported by a single call to the character data handler.",
+    )
+    (wrong,) = grounded(
+        "Expat reports all the text contained in an element in a single call to the handler.", [mistake]
+    )
+    (right,) = grounded(
+        "It is a mistake to expect all the text in an element to be reported by a single call.", [mistake]
+    )
+    assert wrong.support == 0 and right.supported
+
+
+def test_a_name_taken_from_the_question_does_not_stand_where_a_source_writes_another():
+    # postgresql-common's README: "Why was a new architecture needed for PostgreSQL upgrades on Debian?"
+    rigid = sentence(
+        0, "RedHat's installation environment is so rigid that it is not practicable for the RedHat packages to "
+        "attempt an automatic upgrade.",
+    )  # fmt: skip
+    draft = "Debian's installation environment is so rigid that it is not practicable to attempt an automatic upgrade."
+    (swapped,) = grounded(draft, [rigid], given=frozenset({"debian"}))
+    assert "debian for redhat" in swapped.foreign and not swapped.supported
+    own = sentence(1, "Debian offered a debconf choice for whether to attempt automatic upgrading.")
+    (kept,) = grounded("Debian offered a debconf choice for whether to attempt automatic upgrading.", [own, rigid])
+    assert kept.supported and not kept.foreign
+
+
+def test_no_second_source_joins_for_the_name_the_first_stands_under():
+    # Expat's reference: the sentence under XML_SetHashSalt says "this"; the note that names the function negates
+    # something else, and joined, it sank the claim.
+    under = sentence(0, "In order to have an effect this must be called before parsing has started.")
+    under = under.model_copy(update={"section": "Expat Reference › Miscellaneous functions › XML_SetHashSalt"})
+    note = sentence(1, "Note: One should not call XML_SetHashSalt with a hash salt value of 0.")
+    (claim,) = grounded("XML_SetHashSalt must be called before parsing has started.", [under, note])
+    assert claim.supported and claim.sources == (under,)
+
+
+def test_a_number_called_the_default_must_be_the_one_a_source_calls_so():
+    # bzip2's manual: two block sizes, and the default written beside the second.
+    flags = sentence(
+        0, "The flags -1 through -9 specify the block size to be 100,000 bytes through 900,000 bytes (the default) "
+        "respectively.",
+    )  # fmt: skip
+    (wrong,) = grounded("The default block size is 100,000 bytes.", [flags])
+    (right,) = grounded("The default block size is 900,000 bytes.", [flags])
+    assert wrong.foreign == {"100000 as the default"} and not wrong.supported
+    assert right.supported and not right.foreign
+    (smallest,) = grounded("The smallest block size is 100,000 bytes.", [flags])
+    assert "100000 as the default" not in smallest.foreign  # a claim that calls nothing the default
+
+
 def test_not_only_and_not_without_negate_nothing():
     assert negations(words("The pact is not only military but also economic.")) == []
     assert negations(words("It is not without its complexities.")) == []
