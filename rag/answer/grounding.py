@@ -150,8 +150,7 @@ def substituted(claim: str, sources: list[str], granted: Set[str]) -> set[str]:
     source writes another name before the same words: "because Debian's installation environment is so rigid", over
     "RedHat's installation environment is so rigid that…", gives Debian a fact of RedHat's. Two content words of the
     three after each name must match."""
-    own = capitalised(claim)
-    claimed = (own & granted) - names(" ".join(sources))
+    claimed = (capitalised(claim) & granted) - names(" ".join(sources))
     if not claimed:
         return set()
     tokens = words(claim)
@@ -166,7 +165,7 @@ def substituted(claim: str, sources: list[str], granted: Set[str]) -> set[str]:
             found |= {
                 f"{name} for {stem(other)}"
                 for k, other in enumerate(held)
-                if capitalised(other) - own and len(after & content_words(" ".join(held[k + 1 : k + 4]))) >= 2
+                if capitalised(other) - {name} and len(after & content_words(" ".join(held[k + 1 : k + 4]))) >= 2
             }
     return found
 

@@ -799,6 +799,10 @@ def test_a_name_taken_from_the_question_does_not_stand_where_a_source_writes_ano
     draft = "Debian's installation environment is so rigid that it is not practicable to attempt an automatic upgrade."
     (swapped,) = grounded(draft, [rigid], given=frozenset({"debian"}))
     assert "debian for redhat" in swapped.foreign and not swapped.supported
+    both = (
+        "Upgrades failed on Debian because Debian's installation environment is so rigid, as for the RedHat packages."
+    )
+    assert "debian for redhat" in grounded(both, [rigid], given=frozenset({"debian"}))[0].foreign  # the draft's words
     own = sentence(1, "Debian offered a debconf choice for whether to attempt automatic upgrading.")
     (kept,) = grounded("Debian offered a debconf choice for whether to attempt automatic upgrading.", [own, rigid])
     assert kept.supported and not kept.foreign
@@ -826,6 +830,17 @@ def test_a_number_called_the_default_must_be_the_one_a_source_calls_so():
     assert right.supported and not right.foreign
     (smallest,) = grounded("The smallest block size is 100,000 bytes.", [flags])
     assert "100000 as the default" not in smallest.foreign  # a claim that calls nothing the default
+
+
+def test_a_negation_before_but_bears_on_nothing_after_it():
+    # jq's README: the "not" is of using git; of the released tarball the sentence says "won't need".
+    tarball = sentence(
+        0, "If you're not using the latest git version but instead building a released tarball, then you won't "
+        "need to run autoreconf.",
+    )  # fmt: skip
+    (wrong,) = grounded("Yes, you need to run autoreconf when building a released tarball.", [tarball])
+    (right,) = grounded("You won't need to run autoreconf when building a released tarball.", [tarball])
+    assert wrong.support == 0 and right.supported
 
 
 def test_not_only_and_not_without_negate_nothing():
@@ -878,10 +893,10 @@ def test_a_nor_after_a_negation_carries_it_on_rather_than_adding_one():
     assert litotes.supported
 
 
-def test_an_opening_yes_or_no_that_the_sentence_after_it_contradicts_is_dropped():
+def test_an_opening_yes_that_the_sentence_after_it_contradicts_says_no_and_such_a_no_is_dropped():
     asked = "Is the catalogue meant to store user preferences?"
     assert settled_opener("Yes, the catalogue is NOT meant to store them. [1]", asked) == (
-        "The catalogue is NOT meant to store them. [1]"
+        "No, the catalogue is NOT meant to store them. [1]"
     )
     assert settled_opener("No, the catalogue is not meant to store them. [1]", asked).startswith("No, the")
     assert settled_opener("Yes, [2] applications may define elements. [2]", "Can applications define elements?")[
@@ -896,18 +911,20 @@ def test_an_opening_yes_or_no_that_the_sentence_after_it_contradicts_is_dropped(
     # "No, packages should avoid requesting global static ids where possible" with answers the question.
     asked = "Should packages request global static ids?"
     assert settled_opener("No, packages should avoid requesting them. [4]", asked).startswith("No, packages")
-    assert settled_opener("Yes, packages should avoid requesting them. [4]", asked).startswith("Packages")
+    assert settled_opener("Yes, packages should avoid requesting them. [4]", asked).startswith("No, packages")
     assert settled_opener("No, use --disable-static-ids. [4]", asked).startswith("Use")  # an option, not a verb
     # nss-mdns's README: "rejected" says no; the question's "without" negates nothing it asks, and a name the
     # answer opens with keeps its small letter.
     asked = "Is foo.bar.local resolved without an mdns.allow file?"
-    assert settled_opener("Yes, foo.bar.local is rejected. [1]", asked) == "foo.bar.local is rejected. [1]"
+    assert settled_opener("Yes, foo.bar.local is rejected. [1]", asked) == "No, foo.bar.local is rejected. [1]"
     assert settled_opener("No, foo.bar.local is rejected. [1]", asked).startswith("No,")
     asked = "Can I build it without root?"
     assert settled_opener("Yes, you can build it without root. [1]", asked).startswith("Yes,")
     # Node.js's README: a "Yes," to a number the answer does not write, writing another.
     asked = "Does the latest-hydrogen directory hold Node.js 20?"
-    assert settled_opener("Yes, it holds the Node.js 18 release. [1]", asked) == "It holds the Node.js 18 release. [1]"
+    assert (
+        settled_opener("Yes, it holds the Node.js 18 release. [1]", asked) == "No, it holds the Node.js 18 release. [1]"
+    )
     assert settled_opener("No, it holds the Node.js 18 release. [1]", asked).startswith("No,")
     assert settled_opener("Yes, it holds Node.js 20 and 20.1. [1]", asked).startswith("Yes,")
     assert settled_opener("Yes, it holds the latest release. [1]", asked).startswith("Yes,")
@@ -916,13 +933,17 @@ def test_an_opening_yes_or_no_that_the_sentence_after_it_contradicts_is_dropped(
     # with its first part; its second part's negation is no second "not" of the first.
     asked = "Is userspace firmware loading supported?"
     draft = "Yes, userspace firmware loading is not supported and should be disabled in the kernel. [1]"
-    assert settled_opener(draft, asked).startswith("Userspace firmware loading is not")
+    assert settled_opener(draft, asked).startswith("No, userspace firmware loading is not")
     assert settled_opener("Yes, it is supported and should not be disabled. [1]", asked).startswith("Yes,")
     assert settled_opener("No, it does not load and run firmware. [1]", asked).startswith("No,")
     # OpenSSL's README-ENGINES: the model set a marker before its "No,"; the answer still opens with it.
     draft = "[2] No, it is not automated in OpenSSL's build process. [3] It can be done by hand."
     assert answers_no(draft) and without_opener(draft).startswith("it is not")
-    assert settled_opener("[1] Yes, it is not automated. [2]", "Is it automated?") == "It is not automated. [2]"
+    assert settled_opener("[1] Yes, it is not automated. [2]", "Is it automated?") == "No, it is not automated. [2]"
+    # jq's README: "Yes, developers should not use it" is the "no" the judgement gave, verified.
+    asked = "Should developers use --disable-maintainer-mode?"
+    draft = "Yes, developers should not use --disable-maintainer-mode."
+    assert settled_opener(draft, asked) == "No, developers should not use --disable-maintainer-mode."
 
 
 def test_a_claim_that_restates_the_question_needs_a_source_that_means_it_not_only_its_words():
