@@ -157,15 +157,17 @@ _WITHOUT = re.compile(r"\bwithout\b", re.IGNORECASE)
 
 
 def settled_opener(answer: str, question: str) -> str:
-    """The answer without its opening "Yes," or "No," when the sentence after it says the opposite: "Yes, the
-    database is NOT intended to store preferences" to "Is the database meant to store preferences?". Judged only
+    """The answer with its opening "Yes," made "No," when the sentence after it says no: "Yes, the database is NOT
+    intended to store preferences" to "Is the database meant to store preferences?" is "No, the database is NOT…",
+    the documents' own answer once that sentence is verified (``verified_no``). An opening "No," before a sentence
+    that says yes goes, and no "Yes," takes its place: "No, use --disable-static-ids" answers no yes. Judged only
     for a question with no negation of its own ("Doesn't it…?" is answered "Yes, it does" and "No, it doesn't"
     alike), by the negations of that sentence (``negation_count``: "not", "never", a negating verb as "avoid" or
     "reject"): "yes" asks for none (or an even number), "no" for one. A "without" in the question is no negation
     of what it asks ("Is foo.bar.local resolved without an mdns.allow file?"), nor one in the answer. A
     sentence that writes numbers, none of them one the question asks about, says "no" as a negation does ("Does
     it hold Node.js 20?": "Yes, it contains Node.js 18." or "No, it contains Node.js 18."). The statement is kept,
-    to be grounded as any other; only the word that contradicts it goes."""
+    to be grounded as any other."""
     opener = _OPENER.match(answer)
     withouts = len(_WITHOUT.findall(question))
     if opener is None or negation_count(question) > withouts:
@@ -182,6 +184,8 @@ def settled_opener(answer: str, question: str) -> str:
     says_no = negation_count(_answering(statement, question)) % 2 == 1 or other
     if says_no == (opener.group(1).lower() == "no"):
         return answer
+    if says_no:
+        return f"No, {rest}"
     first = rest.split(maxsplit=1)[0] if rest.strip() else ""
     return rest if not first.isalpha() else rest[:1].upper() + rest[1:]  # "foo.bar.local" is a name, kept as written
 

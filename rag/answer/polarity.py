@@ -115,8 +115,9 @@ def _under_condition(
     return under, free
 
 
-_CLAUSE_BREAK = re.compile(r"[,:](?!\d)|[;()]|\s[-–—]\s|[–—]")
-"""What ends a clause: a comma or colon (not inside a number), a semicolon, a bracket, a dash."""
+_CLAUSE_BREAK = re.compile(r"[,:](?!\d)|[;()]|\s[-–—]\s|[–—]|\bbut\b", re.IGNORECASE)
+"""What ends a clause: a comma or colon (not inside a number), a semicolon, a bracket, a dash, a "but" ("If you're
+not using the latest git version but instead building a released tarball…": the "not" is no word on the tarball)."""
 
 
 def _stretch(
