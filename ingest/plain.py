@@ -21,6 +21,9 @@ _BULLET = re.compile(r"(?:[-*•]|\(?(?:[a-z]|[ivx]{1,4}|\d{1,2})\))\s")
 """A list marker that opens no numbered section: "- ", "* ", "• ", "(a) ", "a) ", "(iv) ", "1) ", "(1) "."""
 _MARKER = re.compile(rf"{_BULLET.pattern}|\d{{1,2}}\.\s")
 """What opens a list item in plain text: a ``_BULLET``, or "1. " (after a colon; else a section's number)."""
+_STARS = re.compile(r"(\*{1,4})[ \t]+(?=\S)")
+"""Stars opening a heading at the start of a line, one per level, as Emacs outline and Org mode write them (GnuPG's
+README: "* BUILD INSTRUCTIONS", "** Socket directory"); one star alone over a paragraph is no list item."""
 _LEADER = re.compile(r"\.{5,}|(?:\. ){4,}")
 _LETTER = re.compile(r"[^\W\d_]")
 _NUMBER = re.compile(r"((?:\d{1,2}\.)+)\s+|(\d{1,2}(?:\.\d{1,2})+)\s+")
@@ -125,7 +128,8 @@ def _headings(text: str) -> dict[int, _Heading]:
     found: dict[int, _Heading] = {}
     for k, at in enumerate(filled):
         row = lines[at]
-        heading = row.strip()
+        starred = _STARS.match(row)
+        heading = row[starred.end() :].strip().rstrip(":") if starred else row.strip()
         numbered = _NUMBER.match(heading)
         title = heading[numbered.end() :] if numbered else heading
         underlined = at + 1 < len(lines) and _UNDERLINE.fullmatch(lines[at + 1].strip()) is not None
@@ -135,15 +139,19 @@ def _headings(text: str) -> dict[int, _Heading]:
             or len(title) > longest * _HEADING_CHARS
             or heading[-1] in _CLOSING + _OPENING
             or not _LETTER.search(title)
-            or _BULLET.match(heading + " ")
+            or (_BULLET.match(heading + " ") and not starred)
             or _LEADER.search(heading)
             or _COLUMNS.search(title)
         ):
             continue
-        previous = lines[filled[k - 1]] if k else ""
-        if (at > 0 and lines[at - 1].strip()) or (previous and leads_in(previous)):
-            continue
         end = offsets[at] + len(row)
+        if starred:  # a line of its own, one level per star, over anything; a colon after it leads in to nothing
+            if (at == 0 or not lines[at - 1].strip()) and (at + 1 == len(lines) or not lines[at + 1].strip()):
+                found[offsets[at]] = _Heading(len(starred.group(1)) - 1, None, _title(heading), end)
+            continue
+        previous = lines[filled[k - 1]] if k else ""
+        if (at > 0 and lines[at - 1].strip()) or (previous and leads_in(previous) and not _STARS.match(previous)):
+            continue
         if k + 1 < len(filled) and filled[k + 1] == at + 1 and _UNDERLINE.fullmatch(lines[at + 1].strip()):
             under = lines[at + 1]  # a title underlined with "===" (over all others) or "---"
             number = _TITLE if under.strip().startswith("=") else None

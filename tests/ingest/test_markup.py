@@ -313,6 +313,28 @@ def test_an_underlined_heading_may_run_longer_and_a_line_opening_a_block_of_code
     assert all(section == title for section in sections.values())  # not under "try {"
 
 
+def test_starred_outline_headings_nest_by_their_stars():
+    # GnuPG's README, in Emacs outline form: "* " is a heading there, not a list item, and a colon ends a heading.
+    text = (
+        "* BUILD INSTRUCTIONS\n\n  GnuPG depends on npth.\n\n"
+        "** Specific build problems on some machines:\n\n"
+        "*** Apple OSX 10.x using XCode\n\n  Run configure with the header's path.\n\n"
+        "* RECOMMENDATIONS\n\n** Socket directory\n\n  Create per-user directories.\n\n"
+        "Install these:\n\n* npth\n* libgcrypt\n"
+    )
+    sections = {s.text.strip(): s.section for s in sentences_of("README", text, "sha")}
+    assert sections == {
+        "GnuPG depends on npth.": "BUILD INSTRUCTIONS",
+        "Run configure with the header's path.": (
+            "BUILD INSTRUCTIONS › Specific build problems on some machines › Apple OSX 10.x using XCode"
+        ),
+        "Create per-user directories.": "RECOMMENDATIONS › Socket directory",
+        "Install these:": "RECOMMENDATIONS › Socket directory",
+        "* npth": "RECOMMENDATIONS › Socket directory",  # a list item: no blank line around it
+        "* libgcrypt": "RECOMMENDATIONS › Socket directory",
+    }
+
+
 def test_a_line_of_code_over_a_line_indented_further_is_no_term_over_its_description():
     # OpenSSH's README.tun: an ssh_config block, each "Host" over its indented options. A term's description says
     # something; "User puffy" does not, so the block stays one unit under the guide's title.
