@@ -34,6 +34,7 @@ from rag.text.words import (
     negation_count,
     number_pairs,
     numbers,
+    numerals,
     stem,
     together,
     words,
@@ -127,7 +128,9 @@ def foreign(claim: str, sources: list[str], given: Set[str] = frozenset()) -> fr
     }
     # A number the claim calls the default must be the one a source calls so, where a source calls any the default.
     marked = [defaults(s) for s in sources if defaults(s)]
-    missing_defaults = {f"{n} as the default" for n in defaults(claim) if marked and not any(n in d for d in marked)}
+    missing_defaults = {
+        relation(n, "as the default", "") for n in defaults(claim) if marked and not any(n in d for d in marked)
+    }
     return frozenset(
         missing_numbers | missing_names | missing_code | missing_literals | missing_pairs | missing_defaults
     )
@@ -163,7 +166,7 @@ def substituted(claim: str, sources: list[str], granted: Set[str]) -> set[str]:
         for source in sources:
             held = words(source)
             found |= {
-                f"{name} for {stem(other)}"
+                relation(name, "for", stem(other))
                 for k, other in enumerate(held)
                 if capitalised(other) - {name} and len(after & content_words(" ".join(held[k + 1 : k + 4]))) >= 2
             }
@@ -176,12 +179,21 @@ def _named(text: str) -> set[str]:
     return names(text) | {piece for piece in identifiers(text) if not piece.isdigit() and len(piece) > 1}
 
 
-PAIRED = " with "
-
-
 def paired(a: str, b: str) -> str:
     """How ``foreign`` reports two numbers a claim writes together and no source does: "8 with 16"."""
-    return f"{a}{PAIRED}{b}"
+    return relation(a, "with", b)
+
+
+def relation(a: str, link: str, b: str) -> str:
+    """How ``foreign`` reports two things the claim relates as no source does ("8 with 16", "100000 as the
+    default", "debian for redhat"), each of which the documents may write."""
+    return f"{a} {link} {b}".strip()
+
+
+def is_relation(fact: str) -> bool:
+    """Whether a fact ``foreign`` reports is a ``relation``, not one thing the sources lack: words with spaces
+    between them, outside backticks (a file name or path has none)."""
+    return not fact.startswith("`") and " " in fact
 
 
 def verified_no(answer: str, claims: list[Claim]) -> bool:
@@ -376,16 +388,17 @@ def ground(
     that holds them. ``given`` are the names the claim may take from the question without a source (the question's
     subject, which the documents mention): "The Acme merger is driven by…" may cite "This merger is driven by…".
     With ``around`` (the words said around a source: the sentences beside it and what its document is about), a
-    claim that answers "Yes," or "No," (and so restates the question's premise) takes a name of the question so only
-    where one of its sources has it around: "Yes, Ninja supports Python as the build file language" takes no
-    "Python" from "…if you're writing a meta-build system or supporting a new language". ``unmentioned`` are the
-    question's names that the documents never mention: a claim repeating one fails, since it may set that name where
-    its sources name another thing ("Globex is one of the firm's suppliers", over a sentence listing suppliers
-    without it), but is scored as if they held it, so that one that fails for it alone counts as narrowly missed and
-    its sources are quoted: the sentence its draft restated. ``asked`` are the identifiers the question asks about
-    (``_headed``): a claim that writes one is aligned to a source that does, and takes no other source that does not
-    ("The package python-is-python3 provides python3-supported-min" is not "The python3 package provides
-    python3-supported-min").
+    claim that answers "Yes," or "No," (and so restates the question's premise) takes a name or number of the
+    question so only where one of its sources has it around: "Yes, Ninja supports Python as the build file language"
+    takes no "Python" from "…if you're writing a meta-build system or supporting a new language", nor "Yes, you can
+    install GnuPG 2.2 alongside GnuPG 2.0 by renaming the 1.4 version…" its "2.0" from the section on 1.4.
+    ``unmentioned`` are the question's names that the documents never mention: a claim repeating one fails, since it
+    may set that name where its sources name another thing ("Globex is one of the firm's suppliers", over a sentence
+    listing suppliers without it), but is scored as if they held it, so that one that fails for it alone counts as
+    narrowly missed and its sources are quoted: the sentence its draft restated. ``asked`` are the identifiers the
+    question asks about (``_headed``): a claim that writes one is aligned to a source that does, and takes no other
+    source that does not ("The package python-is-python3 provides python3-supported-min" is not "The python3 package
+    provides python3-supported-min").
     """
     texts = claims_of(answer)
     if not texts or not candidates:
@@ -420,7 +433,8 @@ def ground(
         granted = given
         if around is not None and without_opener(text) != text:  # "Yes, …" or "No, …": the question's premise
             nearby = set().union(*(around(s) for s in chosen))
-            granted = given - {name for name in _named(text) & given if name not in nearby}
+            nearby |= {w.replace(",", "") for w in nearby}  # "100,000" as ``numbers`` writes it
+            granted = given - {term for term in (_named(text) | numerals(text)) & given if term not in nearby}
         opening = {stem(w) for w in words(text)[:1] if w[:1].isupper()}  # names() skips a claim's first word
         elsewhere = misplaced(text, chosen, siblings)
         missing = foreign(text, cited, granted) | (opening & unmentioned) | elsewhere

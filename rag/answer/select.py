@@ -15,7 +15,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from rag.answer.grounding import PAIRED, Claim, holds, quotes
+from rag.answer.grounding import Claim, holds, is_relation, quotes
 from rag.retrieval.retrieve import introduced, introducer
 from rag.text.sentences import is_title
 from rag.text.words import NUMBER_WORDS, STOP_WORDS, content_words, is_literal, literals, numbers, stem, words
@@ -161,8 +161,9 @@ def unknown_facts(claims: list[Claim], question: str, vocabulary: Set[str], text
     """The words, as the draft wrote them, of the names and numbers its claims need and the collection never
     mentions (``vocabulary``: the stems of its keyword index; ``text``: its sentences). Spelled-out numbers are left
     out: "three steps" counts what a sentence lists. Misquoted code ("`...`") is too, since the command may still be
-    in the documents, unless it quotes a command-line option they never show (``invented_options``), and so are two
-    numbers paired as no source pairs them ("8 with 16"), each of which they may write. So are names
+    in the documents, unless it quotes a command-line option they never show (``invented_options``), and so are
+    things related as no source relates them (``is_relation``: "8 with 16", "debian for redhat"), each of which they
+    may write. So are names
     the question itself gives: a draft repeating the question's "the Fed", over documents that say "the central
     bank", shows only that the question named it differently from the documents. A file name or path
     (``is_literal``) is unknown only when the documents never hold it as written."""
@@ -172,7 +173,7 @@ def unknown_facts(claims: list[Claim], question: str, vocabulary: Set[str], text
         fact
         for c in claims
         for fact in c.foreign
-        if fact not in known and not fact.startswith("`") and PAIRED not in fact and not _known_literal(fact, text)
+        if fact not in known and not fact.startswith("`") and not is_relation(fact) and not _known_literal(fact, text)
     }
     written = [w for c in claims for w in words(c.text) if {w, stem(w), w.replace(",", "")} & unknown]
     written += sorted(f for f in unknown if is_literal(f))  # a literal is written as the fact itself

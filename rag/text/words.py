@@ -116,6 +116,12 @@ def _numerals(text: str) -> list[tuple[int, str]]:
     return found
 
 
+def numerals(text: str) -> set[str]:
+    """The numbers the text writes as numerals of their own, normalised as ``numbers`` does: not the digits of a
+    name ("tern2", "LZMA2")."""
+    return {value for _, value in _numerals(text)}
+
+
 def number_pairs(text: str) -> set[tuple[str, str]]:
     """The numerals the text writes together (``PAIR_GAP``), in order: a claim that "getColorDepth returns 8 for 16
     colors" pairs 8 with 16, which no source does ("8 for 256", "4 for 16"), though some holds each number."""

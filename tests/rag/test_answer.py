@@ -237,6 +237,32 @@ def test_a_lower_case_name_with_digits_the_question_gives_may_restate_its_subjec
     assert identifiers("Is tern2 or IPv6 needed, as in 2024?") == {"tern", "2", "ipv", "6"}
 
 
+def test_a_fact_related_wrongly_is_quoted_from_its_source_not_refused_as_never_mentioned(tmp_path: Path):
+    # postgresql-common's README: "Debian" set where the source writes "RedHat" is no name the documents lack; the
+    # answer quotes the sentence, it does not say they never mention "debian for redhat".
+    answer = answer_over(
+        tmp_path,
+        "Debian offered a debconf choice. RedHat's installation environment is so rigid that upgrades failed.",
+        "Debian's installation environment is so rigid that upgrades failed. [2]",
+        "Why did upgrades fail on Debian?",
+    )
+    assert answer.mode == "extractive" and not answer.refused
+    assert "RedHat's installation environment is so rigid" in answer.answer
+
+
+def test_a_yes_takes_a_number_of_the_question_only_from_around_its_sources(tmp_path: Path):
+    # GnuPG's README: "Yes, you can install GnuPG 2.2 alongside GnuPG 2.0 by renaming…" took its "2.0" from the
+    # question, over the section on installing 2.2 beside 1.4.
+    text = (
+        "Note that the 2.0 series reached end-of-life. It is not possible to install a 2.2.x version along with any "
+        "2.0.x version.\n\n" + "Unrelated words fill this paragraph. " * 8 + "\n\n"
+        "Installing GnuPG 2.2 and GnuPG 1.4\n\n  To install both versions alongside, rename the 1.4 version of gpg."
+    )
+    draft = "Yes, you can install GnuPG 2.2 alongside GnuPG 2.0 by renaming the 1.4 version of gpg. [3]"
+    answer = answer_over(tmp_path, text, draft, "Can I install GnuPG 2.2 alongside GnuPG 2.0?")
+    assert "Yes" not in answer.answer and answer.dropped
+
+
 def test_a_title_run_into_the_text_supports_no_claim_and_is_never_the_quote(tmp_path: Path):
     # A numbered plain-text section opens with its title: "Disclaimer of Warranty." is about as similar to "Is there
     # a warranty?" as the sentence that answers it, and holds the one word "there is a warranty" needs.
