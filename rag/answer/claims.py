@@ -181,7 +181,7 @@ def settled_opener(answer: str, question: str) -> str:
         statement = _WITHOUT.sub(" ", statement)
     asked, stated = numbers(question), numbers(statement)
     other = bool(asked and stated) and not asked & stated  # numbers, none of them the one asked about
-    says_no = negation_count(_answering(statement, question)) % 2 == 1 or other
+    says_no = says_no_to(statement, question) or other
     if says_no == (opener.group(1).lower() == "no"):
         return answer
     if says_no:
@@ -190,8 +190,17 @@ def settled_opener(answer: str, question: str) -> str:
     return rest if not first.isalpha() else rest[:1].upper() + rest[1:]  # "foo.bar.local" is a name, kept as written
 
 
-_CONJUNCT = re.compile(r";\s*|,?\s+and\s+(?=(?:should|must|will|can|may|is|are|was|were|has|have|does|do)\b)")
-"""Where a statement goes on to say something more of its subject: "…is not supported and should be disabled"."""
+_CONJUNCT = re.compile(
+    r";\s*|,?\s+and\s+(?=(?:should|must|will|can|may|is|are|was|were|has|have|does|do)\b)|,?\s+but\s+", re.IGNORECASE
+)
+"""Where a statement goes on to say something more of its subject: "…is not supported and should be disabled", or
+something else: "…must be defined outside the class body, but no diagnostic is required"."""
+
+
+def says_no_to(statement: str, question: str) -> bool:
+    """Whether the statement answers the question "no": the part of it that answers (``_answering``) negates an odd
+    number of times (``negation_count``)."""
+    return negation_count(_answering(statement, question)) % 2 == 1
 
 
 def _answering(statement: str, question: str) -> str:

@@ -7,7 +7,8 @@ import time
 from collections.abc import Callable, Set
 from dataclasses import replace
 
-from rag.answer.grounding import Claim, contradicting, holds
+from rag.answer.facts import holds
+from rag.answer.grounding import Claim, contradicting
 from rag.answer.select import says_more, worded
 from rag.retrieval.retrieve import cut_after, introduced
 from rag.store.chroma import Store

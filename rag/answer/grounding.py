@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Set
 from dataclasses import dataclass
 
@@ -15,23 +14,20 @@ from rag.answer.claims import (
     answers_no,
     answers_yes,
     claims_of,
+    says_no_to,
     strip_markers,
     without_opener,
 )
+from rag.answer.facts import foreign, holds, named, quotes, substituted
 from rag.answer.places import entries, heading, misplaced, read, same_list, siblings_of, words_of
 from rag.answer.polarity import asserted_alike, negated_alike
 from rag.text.words import (
-    abbreviations,
     beside,
     camel_names,
-    capitalised,
     content_words,
     counts,
-    defaults,
-    identifiers,
     literals,
     names,
-    negation_count,
     number_pairs,
     numbers,
     numerals,
@@ -82,127 +78,15 @@ def coverage(claim: str, sources: list[str], given: Set[str] = frozenset()) -> f
     return len(content & (pool | given)) / len(content)
 
 
-def quotes(text: str, code: str) -> bool:
-    """Whether ``text`` holds ``code`` as written, however either one wraps its lines. A call with empty brackets
-    names the function, whatever arguments the text writes: "writeStream.hasColors()" is in
-    "writeStream.hasColors([count][, env])", "hasColors()" in "process.stdout.hasColors(256)"."""
-    code, text = " ".join(code.split()), " ".join(text.split())
-    if code in text:
-        return True
-    return code.endswith("()") and re.search(rf"(?<!\w){re.escape(code[:-2])}\(", text) is not None
-
-
-_WRAPPED_PATH = re.compile(r"/[ \t]*\n\s*(?=\w)")
-"""A path a plain-text file wrapped after one of its slashes ("/usr/bin/" at a line's end, "python" on the next)."""
-
-
-def holds(text: str, literal: str) -> bool:
-    """Whether ``text`` holds ``literal`` (``literals``) as written, but for case (a model capitalises a file name
-    that opens its sentence) and for a line break after a slash (``_WRAPPED_PATH``), and not as the start of a
-    longer one: "env/bin/activate" is not in "env/bin/activate.fish", nor "requirements.txt" in
-    "dev-requirements.txt"; "bin/activate" is in "env/bin/activate"."""
-    whole = rf"(?<![\w-]){re.escape(literal)}(?![\w/\\-]|\.\w)"
-    return re.search(whole, _WRAPPED_PATH.sub("/", text), re.IGNORECASE) is not None
-
-
-def foreign(claim: str, sources: list[str], given: Set[str] = frozenset()) -> frozenset[str]:
-    """The numbers and names in the claim found neither in the sources nor among the ``given`` words (nor among
-    them when the sources name something spelled alike instead: ``swapped``), the code it quotes in backticks
-    that no source contains as written (a command is quoted exactly or not at all), and the file names, paths
-    and other ``literals`` outside backticks that no source holds as written. A number a source does not write is
-    still found when it counts the items of a list there (``counts``): "three new domains" from "Cybersecurity,
-    space exploration, and AI are new domains". An abbreviation the claim defines by its own words ("a foreign
-    function interface (FFI)") is no name it needs a source for (``abbreviations``). A number the claim calls the
-    default is missing where the sources call another the default (``defaults``): "The default block size is 100,000
-    bytes" over "…100,000 bytes through 900,000 bytes (the default)"."""
-    joined = " ".join(sources)
-    counted = set().union(*(counts(s) for s in sources))
-    held = content_words(joined) | names(joined)
-    missing_names = _named(claim) - held - (given - swapped(names(claim), names(joined))) - abbreviations(claim)
-    code = CODE_SPAN.findall(claim)
-    missing_code = {f"`{c}`" for c in code if not quotes(joined, c)}
-    missing_literals = {t for t in literals(CODE_SPAN.sub(" ", claim)) if not holds(joined, t)}
-    missing_numbers = numbers(claim) - numbers(joined) - given - counted
-    missing_pairs = {
-        paired(a, b) for a, b in number_pairs(claim) if {a, b} - given and not any(together(s, a, b) for s in sources)
-    }
-    # A number the claim calls the default must be the one a source calls so, where a source calls any the default.
-    marked = [defaults(s) for s in sources if defaults(s)]
-    missing_defaults = {
-        relation(n, "as the default", "") for n in defaults(claim) if marked and not any(n in d for d in marked)
-    }
-    return frozenset(
-        missing_numbers | missing_names | missing_code | missing_literals | missing_pairs | missing_defaults
-    )
-
-
-def swapped(claimed: Set[str], cited: Set[str]) -> set[str]:
-    """The names of ``claimed`` that a name of ``cited`` is spelled like, one letter apart ("BER" and "DER"): a
-    claim that writes the question's "BER" where its source writes "DER" has swapped one for the other, however
-    often the documents name both."""
-    return {
-        name
-        for name in claimed - cited
-        for other in cited - claimed
-        if len(name) == len(other) >= 3 and sum(a != b for a, b in zip(name, other)) == 1
-    }
-
-
-def substituted(claim: str, sources: list[str], granted: Set[str]) -> set[str]:
-    """The names the claim takes from the question (``granted``, so no source need hold them) and sets where a
-    source writes another name before the same words: "because Debian's installation environment is so rigid", over
-    "RedHat's installation environment is so rigid that…", gives Debian a fact of RedHat's. Two content words of the
-    three after each name must match."""
-    claimed = (capitalised(claim) & granted) - names(" ".join(sources))
-    if not claimed:
-        return set()
-    tokens = words(claim)
-    found = set()
-    for at, token in enumerate(tokens):
-        name = stem(token)
-        after = content_words(" ".join(tokens[at + 1 : at + 4]))
-        if name not in claimed or len(after) < 2:
-            continue
-        for source in sources:
-            held = words(source)
-            found |= {
-                relation(name, "for", stem(other))
-                for k, other in enumerate(held)
-                if capitalised(other) - {name} and len(after & content_words(" ".join(held[k + 1 : k + 4]))) >= 2
-            }
-    return found
-
-
-def _named(text: str) -> set[str]:
-    """The stems of what the text names: its ``names``, and the word pieces of its identifiers ("libtasn1" names
-    "libtasn"; its digits are numbers, and "0x21"'s "x" is too short to name anything)."""
-    return names(text) | {piece for piece in identifiers(text) if not piece.isdigit() and len(piece) > 1}
-
-
-def paired(a: str, b: str) -> str:
-    """How ``foreign`` reports two numbers a claim writes together and no source does: "8 with 16"."""
-    return relation(a, "with", b)
-
-
-def relation(a: str, link: str, b: str) -> str:
-    """How ``foreign`` reports two things the claim relates as no source does ("8 with 16", "100000 as the
-    default", "debian for redhat"), each of which the documents may write."""
-    return f"{a} {link} {b}".strip()
-
-
-def is_relation(fact: str) -> bool:
-    """Whether a fact ``foreign`` reports is a ``relation``, not one thing the sources lack: words with spaces
-    between them, outside backticks (a file name or path has none)."""
-    return not fact.startswith("`") and " " in fact
-
-
-def verified_no(answer: str, claims: list[Claim]) -> bool:
-    """Whether the answer opens with "No," and its first sentence is a verified negation. The judgement's NO then
-    answers the question rather than judging the documents ("Does it need Java?", "No, it does not need Java." over
-    "There is no dependency on Java"), and the verified negation is the documents' own answer."""
+def verified_no(answer: str, claims: list[Claim], question: str) -> bool:
+    """Whether the answer opens with "No," and its first sentence is a verified negation of what the question asks
+    (``says_no_to``). The judgement's NO then answers the question rather than judging the documents ("Does it need
+    Java?", "No, it does not need Java." over "There is no dependency on Java"), and the verified negation is the
+    documents' own answer: "No, userspace firmware loading is not supported and should be disabled" says one "no"
+    to "Is it supported?", though it negates twice."""
     if not answers_no(answer) or not claims or not claims[0].supported:
         return False
-    return negation_count(without_opener(claims[0].text)) % 2 == 1
+    return says_no_to(without_opener(claims[0].text), question)
 
 
 def contradicted_yes(answer: str, claims: list[Claim]) -> bool:
@@ -329,8 +213,8 @@ def _chosen(
     # A second source joins when it covers words the first lacks (a claim that merges two sentences), but not for
     # a name the heading of the first holds: "XML_SetHashSalt must be called before…" takes no second source for
     # the function its first stands under.
-    named = _named(text) | content_words(" ".join(literals(text)))
-    headed_names = named & set().union(*(content_words(s.section or "") for s in chosen))
+    naming = named(text) | content_words(" ".join(literals(text)))
+    headed_names = naming & set().union(*(content_words(s.section or "") for s in chosen))
     for score, _, source in kin[1:3]:
         merged = coverage(text, [s.text for s in chosen] + [source.text], given | headed_names)
         if merged > coverage(text, [s.text for s in chosen], given | headed_names) + 0.15 and score >= min_support:
@@ -339,8 +223,8 @@ def _chosen(
     # alone: "Microsoft CryptoAPI, VIA Padlock, nCipher CHIL" lists three items of two words each.
     if best.item:
         for _, _, source in kin[1:]:
-            named = content_words(source.text)
-            if same_list(best, source) and named and named <= content_words(text) and source not in chosen:
+            item_words = content_words(source.text)
+            if same_list(best, source) and item_words and item_words <= content_words(text) and source not in chosen:
                 chosen.append(source)
     # Code the claim quotes is cited where it is written, when the candidates hold it: by a source already
     # chosen if one does, else by the holder the claim is closest to.
@@ -434,7 +318,7 @@ def ground(
         if around is not None and without_opener(text) != text:  # "Yes, …" or "No, …": the question's premise
             nearby = set().union(*(around(s) for s in chosen))
             nearby |= {w.replace(",", "") for w in nearby}  # "100,000" as ``numbers`` writes it
-            granted = given - {term for term in (_named(text) | numerals(text)) & given if term not in nearby}
+            granted = given - {term for term in (named(text) | numerals(text)) & given if term not in nearby}
         opening = {stem(w) for w in words(text)[:1] if w[:1].isupper()}  # names() skips a claim's first word
         elsewhere = misplaced(text, chosen, siblings)
         missing = foreign(text, cited, granted) | (opening & unmentioned) | elsewhere

@@ -174,7 +174,7 @@ class Pipeline:
         near = near_question(per_query, self.settings.relevance_margin, bar, index.following, index.preceding)
         aside = {at for at, c in enumerate(claims) if c.supported and not near(c)}  # true, but off the question
         claims = lead_decides(off_topic_dropped(claims, near), aside)
-        if judged_out and not verified_no(settled, claims):
+        if judged_out and not verified_no(settled, claims, question):
             if not contradicted_yes(settled, claims):
                 return refuse(judged_out)
             claims = [replace(c, supported=False) for c in claims]  # what the source says is quoted instead

@@ -15,7 +15,8 @@ from functools import lru_cache
 
 import numpy as np
 
-from rag.answer.grounding import Claim, holds, is_relation, quotes
+from rag.answer.facts import holds, is_relation, quotes
+from rag.answer.grounding import Claim
 from rag.retrieval.retrieve import introduced, introducer
 from rag.text.sentences import is_title
 from rag.text.words import NUMBER_WORDS, STOP_WORDS, content_words, is_literal, literals, numbers, stem, words

@@ -7,7 +7,8 @@ from collections.abc import Callable
 from rag.answer import Pipeline
 from rag.answer.claims import about_sources, answers_no, claims_of, settled_opener, strip_markers, without_opener
 from rag.answer.compose import LIST_GOES_ON, compose, extractive_claims, with_introduced
-from rag.answer.grounding import Claim, coverage, foreign, ground, quotes, said_around
+from rag.answer.facts import foreign, quotes
+from rag.answer.grounding import Claim, coverage, ground, said_around, verified_no
 from rag.answer.polarity import asserted_alike
 from rag.answer.select import as_written, narrowly_missed, near_question, unknown_facts
 from rag.retrieval.retrieve import LISTED, diversify, with_context
@@ -940,10 +941,27 @@ def test_an_opening_yes_that_the_sentence_after_it_contradicts_says_no_and_such_
     draft = "[2] No, it is not automated in OpenSSL's build process. [3] It can be done by hand."
     assert answers_no(draft) and without_opener(draft).startswith("it is not")
     assert settled_opener("[1] Yes, it is not automated. [2]", "Is it automated?") == "No, it is not automated. [2]"
+    # GCC's README.Bugs: a "but" goes on to something else; its "no" is no answer to what was asked.
+    asked = "Must a static data member be defined outside the class body?"
+    draft = "Yes, a static data member must be defined outside the class body, but no diagnostic is required. [1]"
+    assert settled_opener(draft, asked) == draft
     # jq's README: "Yes, developers should not use it" is the "no" the judgement gave, verified.
     asked = "Should developers use --disable-maintainer-mode?"
     draft = "Yes, developers should not use --disable-maintainer-mode."
     assert settled_opener(draft, asked) == "No, developers should not use --disable-maintainer-mode."
+
+
+def test_a_verified_no_negates_what_the_question_asks_however_often_it_negates_more():
+    # systemd's README: "not supported and should be disabled" says one "no" to "Is it supported?".
+    source = sentence(0, "Userspace firmware loading is not supported and should be disabled in the kernel.")
+    answer = "No, userspace firmware loading is not supported and should be disabled in the kernel."
+    claims = grounded(answer, [source])
+    assert claims[0].supported
+    assert verified_no(answer, claims, "Is userspace firmware loading supported?")
+    twice = grounded(
+        "No, it is not true that it is not supported.", [sentence(1, "It is not true that it is not supported.")]
+    )
+    assert not verified_no("No, it is not true that it is not supported.", twice, "Is it supported?")
 
 
 def test_a_claim_that_restates_the_question_needs_a_source_that_means_it_not_only_its_words():
