@@ -495,7 +495,7 @@ def test_user_question_is_escaped_in_chat(pipeline):
 
 def test_refusal_in_chat_lists_suggestions_not_citations_and_highlights_nothing(tmp_path):
     pipeline = make_pipeline(tmp_path, FIRST, refusal_threshold=0.99)
-    updates = list(respond(pipeline, "What about regional security and space?", []))
+    updates = list(respond(pipeline, "How do I bake sourdough bread?", []))  # no sentence holds its words
     assert len(updates) == 2  # no draft: a refusal calls no model
     last = updates[-1]
     assert "doesn" in last.chat[-1]["content"] and "[1]" not in last.chat[-1]["content"]
