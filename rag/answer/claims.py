@@ -204,10 +204,10 @@ def says_no_to(statement: str, question: str) -> bool:
 
 
 def _answering(statement: str, question: str) -> str:
-    """The part of the statement that answers the question: of the parts it joins with "and" before another verb or
-    with a semicolon, the first that shares a word with the question (the whole statement when none does). Its
-    negations say yes or no; the next part's say something else: "Userspace firmware loading is not supported
-    and should be disabled in the kernel" answers "Is it supported?" no, though it negates twice."""
+    """The part of the statement that answers the question: of the parts it joins with "and" before another verb, a
+    "but" or a semicolon (``_CONJUNCT``), the first that shares a word with the question (the whole statement when
+    none does). Its negations say yes or no; the next part's say something else: "Userspace firmware loading is not
+    supported and should be disabled in the kernel" answers "Is it supported?" no, though it negates twice."""
     asked = content_words(question)
     return next((part for part in _CONJUNCT.split(statement) if content_words(part) & asked), statement)
 

@@ -70,13 +70,12 @@ def foreign(claim: str, sources: list[str], given: Set[str] = frozenset()) -> fr
         paired(a, b) for a, b in number_pairs(claim) if {a, b} - given and not any(together(s, a, b) for s in sources)
     }
     # A number the claim calls the default must be the one a source calls so, where a source calls any the default.
-    marked = [defaults(s) for s in sources if defaults(s)]
+    marked = [found for found in map(defaults, sources) if found]
     missing_defaults = {
         relation(n, "as the default", "") for n in defaults(claim) if marked and not any(n in d for d in marked)
     }
-    return frozenset(
-        missing_numbers | missing_names | missing_code | missing_literals | missing_pairs | missing_defaults
-    )
+    missing_relations = missing_pairs | missing_defaults
+    return frozenset(missing_numbers | missing_names | missing_code | missing_literals | missing_relations)
 
 
 def swapped(claimed: Set[str], cited: Set[str]) -> set[str]:

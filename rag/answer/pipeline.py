@@ -118,8 +118,8 @@ class Pipeline:
         hits = self.retrieve(queries, at_least=top_k, vectors=query_vectors)
         timings["retrieve"] = _ms(began)
         levels = self.levels()
-        near = hits and max(h.score for h in hits) >= levels.similarity
-        if not near and not held(question, [h.sentence.text for h in hits]):
+        close = bool(hits) and max(h.score for h in hits) >= levels.similarity
+        if not close and not held(question, [h.sentence.text for h in hits]):
             return refusal("nothing in the documents is close to this question", hits, self.store, timings, began)
 
         vectors = self.store.vectors(h.sentence.id for h in hits)

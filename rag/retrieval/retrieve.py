@@ -44,7 +44,7 @@ def retrieve(
 ) -> list[ScoredSentence]:
     """Up to ``k`` sentences ordered by fused rank over every query's rankings, each ranking's first among them
     (``with_each_first``), and so the best-ranked sentence that defines what the first query asks about
-    (``defines``).
+    (``definition_of``).
 
     Each sentence carries its best cosine similarity to any of the queries (whose ``vectors`` may be given). The
     keyword rankings' weight is scaled by the share of the first query's words the collection knows
@@ -76,7 +76,8 @@ def retrieve(
         similarity.update(zip(missing, best.tolist()))
     ranked_ids = sorted(fused, key=lambda i: (-fused[i], -similarity.get(i, 0.0)))
     firsts = [ranked[0].id for _, ranked in rankings if ranked]
-    firsts += [i for i in ranked_ids if defines(found[i].text, queries[0])][:1]
+    if (definition := definition_of(queries[0])) is not None:
+        firsts += [i for i in ranked_ids if definition.match(found[i].text.strip())][:1]
     ranked_ids = with_each_first(ranked_ids, firsts, k)
     return [
         ScoredSentence(sentence=found[i], score=similarity.get(i, 0.0), rank=fused[i], leads=i in firsts)
@@ -89,16 +90,21 @@ _WHAT_IS = re.compile(
 )
 
 
-def defines(text: str, question: str) -> bool:
-    """Whether the text defines what a "What is X?" question asks about: it opens with X and "is" or "are" ("Expat
-    is a library, written in C, for parsing XML documents." for "What is Expat?"). Embeddings rank every sentence
-    that names X about as close (0.53 and 0.52 there), and diversity then keeps the definition out as too like the
-    one ranked first."""
+def definition_of(question: str) -> re.Pattern[str] | None:
+    """What opens a sentence that defines what a "What is X?" question asks about: X and "is" or "are" ("Expat is a
+    library, written in C, for parsing XML documents." for "What is Expat?"); None for any other question.
+    Embeddings rank every sentence that names X about as close (0.53 and 0.52 there), and diversity then keeps the
+    definition out as too like the one ranked first."""
     asked = _WHAT_IS.fullmatch(question.strip())
     if asked is None:
-        return False
-    subject = re.escape(asked["subject"])
-    return re.match(rf"(?:the\s+)?{subject}\s+(?:is|are|was|were)\s", text.strip(), re.I) is not None
+        return None
+    return re.compile(rf"(?:the\s+)?{re.escape(asked['subject'])}\s+(?:is|are|was|were)\s", re.IGNORECASE)
+
+
+def defines(text: str, question: str) -> bool:
+    """Whether the text defines what the question asks about (``definition_of``)."""
+    definition = definition_of(question)
+    return definition is not None and definition.match(text.strip()) is not None
 
 
 def with_each_first(ranked_ids: list[str], firsts: list[str], k: int) -> list[str]:
