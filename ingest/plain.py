@@ -30,7 +30,8 @@ _NUMBER = re.compile(r"((?:\d{1,2}\.)+)\s+|(\d{1,2}(?:\.\d{1,2})+)\s+")
 """A section number opening a heading: "2.  ", "1.5.  ", "3.5.2.  ", "1.1  "."""
 _HEADING_WORDS = 8
 _HEADING_CHARS = 60
-_CLOSING = ".,;:!?"
+_CLOSING = ".,;:!"
+"""Punctuation that closes no heading. A question mark closes only a numbered one: a FAQ's question."""
 _OPENING = "{(["
 """A line ending with an opening bracket is code ("try {"), never a heading."""
 _UNDERLINE = re.compile(r"={3,}|-{3,}")
@@ -133,11 +134,13 @@ def _headings(text: str) -> dict[int, _Heading]:
         numbered = _NUMBER.match(heading)
         title = heading[numbered.end() :] if numbered else heading
         underlined = at + 1 < len(lines) and _UNDERLINE.fullmatch(lines[at + 1].strip()) is not None
-        longest = 2 if underlined else 1  # an underline says "heading" more surely than shortness does
+        asks = numbered is not None and heading.endswith("?")  # a FAQ's question: "4.11. How do I match…?"
+        longest = 2 if underlined or asks else 1  # an underline or a number says "heading" more surely than shortness
         if (
             len(title.split()) > longest * _HEADING_WORDS
             or len(title) > longest * _HEADING_CHARS
             or heading[-1] in _CLOSING + _OPENING
+            or (heading.endswith("?") and not asks)
             or not _LETTER.search(title)
             or (_BULLET.match(heading + " ") and not starred)
             or _LEADER.search(heading)

@@ -335,6 +335,22 @@ def test_starred_outline_headings_nest_by_their_stars():
     }
 
 
+def test_a_numbered_question_is_a_heading_and_may_run_longer_but_an_unnumbered_one_is_a_sentence():
+    # The sed FAQ: each answer stands under its numbered question, however long, which is no sentence to quote.
+    question = "4.11. Why don't my variables like $var get expanded in my sed script?"
+    text = (
+        "4. EXAMPLES\n\n"
+        f"{question}\n\n   Because your sed script uses single quotes.\n\n"
+        "Is this the most frequently asked question?\n\n   It probably is.\n"
+    )
+    sections = {s.text.strip(): s.section for s in sentences_of("sedfaq.txt", text, "sha")}
+    assert sections == {
+        "Because your sed script uses single quotes.": f"4. EXAMPLES › {question}",
+        "Is this the most frequently asked question?": f"4. EXAMPLES › {question}",
+        "It probably is.": f"4. EXAMPLES › {question}",
+    }
+
+
 def test_a_line_of_code_over_a_line_indented_further_is_no_term_over_its_description():
     # OpenSSH's README.tun: an ssh_config block, each "Host" over its indented options. A term's description says
     # something; "User puffy" does not, so the block stays one unit under the guide's title.
