@@ -36,14 +36,20 @@ def negated_alike(claim: str, sources: list[str], headings: Sequence[str | None]
 
 def _bearing(text: str, content: Set[str]) -> int:
     """How many negations of the text bear on the ``content`` words it holds: those in the shortest stretch
-    holding them all, or a few words before it or in its first clause (``_clauses``). Counted so in the claim as
-    in its sources: a claim that copies "…whether this is the same as the manual page hierarchy or not." ends with
-    a "not" that bears on none of the words before it, in either."""
+    holding them all, or a few words before it or in its first clause (``_clauses``), or the word right after it
+    in its last clause ("…thus requiring no additional software": what is required, it says, is nothing). Counted
+    so in the claim as in its sources: a claim that copies "…whether this is the same as the manual page hierarchy
+    or not." ends with a "not" that bears on none of the words before it, in either."""
     tokens, clause, compound, stems, span = _stretch(text, content)
     if span is None:
         return 0
     first, last = span
-    near = {at for at in negations(tokens) if (first - _SCOPE <= at or clause[at] == clause[first]) and at <= last}
+    near = {
+        at
+        for at in negations(tokens)
+        if (first - _SCOPE <= at or clause[at] == clause[first])
+        and (at <= last or (at == last + 1 and clause[at] == clause[last]))
+    }  # fmt: skip
     # A negating verb bears on its clause, before the words it negates or after them ("the form … is deprecated").
     near |= {
         at

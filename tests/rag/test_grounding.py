@@ -844,6 +844,18 @@ def test_a_negation_before_but_bears_on_nothing_after_it():
     assert wrong.support == 0 and right.supported
 
 
+def test_a_negation_right_after_the_words_a_claim_shares_bears_on_them():
+    # Wget's README: it requires *no* additional software; the claim that it requires some drops that "no".
+    perl = sentence(0, "Wget is written entirely in C, thus requiring no additional software, such as Perl.")
+    optional = sentence(1, "The external software it does work with, such as OpenSSL, is optional.")
+    (wrong,) = grounded("Yes, OpenSSL is required to use Wget.", [perl, optional], given=frozenset({"openssl"}))
+    (right,) = grounded("Wget requires no additional software.", [perl, optional])
+    assert wrong.support == 0 and right.supported
+    # Only the word right after, in the same clause: "…written in C, not in Perl" says nothing against "in C".
+    (c,) = grounded("Wget is written in C.", [sentence(2, "Wget is written in C, not in Perl.")])
+    assert c.supported
+
+
 def test_not_only_and_not_without_negate_nothing():
     assert negations(words("The pact is not only military but also economic.")) == []
     assert negations(words("It is not without its complexities.")) == []
