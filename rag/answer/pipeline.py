@@ -171,7 +171,10 @@ class Pipeline:
         )
         drafted = list(dict.fromkeys(s.id for c in claims for s in c.sources))
         bar = {i for i in per_query if i in index.by_id and says_more(index.by_id[i])}
-        near = near_question(per_query, self.settings.relevance_margin, bar, index.following, index.preceding)
+        lead = lead_of(claims)
+        near = near_question(
+            per_query, self.settings.relevance_margin, bar, index.following, index.preceding, lead and lead.text
+        )
         aside = {at for at, c in enumerate(claims) if c.supported and not near(c)}  # true, but off the question
         claims = lead_decides(off_topic_dropped(claims, near), aside)
         if judged_out and not verified_no(settled, claims, question):

@@ -18,7 +18,7 @@ import numpy as np
 from rag.answer.facts import holds, is_relation, quotes
 from rag.answer.grounding import Claim
 from rag.retrieval.retrieve import introduced, introducer
-from rag.text.sentences import is_title
+from rag.text.sentences import is_title, leans_back
 from rag.text.words import NUMBER_WORDS, STOP_WORDS, content_words, is_literal, literals, numbers, stem, words
 from rag.types import ScoredSentence, Sentence
 
@@ -66,6 +66,7 @@ def near_question(
     bar: Set[str] | None = None,
     following: Callable[[Sentence], Sentence | None] | None = None,
     preceding: Callable[[Sentence], Sentence | None] | None = None,
+    lead: str | None = None,
 ) -> Callable[[Claim], bool]:
     """Whether a claim has a source about as similar to the question as the most similar sentence (within
     ``margin``): a sentence can be true to the document and still not answer the question. With several queries (a
@@ -76,7 +77,10 @@ def near_question(
     "It is designed to be:" says what only its list says ("Simple: bm25s is designed to be easy to use"). With
     ``preceding``, a list item is as near as the sentence introducing its list (``introducer``): "(b) You must
     cause any modified files to carry prominent notices" is one of the "following conditions" the question asks
-    for, however few words it shares with it."""
+    for, however few words it shares with it. For the claim that is the draft's direct answer (its text ``lead``),
+    a source that leans on the sentence before it (``leans_back``) is as near as that one: "What this means is
+    that less can open tar files" says what the input preprocessor the sentence before it names does. The claims
+    after it only elaborate, and must be near by their own sources."""
     if margin is None or not per_query:
         return lambda claim: True
     rows = [row for i, row in per_query.items() if bar is None or i in bar] or list(per_query.values())
@@ -88,6 +92,8 @@ def near_question(
             sources += [b for s in claim.sources for b in introduced(s, following)]
         if preceding is not None:
             sources += [i for s in claim.sources if (i := introducer(s, preceding)) is not None]
+            if claim.text == lead:
+                sources += [b for s in claim.sources if leans_back(s.text) and (b := preceding(s)) is not None]
         return any(bool(np.any(per_query[s.id] >= floor)) for s in sources if s.id in per_query)
 
     return near

@@ -10,7 +10,7 @@ from langchain_core.embeddings import Embeddings
 
 from rag.store.chroma import Store
 from rag.store.keyword import KeywordIndex
-from rag.text.sentences import leads_in
+from rag.text.sentences import leads_in, leans_back
 from rag.text.words import content_words
 from rag.types import ScoredSentence, Sentence, Turn
 
@@ -141,10 +141,6 @@ def diversify(hits: list[ScoredSentence], vectors: dict[str, list[float]], k: in
     return [hits[i] for i in chosen]
 
 
-# A sentence opening like this leans on the one before it ("This has heightened the stakes...").
-_LEANS_BACK = re.compile(r"^(?:this|that|these|those|it|its|they|their|such|both|however|yet|thus|hence)\b", re.I)
-
-
 def introduced(sentence: Sentence, following: Callable[[Sentence], Sentence | None]) -> list[Sentence]:
     """What a sentence that leads in (``leads_in``) introduces: the code block after it ("Install it with pip:"),
     or the sentences of the list after it ("Here is the list of types the parser can manage:"), up to ``LISTED``.
@@ -187,7 +183,7 @@ def with_context(hits: list[ScoredSentence], index: KeywordIndex, window: int = 
             nearby = index.neighbours(sentence, window)
         else:
             before = [n for n in index.neighbours(sentence, 1) if n.index == sentence.index - 1]
-            leans = _LEANS_BACK.match(sentence.text) and not {b.id for b in before} & {h.sentence.id for h in hits}
+            leans = leans_back(sentence.text) and not {b.id for b in before} & {h.sentence.id for h in hits}
             nearby = [*(before if leans else []), sentence]
         nearby += [n for n in introduced(sentence, index.following) if n not in nearby]
         out += [n for n in nearby if n.id not in {s.id for s in out}]

@@ -157,6 +157,17 @@ def is_title(text: str) -> bool:
 _FOLLOWING = re.compile(r"\b(?:the following|as follows)\b", re.IGNORECASE)
 
 
+_LEANS_BACK = re.compile(
+    r"^(?:this|that|these|those|it|its|they|their|such|both|however|yet|thus|hence|what (?:this|that) means)\b", re.I
+)
+
+
+def leans_back(text: str) -> bool:
+    """Whether a sentence opens leaning on the one before it: "This has heightened the stakes…", "What this means
+    is that less can open tar files…"."""
+    return _LEANS_BACK.match(text) is not None
+
+
 def leads_in(text: str) -> bool:
     """Whether a sentence reads as introducing what comes after it (a list, a code block): it ends with a colon,
     or it speaks of "the following" ("Security notifications will be distributed via the following methods.")."""

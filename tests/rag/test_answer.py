@@ -537,6 +537,19 @@ def test_a_list_item_is_as_near_the_question_as_the_sentence_introducing_its_lis
     assert [c.supported for c in off_topic_dropped([second, aside], near)] == [True, False]
 
 
+def test_the_direct_answer_from_a_sentence_leaning_on_the_one_before_is_as_near_as_that_one():
+    # less's LESSOPEN notes: the input preprocessor is named in one sentence, what it lets less do in the next.
+    texts = ("Less gives your input preprocessor a chance.", "What this means is that less opens tar files.")
+    named, means = (sentence_claim(i, t) for i, t in enumerate(texts))
+    also = sentence_claim(2, "This also means you wait.")
+    per_query = {"s0": np.array([0.90]), "s1": np.array([0.40]), "s2": np.array([0.40])}
+    before = {"s1": named.sources[0], "s2": named.sources[0]}  # each leans on the naming sentence
+    near = near_question(per_query, 0.3, preceding=lambda s: before.get(s.id), lead=means.text)
+    assert [c.supported for c in off_topic_dropped([means, also], near)] == [True, False]  # elaborations: on their own
+    unled = near_question(per_query, 0.3, preceding=lambda s: before.get(s.id))
+    assert [c.supported for c in off_topic_dropped([means], unled)] == [False]
+
+
 def test_none_in_the_environment_turns_an_optional_check_off(monkeypatch):
     assert Settings().relevance_margin == 0.3 and Settings().judge_threshold is not None
     monkeypatch.setenv("ALLIANCE_QA_RELEVANCE_MARGIN", "none")
