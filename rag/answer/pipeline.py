@@ -32,6 +32,7 @@ from rag.answer.prompt import (
 )
 from rag.answer.select import (
     as_written,
+    echoes_dropped,
     lead_decides,
     lead_of,
     narrowly_missed,
@@ -169,6 +170,7 @@ class Pipeline:
             asked=(asked := named_literals(question)),
             around=said_around(index.neighbours, index.subjects),
         )
+        claims = echoes_dropped(claims, question)
         drafted = list(dict.fromkeys(s.id for c in claims for s in c.sources))
         bar = {i for i in per_query if i in index.by_id and says_more(index.by_id[i])}
         lead = lead_of(claims)

@@ -104,6 +104,26 @@ def off_topic_dropped(claims: list[Claim], near: Callable[[Claim], bool]) -> lis
     return [c if near(c) else replace(c, supported=False) for c in claims]
 
 
+_ASKS_WHAT = re.compile(r"^\W*(?:\w+\W+){0,2}?(?:what|which|who|whom|whose|when|where|why|how)\b", re.IGNORECASE)
+"""A question that asks what, who, why…, in its first words ("Under which license…?"): not one answered yes or no."""
+
+
+def echoes_dropped(claims: list[Claim], question: str) -> list[Claim]:
+    """The claims, those that answer a question asking what, who, why… (``_ASKS_WHAT``) with nothing but its own
+    words, numbers and names marked unsupported, with no support: "The ordering of include directories in make
+    4.3-3 changed." to "What changed about the ordering of include directories in make 4.3-3?" answers nothing,
+    whichever sentences hold its words, and no fallback quotes those. A line leading in to what follows ("To do
+    that, run:") is no answer of its own."""
+    if not _ASKS_WHAT.match(question):
+        return claims
+    asked = content_words(question) | numbers(question) | literals(question)
+
+    def echoes(text: str) -> bool:
+        return not text.rstrip().endswith(":") and content_words(text) | numbers(text) | literals(text) <= asked
+
+    return [replace(c, supported=False, support=0.0) if echoes(c.text) else c for c in claims]
+
+
 def lead_of(claims: list[Claim]) -> Claim | None:
     """The direct answer: the first claim, a line that introduces the code after it ("Activate it with:") aside."""
     return next((c for c in claims if not c.text.rstrip().endswith(":")), None)

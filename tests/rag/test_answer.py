@@ -11,7 +11,7 @@ import pytest
 from ingest.sync import ingest_default
 from rag.answer import InvalidQuestion, Pipeline
 from rag.answer.grounding import Claim
-from rag.answer.select import lead_decides, near_question, off_topic_dropped, says_more
+from rag.answer.select import echoes_dropped, lead_decides, near_question, off_topic_dropped, says_more
 from rag.service import open_store
 from rag.settings import Settings
 from rag.text.sentences import split_sentences
@@ -548,6 +548,25 @@ def test_the_direct_answer_from_a_sentence_leaning_on_the_one_before_is_as_near_
     assert [c.supported for c in off_topic_dropped([means, also], near)] == [True, False]  # elaborations: on their own
     unled = near_question(per_query, 0.3, preceding=lambda s: before.get(s.id))
     assert [c.supported for c in off_topic_dropped([means], unled)] == [False]
+
+
+def test_a_claim_with_nothing_but_the_words_of_a_question_asking_what_answers_nothing():
+    question = "What changed about the ordering of include directories in make 4.3-3?"
+    echo, answer, lead_in = (
+        sentence_claim(i, t)
+        for i, t in enumerate(
+            (
+                "The ordering of include directories in make 4.3-3 changed.",
+                "Now /usr/local/include comes before /usr/include.",
+                "To see the ordering, run:",
+            )
+        )
+    )
+    kept = echoes_dropped([echo, answer, lead_in], question)
+    assert [(c.supported, c.support) for c in kept] == [(False, 0.0), (True, 1.0), (True, 1.0)]
+    # Answered yes or no, a claim restates the question: "Does /usr/local/include come first?"
+    restated = sentence_claim(3, "/usr/local/include now comes first.")
+    assert echoes_dropped([restated], "Does /usr/local/include now come first?") == [restated]
 
 
 def test_none_in_the_environment_turns_an_optional_check_off(monkeypatch):
