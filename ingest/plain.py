@@ -40,6 +40,9 @@ _TITLE = ""
 """The number of a title underlined with "===": every numbered section stands under it."""
 _SAYS = re.compile(r"[.!?:](?:\s|$)")
 """Punctuation that closes a sentence or leads in to what follows: a description says something in it."""
+_DEBIAN_ENTRY = re.compile(r"(?P<title>[a-z0-9][a-z0-9.+-]+ \([^()\s]+\)[^;]*);\s*urgency=\w+.*")
+"""The line opening an entry of a Debian changelog or NEWS file (deb-changelog(5)): "make-dfsg (4.3-3) unstable;
+urgency=medium". A heading over the entry, titled without its urgency, though it opens in small letters."""
 _COLUMNS = re.compile(r"\S {2,}\S")
 """Words set apart by runs of spaces: a table's columns ("1.1.0    2022-12-11    Added ARM64 filter")."""
 
@@ -129,6 +132,9 @@ def _headings(text: str) -> dict[int, _Heading]:
     found: dict[int, _Heading] = {}
     for k, at in enumerate(filled):
         row = lines[at]
+        if entry := _DEBIAN_ENTRY.fullmatch(row):
+            found[offsets[at]] = _Heading(0, None, _title(entry.group("title")), offsets[at] + len(row))
+            continue
         starred = _STARS.match(row)
         heading = row[starred.end() :].strip().rstrip(":") if starred else row.strip()
         numbered = _NUMBER.match(heading)

@@ -351,6 +351,23 @@ def test_a_numbered_question_is_a_heading_and_may_run_longer_but_an_unnumbered_o
     }
 
 
+def test_each_entry_of_a_debian_changelog_stands_under_its_package_and_version():
+    # make's NEWS.Debian: "What changed in 4.3-3?" is asked of the entry that line opens, though it opens in small
+    # letters and holds a semicolon.
+    text = (
+        "make-dfsg (4.3-3) unstable; urgency=medium\n\n  * Fix ordering of include dirs\n"
+        "    So now /usr/local/include comes first.\n\n"
+        " -- Manoj Srivastava <srivasta@debian.org>  Fri, 05 Jun 2020 18:59:32 -0700\n\n"
+        "make-dfsg (4.3-1) unstable; urgency=medium\n\n  * Number signs no longer introduce comments.\n"
+    )
+    sections = {" ".join(s.text.split()): s.section for s in sentences_of("NEWS.Debian.txt", text, "sha")}
+    assert sections == {
+        "* Fix ordering of include dirs So now /usr/local/include comes first.": "make-dfsg (4.3-3) unstable",
+        "-- Manoj Srivastava <srivasta@debian.org> Fri, 05 Jun 2020 18:59:32 -0700": "make-dfsg (4.3-3) unstable",
+        "* Number signs no longer introduce comments.": "make-dfsg (4.3-1) unstable",
+    }
+
+
 def test_a_line_of_code_over_a_line_indented_further_is_no_term_over_its_description():
     # OpenSSH's README.tun: an ssh_config block, each "Host" over its indented options. A term's description says
     # something; "User puffy" does not, so the block stays one unit under the guide's title.
