@@ -121,6 +121,33 @@ def _under_condition(
     return under, free
 
 
+_PARTS = frozenset({"one", "some", "part", "few", "many", "most", "several"})
+"""Words that take a part of what "of" after them names: "wrote one of the earliest versions of sed"."""
+
+
+def whole_alike(claim: str, sources: list[str]) -> bool:
+    """Whether the claim says of a whole only what its sources say of it: a source whose shortest stretch holding
+    the words it shares with the claim takes a part of something in the clause that stretch ends in ("Eric Raymond
+    wrote one of the earliest versions of sed") says nothing of the whole, and "Eric Raymond wrote sed" drops the
+    part. A part set off in a clause of its own ("Eric, one of the maintainers, wrote sed") is said of something
+    else. A claim that takes a part itself is held to nothing here."""
+    content = content_words(without_opener(claim))
+    return _partial(claim, content) or not any(_partial(source, content) for source in sources)
+
+
+def _partial(text: str, content: Set[str]) -> bool:
+    """Whether the shortest stretch of the text holding the ``content`` words it holds takes a part (``_PARTS``
+    before "of") in the clause it ends in."""
+    tokens, clause, _, _, span = _stretch(text, content)
+    if span is None:
+        return False
+    first, last = span
+    return any(
+        tokens[at].lower() in _PARTS and tokens[at + 1].lower() == "of" and clause[at] == clause[last]
+        for at in range(first, last)
+    )
+
+
 _CLAUSE_BREAK = re.compile(r"[,:](?!\d)|[;()]|\s[-–—]\s|[–—]|\bbut\b", re.IGNORECASE)
 """What ends a clause: a comma or colon (not inside a number), a semicolon, a bracket, a dash, a "but" ("If you're
 not using the latest git version but instead building a released tarball…": the "not" is no word on the tarball)."""

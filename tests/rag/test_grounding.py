@@ -856,6 +856,18 @@ def test_a_negation_right_after_the_words_a_claim_shares_bears_on_them():
     assert c.supported
 
 
+def test_a_claim_that_says_of_the_whole_what_its_source_says_of_a_part_is_not_supported():
+    # The sed FAQ: Eric Raymond wrote one of the earliest versions of sed, not sed.
+    early = sentence(0, "Eric Raymond <esr@snark.thyrsus.com> wrote one of the earliest versions of sed.")
+    (whole,) = grounded("Eric Raymond wrote sed.", [early])
+    (part,) = grounded("Eric Raymond wrote one of the earliest versions of sed.", [early])
+    assert whole.support == 0 and part.supported
+    # A part set off in a clause of its own is said of something else.
+    aside = sentence(1, "Lee McMahon, one of the Bell Labs researchers, wrote sed in 1974.")
+    (wrote,) = grounded("Lee McMahon wrote sed in 1974.", [aside])
+    assert wrote.supported
+
+
 def test_not_only_and_not_without_negate_nothing():
     assert negations(words("The pact is not only military but also economic.")) == []
     assert negations(words("It is not without its complexities.")) == []
