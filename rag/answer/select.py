@@ -18,7 +18,7 @@ import numpy as np
 from rag.answer.facts import holds, is_relation, quotes
 from rag.answer.grounding import Claim
 from rag.retrieval.retrieve import introduced, introducer
-from rag.text.sentences import is_title, leans_back
+from rag.text.sentences import is_title, leads_in, leans_back
 from rag.text.words import NUMBER_WORDS, STOP_WORDS, content_words, is_literal, literals, numbers, stem, words
 from rag.types import ScoredSentence, Sentence
 
@@ -113,15 +113,18 @@ def echoes_dropped(claims: list[Claim], question: str) -> list[Claim]:
     words, numbers and names marked unsupported, with no support: "The ordering of include directories in make
     4.3-3 changed." to "What changed about the ordering of include directories in make 4.3-3?" answers nothing,
     whichever sentences hold its words, and no fallback quotes those. A line leading in to what follows ("To do
-    that, run:") is no answer of its own."""
+    that, run:"), or drawn from one ("Tern serves several formats." from "Tern serves these formats:"), is shown
+    with what that introduces, which answers."""
     if not _ASKS_WHAT.match(question):
         return claims
     asked = content_words(question) | numbers(question) | literals(question)
 
-    def echoes(text: str) -> bool:
-        return not text.rstrip().endswith(":") and content_words(text) | numbers(text) | literals(text) <= asked
+    def echoes(claim: Claim) -> bool:
+        if claim.text.rstrip().endswith(":") or any(leads_in(s.text) for s in claim.sources):
+            return False
+        return content_words(claim.text) | numbers(claim.text) | literals(claim.text) <= asked
 
-    return [replace(c, supported=False, support=0.0) if echoes(c.text) else c for c in claims]
+    return [replace(c, supported=False, support=0.0) if echoes(c) else c for c in claims]
 
 
 def lead_of(claims: list[Claim]) -> Claim | None:
