@@ -10,6 +10,12 @@ from collections.abc import Sequence, Set
 from rag.answer.claims import without_opener
 from rag.text.words import NEGATING_VERBS, STOP_WORDS, content_words, negations, stem, words
 
+
+def _asks(heading: str) -> bool:
+    """Whether a heading asks a question: a FAQ's "5.1. Why don't my variables get expanded?"."""
+    return heading.rstrip().endswith("?")
+
+
 _SCOPE = 3
 """How many words before the first word a claim shares with a source a negation may stand and still bear on it:
 "does not store", "never edit the"."""
@@ -25,12 +31,13 @@ def negated_alike(claim: str, sources: list[str], headings: Sequence[str | None]
     answers the question and negates nothing the claim states. Sources negating nothing the claim says are read
     under their headings (``headings``), whose negations ("not", "no", not a negating verb: "Deprecation Note"
     is no "not") bear on all under them: "An attached archive (tar, zip…)" says nothing of wanting one, its
-    heading "What we do not want" does."""
+    heading "What we do not want" does. A heading that asks ("Why don't my variables get expanded?") states
+    nothing, so negates nothing."""
     claim = without_opener(claim)  # "No, it does not…": one "not"
     content = content_words(claim)
     found = sum(_bearing(source, content) for source in sources)
     if not found:  # each heading once, however many sources stand under it; its "not", not its nouns
-        found = sum(len(negations(words(heading))) for heading in set(headings) if heading)
+        found = sum(len(negations(words(heading))) for heading in set(headings) if heading and not _asks(heading))
     return _bearing(claim, content) % 2 == found % 2
 
 

@@ -899,6 +899,12 @@ def test_a_source_that_negates_nothing_the_claim_says_is_read_under_its_heading(
     ignored = under(2, "SmartScale: cinfo.block_size is silently ignored.", "Not supported")
     (claim,) = grounded("SmartScale's cinfo.block_size is ignored.", [ignored])
     assert claim.supported
+    # A heading that asks states nothing: the sed FAQ's "Why don't my variables get expanded?" denies no answer.
+    faq = sentence(4, "Sed prints the entire file by default.").model_copy(
+        update={"section": "5. WHY ISN'T THIS WORKING? › 5.1. Why don't my variables get expanded?"}
+    )
+    (prints,) = grounded("Sed prints the entire file by default.", [faq])
+    assert prints.supported
 
 
 def test_a_nor_after_a_negation_carries_it_on_rather_than_adding_one():
