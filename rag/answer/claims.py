@@ -137,8 +137,9 @@ def claims_of(answer: str) -> list[str]:
 
 def about_sources(claim: str) -> bool:
     """Whether the claim is about the numbered sentences the model read, which the reader never sees ("These
-    sentences show that…", "The sentences most relevant to the question are…"): it states nothing of the
-    documents as they are written, and fails as a claim (its sources are still where the draft drew from)."""
+    sentences show that…", "The sentences most relevant to the question are…"), or about the question ("The
+    question asks why…"): it states nothing of the documents as they are written, and fails as a claim (its
+    sources are still where the draft drew from)."""
     return _ABOUT_SOURCES.match(claim) is not None
 
 
@@ -146,7 +147,8 @@ _ABOUT_SOURCES = re.compile(
     r"(?:these|those|both|all(?: of the)?|the (?:above|given|provided|cited|numbered|listed|relevant))\s+"
     r"(?:two\s+|three\s+|four\s+)?(?:numbered\s+)?(?:sentences|sources|passages|excerpts)\b"
     r"(?!\s+(?:of|for|from|in|on|at|to|with|and|or)\b)"
-    r"|the (?:sentences|sources|passages|excerpts) (?:most relevant|above|provided|given|cited|listed)\b",
+    r"|the (?:sentences|sources|passages|excerpts) (?:most relevant|above|provided|given|cited|listed)\b"
+    r"|the (?:user's )?question (?:asks|is asking|is about)\b",
     re.IGNORECASE,
 )
 

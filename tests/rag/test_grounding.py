@@ -315,6 +315,7 @@ def test_a_claim_about_the_numbered_sentences_fails_and_one_about_sources_in_the
     assert meta.support == 0 and not meta.supported and meta.sources == (exercises,) and plain.supported
     assert about_sources("The sentences most relevant to the question are.")
     assert about_sources("Both sources agree that it is so.")
+    assert about_sources("The question asks why variables like `$var` are not expanded in a `sed` script.")
     assert not about_sources("The sources of funding are taxes.") and not about_sources("The sources are rivers.")
 
 
