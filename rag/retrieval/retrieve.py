@@ -11,8 +11,8 @@ from langchain_core.embeddings import Embeddings
 from rag.store.chroma import Store
 from rag.store.keyword import KeywordIndex
 from rag.text.sentences import leads_in, leans_back
-from rag.text.words import content_words
-from rag.types import ScoredSentence, Sentence, Turn
+from rag.text.words import content_words, held_words
+from rag.types import ScoredSentence, Sentence, Turn, last_heading
 
 RRF_K = 60  # the usual reciprocal-rank-fusion constant: damps the weight of the very first ranks
 LISTED = 20  # the most list items a sentence that introduces a list brings along
@@ -44,7 +44,7 @@ def retrieve(
 ) -> list[ScoredSentence]:
     """Up to ``k`` sentences ordered by fused rank over every query's rankings, each ranking's first among them
     (``with_each_first``), and so the best-ranked sentence that defines what the first query asks about
-    (``definition_of``).
+    (``definition_of``); first of all, the sentence opening the section whose heading asks it (``asked_answer``).
 
     Each sentence carries its best cosine similarity to any of the queries (whose ``vectors`` may be given). The
     keyword rankings' weight is scaled by the share of the first query's words the collection knows
@@ -70,6 +70,9 @@ def retrieve(
         for position, sentence in enumerate(ranked):
             fused[sentence.id] = fused.get(sentence.id, 0.0) + weight / (RRF_K + position + 1)
             found[sentence.id] = sentence
+    if (opening := asked_answer(queries[0], store.keywords())) is not None:
+        found.setdefault(opening.id, opening)
+        fused.setdefault(opening.id, 0.0)
     missing = store.vectors(i for i in found if i not in similarity)
     if missing:  # stored vectors are unit length, so the dot product is the cosine
         best = (np.asarray(list(missing.values())) @ np.asarray(vectors).T).max(axis=1)
@@ -79,6 +82,9 @@ def retrieve(
     if (definition := definition_of(queries[0])) is not None:
         firsts += [i for i in ranked_ids if definition.match(found[i].text.strip())][:1]
     ranked_ids = with_each_first(ranked_ids, firsts, k)
+    if opening is not None:  # the document asks the question itself: its answer leads
+        firsts.append(opening.id)
+        ranked_ids = [opening.id, *(i for i in ranked_ids if i != opening.id)][:k]
     return [
         ScoredSentence(sentence=found[i], score=similarity.get(i, 0.0), rank=fused[i], leads=i in firsts)
         for i in ranked_ids
@@ -105,6 +111,16 @@ def defines(text: str, question: str) -> bool:
     """Whether the text defines what the question asks about (``definition_of``)."""
     definition = definition_of(question)
     return definition is not None and definition.match(text.strip()) is not None
+
+
+def asked_answer(question: str, index: KeywordIndex) -> Sentence | None:
+    """The first sentence under the heading that asks the question, if one does: of the headings that ask
+    (``KeywordIndex.asked``), the one holding most of its words (``held_words``), as a FAQ's "5.1. Why don't my
+    variables like $var get expanded in my sed script?" does. Every sentence under that heading is embedded and
+    indexed with it, and so ranks about as high ("Thus," above the answer); the answer opens the section."""
+    held = [(len(held_words(question, last_heading(section))), first) for section, first in index.asked.items()]
+    count, first = max(held, key=lambda pair: pair[0], default=(0, None))
+    return first if count else None
 
 
 def with_each_first(ranked_ids: list[str], firsts: list[str], k: int) -> list[str]:

@@ -123,6 +123,16 @@ class KeywordIndex:
         return frozenset(found)
 
     @cached_property
+    def asked(self) -> dict[str, Sentence]:
+        """The first sentence under each heading that asks a question (a FAQ's "5.1. Why don't my variables get
+        expanded?"), by its section path: where the question's answer opens; built once per index."""
+        found: dict[str, Sentence] = {}
+        for s in self.sentences:
+            if s.section and last_heading(s.section).rstrip().endswith("?"):
+                found.setdefault(s.section, s)
+        return found
+
+    @cached_property
     def text(self) -> str:
         """Every indexed sentence's text, and every section path, joined by spaces: what answer checks search for a
         quoted command or option (a manual's "--enable-cache-owner[=ARG]" is the heading over what it does); built

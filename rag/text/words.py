@@ -90,6 +90,19 @@ def content_words(text: str) -> set[str]:
     return out
 
 
+HELD_SHARE = 2 / 3
+"""The share of a question's content words a text must hold to be about what it asks (``held_words``)."""
+
+
+def held_words(question: str, text: str) -> set[str]:
+    """The question's content words the text holds, when they are at least ``HELD_SHARE`` of them and two or more;
+    empty otherwise. A text that holds most of a question's words is about what it asks, however far their
+    embeddings lie apart."""
+    asked = content_words(question)
+    shared = asked & content_words(text)
+    return shared if len(shared) >= 2 and len(shared) >= HELD_SHARE * len(asked) else set()
+
+
 def numbers(text: str) -> set[str]:
     """Numerals and number words, normalised for comparison."""
     found = {n.replace(",", "") for n in _NUMBER.findall(text)}

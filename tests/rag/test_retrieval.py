@@ -80,6 +80,30 @@ def test_the_sentence_defining_what_a_question_asks_about_leads_whatever_its_ran
     assert not defines("Pip installs packages.", "What is pip?") and not defines("Pip is a tool.", "How is pip used?")
 
 
+def test_the_sentence_opening_the_section_whose_heading_asks_the_question_comes_first(tmp_path: Path):
+    # The sed FAQ: every sentence under "5.1. Why don't my variables…?" is embedded and indexed with it, and "Thus,"
+    # ranked above the answer that opens the section.
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "faq.md").write_text(
+        "# FAQ\n\n## Why don't my variables get expanded in my sed script?\n\n"
+        "Because your script uses single quotes.\n\nThus,\n\nSee the section on variables.\n\n"
+        "## How do I print a line?\n\nUse the p command.\n",
+        encoding="utf-8",
+    )
+    settings = Settings(data_dir=folder, state_dir=tmp_path / "state")
+    store = open_store(settings, HashEmbeddings())
+    ingest_default(settings, store, progress=False)
+    asked = "Why don't my variables get expanded?"
+    hits = retrieve(store, asked, 2, "hybrid")
+    assert hits[0].sentence.text == "Because your script uses single quotes." and hits[0].leads
+    assert len(hits) == 2
+    # A heading holding few of the question's words asks another question.
+    assert retrieve(store, "Why is my line not printed in my script?", 4, "keyword")[0].sentence.text != (
+        "Because your script uses single quotes."
+    )
+
+
 def test_a_keyword_index_saved_with_other_terms_is_rebuilt_not_queried_with_mismatched_stems(tmp_path: Path):
     folder = tmp_path / "docs"
     folder.mkdir()
