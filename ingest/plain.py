@@ -31,7 +31,10 @@ _NUMBER = re.compile(r"((?:\d{1,2}\.)+)\s+|(\d{1,2}(?:\.\d{1,2})+)\s+")
 _HEADING_WORDS = 8
 _HEADING_CHARS = 60
 _CLOSING = ".,;:!"
-"""Punctuation that closes no heading. A question mark closes only a numbered one: a FAQ's question."""
+"""Punctuation that closes no heading, nor an entry of a table of contents. A question mark closes only a FAQ's
+question (``_question``)."""
+_Q = re.compile(r"Q[:.]\s+")
+"""What opens a FAQ's question written "Q:  What do the letters XZ mean?", over its "A:  …"."""
 _OPENING = "{(["
 """A line ending with an opening bracket is code ("try {"), never a heading."""
 _UNDERLINE = re.compile(r"={3,}|-{3,}")
@@ -135,18 +138,19 @@ def _headings(text: str) -> dict[int, _Heading]:
         if entry := _DEBIAN_ENTRY.fullmatch(row):
             found[offsets[at]] = _Heading(0, None, _title(entry.group("title")), offsets[at] + len(row))
             continue
+        if (asked := _question(lines, offsets, filled, k)) is not None:
+            found[offsets[at]] = asked
+            continue
         starred = _STARS.match(row)
         heading = row[starred.end() :].strip().rstrip(":") if starred else row.strip()
         numbered = _NUMBER.match(heading)
         title = heading[numbered.end() :] if numbered else heading
         underlined = at + 1 < len(lines) and _UNDERLINE.fullmatch(lines[at + 1].strip()) is not None
-        asks = numbered is not None and heading.endswith("?")  # a FAQ's question: "4.11. How do I match…?"
-        longest = 2 if underlined or asks else 1  # an underline or a number says "heading" more surely than shortness
+        longest = 2 if underlined else 1  # an underline says "heading" more surely than shortness does
         if (
             len(title.split()) > longest * _HEADING_WORDS
             or len(title) > longest * _HEADING_CHARS
-            or heading[-1] in _CLOSING + _OPENING
-            or (heading.endswith("?") and not asks)
+            or heading[-1] in _CLOSING + _OPENING + "?"
             or not _LETTER.search(title)
             or (_BULLET.match(heading + " ") and not starred)
             or _LEADER.search(heading)
@@ -185,6 +189,28 @@ def _headings(text: str) -> dict[int, _Heading]:
         number = numbered.group(1) if numbered else None
         found[offsets[at]] = _Heading(indent, number, _title(heading), end)
     return found
+
+
+def _question(lines: list[str], offsets: list[int], filled: list[int], k: int) -> _Heading | None:
+    """The heading a FAQ's question makes of its line (the ``k``-th filled one), or None: a line of its own after a
+    blank line, ending with "?", up to twice a heading's length, over its answer. Numbered ("4.11. How do I match
+    only the first occurrence of a pattern?", with the answer on the next line or after a blank one), opening
+    "Q:" ("Q:  What do the letters XZ mean?", titled without it), or else over an answer indented further after a
+    blank line (procps: "Why does "ps -aux" complain about a bogus '-'?" over a tabbed paragraph)."""
+    at = filled[k]
+    row = lines[at]
+    question = row.strip()
+    if not question.endswith("?") or (at and lines[at - 1].strip()) or k + 1 == len(filled):
+        return None
+    if len(question.split()) > 2 * _HEADING_WORDS or len(question) > 2 * _HEADING_CHARS:
+        return None
+    numbered = _NUMBER.match(question)
+    marked = _Q.match(question)
+    answer = filled[k + 1]
+    if not (numbered or marked or (answer > at + 1 and _indent(lines[answer]) > _indent(row))):
+        return None
+    title = question[marked.end() :] if marked else question
+    return _Heading(_indent(row), numbered.group(1) if numbered else None, _title(title), offsets[at] + len(row))
 
 
 def _described(lines: list[str], at: int, indent: int) -> list[str]:

@@ -335,20 +335,27 @@ def test_starred_outline_headings_nest_by_their_stars():
     }
 
 
-def test_a_numbered_question_is_a_heading_and_may_run_longer_but_an_unnumbered_one_is_a_sentence():
-    # The sed FAQ: each answer stands under its numbered question, however long, which is no sentence to quote.
+def test_a_faqs_questions_are_headings_over_their_answers():
+    # The sed FAQ numbers its questions, valgrind's with the answer on the next line; xz's opens them "Q:"; procps's
+    # indents the answer under the question. Each answer stands under its question, which is no sentence to quote.
     question = "4.11. Why don't my variables like $var get expanded in my sed script?"
-    text = (
-        "4. EXAMPLES\n\n"
-        f"{question}\n\n   Because your sed script uses single quotes.\n\n"
-        "Is this the most frequently asked question?\n\n   It probably is.\n"
-    )
-    sections = {s.text.strip(): s.section for s in sentences_of("sedfaq.txt", text, "sha")}
-    assert sections == {
-        "Because your sed script uses single quotes.": f"4. EXAMPLES › {question}",
-        "Is this the most frequently asked question?": f"4. EXAMPLES › {question}",
-        "It probably is.": f"4. EXAMPLES › {question}",
+    sed = f"4. EXAMPLES\n\n{question}\n\n   Because your sed script uses single quotes.\n"
+    valgrind = '1.1. How do you pronounce "Valgrind"?\nThe "Val" as in the word "value".\n'
+    xz = "XZ Utils FAQ\n============\n\nQ:  What do the letters XZ mean?\n\nA:  Nothing.\n"
+    procps = "Why does ps complain about a bogus '-'?\n\n\tThe command asks for a user named x.\n"
+    read = {
+        name: {s.text.strip(): s.section for s in sentences_of(name, text, "sha")}
+        for name, text in (("sedfaq.txt", sed), ("FAQ.txt", valgrind), ("faq.txt", xz), ("procps.txt", procps))
     }
+    assert read == {
+        "sedfaq.txt": {"Because your sed script uses single quotes.": f"4. EXAMPLES › {question}"},
+        "FAQ.txt": {'The "Val" as in the word "value".': '1.1. How do you pronounce "Valgrind"?'},
+        "faq.txt": {"A:  Nothing.": "XZ Utils FAQ › What do the letters XZ mean?"},
+        "procps.txt": {"The command asks for a user named x.": "Why does ps complain about a bogus '-'?"},
+    }
+    # A question in the text, with no answer indented under it, is a sentence.
+    text = "Is this the most frequently asked question?\n\nIt probably is.\n"
+    assert [s.section for s in sentences_of("notes.txt", text, "sha")] == [None, None]
 
 
 def test_each_entry_of_a_debian_changelog_stands_under_its_package_and_version():
