@@ -219,6 +219,12 @@ def without_opener(text: str) -> str:
     return text[opener.end() :] if (opener := _OPENER.match(text)) else text
 
 
+def opener(text: str) -> str | None:
+    """The text's opening "yes" or "no" ("Yes,", "No.", in small letters), or None."""
+    found = _OPENER.match(text)
+    return found.group(1).lower() if found else None
+
+
 def answers_no(answer: str) -> bool:
     """Whether the answer opens with "No,"."""
     return _opens_with(answer, "no")
@@ -230,5 +236,4 @@ def answers_yes(answer: str) -> bool:
 
 
 def _opens_with(answer: str, word: str) -> bool:
-    opener = _OPENER.match(answer)
-    return opener is not None and opener.group(1).lower() == word
+    return opener(answer) == word

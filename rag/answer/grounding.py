@@ -20,7 +20,7 @@ from rag.answer.claims import (
 )
 from rag.answer.facts import foreign, holds, named, quotes, substituted
 from rag.answer.places import entries, heading, misplaced, read, same_list, siblings_of, words_of
-from rag.answer.polarity import asserted_alike, negated_alike, whole_alike
+from rag.answer.polarity import answered_alike, asserted_alike, negated_alike, whole_alike
 from rag.text.words import (
     beside,
     camel_names,
@@ -331,6 +331,7 @@ def ground(
         opposite = not negated_alike(text, [s.text for s in chosen], headings)
         opposite = opposite or not asserted_alike(text, [best.text], further)
         opposite = opposite or not whole_alike(text, [s.text for s in chosen])
+        opposite = opposite or not answered_alike(text, [s.text for s in chosen])
         failed = missing - borrowed or opposite or about_sources(text)
         support = 0.0 if failed else 0.5 * best_similarity + 0.5 * covered
         # A source under the sibling of the entry the claim names supports none of it: no fallback quotes it.

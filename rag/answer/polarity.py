@@ -7,13 +7,21 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence, Set
 
-from rag.answer.claims import without_opener
+from rag.answer.claims import opener, without_opener
 from rag.text.words import NEGATING_VERBS, STOP_WORDS, content_words, negations, stem, words
 
 
 def _asks(heading: str) -> bool:
     """Whether a heading asks a question: a FAQ's "5.1. Why don't my variables get expanded?"."""
     return heading.rstrip().endswith("?")
+
+
+def answered_alike(claim: str, sources: list[str]) -> bool:
+    """Whether the claim opens with the "Yes" or "No" its sources open with, where one does: a FAQ answers its
+    question so ("Yes. zlib doesn't handle dates." to "Is zlib Y2K-compliant?"), and "No, zlib doesn't handle
+    dates." says the opposite with every word of it."""
+    said = {opener(source) for source in sources} - {None}
+    return not said or opener(claim) in said | {None}
 
 
 _SCOPE = 3

@@ -869,6 +869,15 @@ def test_a_claim_that_says_of_the_whole_what_its_source_says_of_a_part_is_not_su
     assert wrote.supported
 
 
+def test_a_claim_opening_with_the_yes_or_no_its_source_does_not_is_not_supported():
+    # zlib's FAQ, under "1. Is zlib Y2K-compliant?": the draft's "Yes." was made "No," for the "doesn't" after it.
+    y2k = sentence(0, "Yes. zlib doesn't handle dates.")
+    (no,) = grounded("No, zlib doesn't handle dates.", [y2k])
+    (yes,) = grounded("Yes, zlib doesn't handle dates.", [y2k])
+    (plain,) = grounded("zlib doesn't handle dates.", [y2k])
+    assert no.support == 0 and yes.supported and plain.supported
+
+
 def test_not_only_and_not_without_negate_nothing():
     assert negations(words("The pact is not only military but also economic.")) == []
     assert negations(words("It is not without its complexities.")) == []
