@@ -46,6 +46,10 @@ _LOWER_SUBJECT = re.compile(
 )
 
 
+_BARE_ANSWER = re.compile(r"(?:yes|no)(?:,? (?:sorry|and (?:yes|no)))?[.!]", re.IGNORECASE)
+"""A sentence that only answers yes or no: "Yes.", "No, sorry.", "Yes and yes."."""
+
+
 def split_sentences(text: str, lower_starts: bool = False) -> list[Span]:
     """Return the sentences of ``text`` in order; the text between two spans is only whitespace, and the brackets
     of a parenthesis around several sentences.
@@ -53,12 +57,15 @@ def split_sentences(text: str, lower_starts: bool = False) -> list[Span]:
     A sentence opens with a capital, a digit or a symbol; with ``lower_starts``, also with a name in small letters
     that a verb follows ("libiconv is…"), as a model writes one. Documents are read without: their sentence ids,
     and the sentences that gold sets cite, come from this splitter ("…is called venv. venv will usually install…"
-    is one sentence of Python's tutorial there)."""
+    is one sentence of Python's tutorial there). A bare answer ("Yes.", "No, sorry.") opens the sentence after
+    it: a FAQ's "Yes.  However any library routines that zlib uses must also be thread-safe." says what the "Yes."
+    alone does not."""
     spans: list[Span] = []
     for block_start, block_end in _blocks(text):
         seg_start = block_start
         for match in _TERMINATOR.finditer(text, block_start, block_end):
-            if _ends_sentence(text, match, block_end, lower_starts):
+            bare = _BARE_ANSWER.fullmatch(text[seg_start : match.end()].strip()) is not None
+            if _ends_sentence(text, match, block_end, lower_starts) and not bare:
                 _emit(text, seg_start, match.end(), spans)
                 seg_start = match.end()
         _emit(text, seg_start, block_end, spans)

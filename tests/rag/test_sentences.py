@@ -57,6 +57,20 @@ def test_paragraph_breaks_end_sentences_even_without_punctuation():
     ]
 
 
+def test_a_bare_yes_or_no_opens_the_sentence_after_it():
+    # zlib's FAQ: "Yes." alone is no statement to cite; with what follows it, it answers "Is zlib thread-safe?".
+    assert texts("Yes.  However the routines zlib uses must be thread-safe.  Of course, use one thread.") == [
+        "Yes.  However the routines zlib uses must be thread-safe.",
+        "Of course, use one thread.",
+    ]
+    assert texts("No, sorry.  You have to spawn a subprocess.\n\nYes.") == [
+        "No, sorry.  You have to spawn a subprocess.",
+        "Yes.",
+    ]
+    assert texts("No. Yesterday it rained.") == ["No. Yesterday it rained."]
+    assert texts("Nobody came. Yes, they left.") == ["Nobody came.", "Yes, they left."]
+
+
 def test_a_parenthesis_around_several_sentences_is_left_out_of_both():
     text = "Run it. (This script is for bash. Fish users run activate.fish instead.) See (a) and [b]. Result (n=5)."
     assert texts(text) == [
