@@ -4,6 +4,7 @@ its opening "Yes," or "No,"."""
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from rag.text.sentences import split_sentences
 from rag.text.words import content_words, negation_count, numbers
@@ -153,12 +154,13 @@ _ABOUT_SOURCES = re.compile(
 )
 
 
-_OPENER = re.compile(rf"\s*(?:{_ONE_MARKER}\s*)*(yes|no)\s*[,.!;:—–-]+\s*", re.IGNORECASE)
-"""An opening "Yes," or "No,", after any markers the model set before it ("[2] No, it is not automated…")."""
+_OPENER = re.compile(rf"\s*(?:{_ONE_MARKER}\s*)*(?:A:\s*)?(yes|no)\s*[,.!;:—–-]+\s*", re.IGNORECASE)
+"""An opening "Yes," or "No,", after any markers the model set before it ("[2] No, it is not automated…"), or
+after the "A:" of a FAQ's answer ("A:  No.  Use 7-Zip…")."""
 _WITHOUT = re.compile(r"\bwithout\b", re.IGNORECASE)
 
 
-def settled_opener(answer: str, question: str) -> str:
+def settled_opener(answer: str, question: str, written: Sequence[str] = ()) -> str:
     """The answer with its opening "Yes," made "No," when the sentence after it says no: "Yes, the database is NOT
     intended to store preferences" to "Is the database meant to store preferences?" is "No, the database is NOT…",
     the documents' own answer once that sentence is verified (``verified_no``). An opening "No," before a sentence
@@ -168,28 +170,36 @@ def settled_opener(answer: str, question: str) -> str:
     "reject"): "yes" asks for none (or an even number), "no" for one. A "without" in the question is no negation
     of what it asks ("Is foo.bar.local resolved without an mdns.allow file?"), nor one in the answer. A
     sentence that writes numbers, none of them one the question asks about, says "no" as a negation does ("Does
-    it hold Node.js 20?": "Yes, it contains Node.js 18." or "No, it contains Node.js 18."). The statement is kept,
-    to be grounded as any other."""
-    opener = _OPENER.match(answer)
+    it hold Node.js 20?": "Yes, it contains Node.js 18." or "No, it contains Node.js 18."). An opener and statement
+    that one of the ``written`` sentences opens with as they stand are the document's own answer, and kept as they
+    are. The statement is kept, to be grounded as any other."""
+    found = _OPENER.match(answer)
     withouts = len(_WITHOUT.findall(question))
-    if opener is None or negation_count(question) > withouts:
+    if found is None or negation_count(question) > withouts:
         return answer
-    rest = answer[opener.end() :]
+    rest = answer[found.end() :]
     spans = split_sentences(rest)
     if not spans:
         return answer
     statement = strip_markers(rest[: spans[0][1]])
+    if any(opener(text) == found.group(1).lower() and _alike(without_opener(text), statement) for text in written):
+        return answer  # the document's own answer, as written: a FAQ's "No.  Please read the license in zlib.h."
     if withouts:  # "Can it run without root?": "Yes, it runs without root" echoes the question's own "without"
         statement = _WITHOUT.sub(" ", statement)
     asked, stated = numbers(question), numbers(statement)
     other = bool(asked and stated) and not asked & stated  # numbers, none of them the one asked about
     says_no = says_no_to(statement, question) or other
-    if says_no == (opener.group(1).lower() == "no"):
+    if says_no == (found.group(1).lower() == "no"):
         return answer
     if says_no:
         return f"No, {rest}"
     first = rest.split(maxsplit=1)[0] if rest.strip() else ""
     return rest if not first.isalpha() else rest[:1].upper() + rest[1:]  # "foo.bar.local" is a name, kept as written
+
+
+def _alike(text: str, statement: str) -> bool:
+    """Whether the text opens with the statement, but for spacing and case."""
+    return " ".join(text.split()).lower().startswith(" ".join(statement.split()).lower().rstrip(". "))
 
 
 _CONJUNCT = re.compile(
@@ -216,7 +226,7 @@ def _answering(statement: str, question: str) -> str:
 
 def without_opener(text: str) -> str:
     """The text without an opening "Yes," or "No,": the statement it answers with."""
-    return text[opener.end() :] if (opener := _OPENER.match(text)) else text
+    return text[found.end() :] if (found := _OPENER.match(text)) else text
 
 
 def opener(text: str) -> str | None:

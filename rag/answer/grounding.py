@@ -313,9 +313,10 @@ def ground(
         scored = [alike, *(item for item in scored if item is not alike)]
         best_score, best_similarity, best = scored[0]
         chosen, copied = _chosen(text, scored, given, min_support, headed)
-        cited = read(*chosen)
+        restates = without_opener(text) != text  # "Yes, …" or "No, …": the question's premise
+        cited = read(*chosen, asking=not restates)
         granted = given
-        if around is not None and without_opener(text) != text:  # "Yes, …" or "No, …": the question's premise
+        if around is not None and restates:
             nearby = set().union(*(around(s) for s in chosen))
             nearby |= {w.replace(",", "") for w in nearby}  # "100,000" as ``numbers`` writes it
             granted = given - {term for term in (named(text) | numerals(text)) & given if term not in nearby}

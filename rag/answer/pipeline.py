@@ -144,7 +144,7 @@ class Pipeline:
             if confirmed := judged.confirms_decline(self.settings):
                 return refuse(confirmed)
             draft = ""
-        settled = settled_opener(draft, question)
+        settled = settled_opener(draft, question, [s.text for s in candidates])
         judged_out = None if declined else judged.refusal(self.settings)
         if judged_out and not answers_no(settled) and not answers_yes(settled):
             return refuse(judged_out)  # only a verified "No," or a "Yes," a source contradicts, answers despite it

@@ -5,15 +5,21 @@ from __future__ import annotations
 
 from collections.abc import Set
 
+from rag.text.sentences import asks
 from rag.text.words import content_words
 from rag.types import SECTION_SEPARATOR, Sentence, last_heading
 
 
-def read(*sources: Sentence) -> list[str]:
+def read(*sources: Sentence, asking: bool = True) -> list[str]:
     """What the sources say, for the words a claim takes from them: each one's text, and its section path where it
     has one. A heading is no citable sentence, but it is the subject of the sentences under it: "8 for 256," under
-    "writeStream.getColorDepth([env])" says what getColorDepth returns."""
-    return [s.text for s in sources] + [s.section for s in sources if s.section]
+    "writeStream.getColorDepth([env])" says what getColorDepth returns. A heading that asks (a FAQ's "Do XZ Utils
+    support the .7z format?") states nothing, and without ``asking`` is left out: for a claim that answers "Yes,"
+    or "No," and so restates what the question asks, which the heading asks too."""
+    paths = [s.section for s in sources if s.section]
+    if not asking:
+        paths = [SECTION_SEPARATOR.join(h for h in p.split(SECTION_SEPARATOR) if not asks(h)) for p in paths]
+    return [s.text for s in sources] + [p for p in paths if p]
 
 
 def heading(source: Sentence) -> str | None:

@@ -8,12 +8,8 @@ import re
 from collections.abc import Sequence, Set
 
 from rag.answer.claims import opener, without_opener
+from rag.text.sentences import asks
 from rag.text.words import NEGATING_VERBS, STOP_WORDS, content_words, negations, stem, words
-
-
-def _asks(heading: str) -> bool:
-    """Whether a heading asks a question: a FAQ's "5.1. Why don't my variables get expanded?"."""
-    return heading.rstrip().endswith("?")
 
 
 def answered_alike(claim: str, sources: list[str]) -> bool:
@@ -45,7 +41,7 @@ def negated_alike(claim: str, sources: list[str], headings: Sequence[str | None]
     content = content_words(claim)
     found = sum(_bearing(source, content) for source in sources)
     if not found:  # each heading once, however many sources stand under it; its "not", not its nouns
-        found = sum(len(negations(words(heading))) for heading in set(headings) if heading and not _asks(heading))
+        found = sum(len(negations(words(heading))) for heading in set(headings) if heading and not asks(heading))
     return _bearing(claim, content) % 2 == found % 2
 
 

@@ -17,6 +17,7 @@ from pathlib import Path
 import bm25s
 import numpy as np
 
+from rag.text.sentences import asks
 from rag.text.words import alphanumerics, capitalised, content_words, named_literals
 from rag.types import Sentence, last_heading
 
@@ -128,7 +129,7 @@ class KeywordIndex:
         expanded?"), by its section path: where the question's answer opens; built once per index."""
         found: dict[str, Sentence] = {}
         for s in self.sentences:
-            if s.section and last_heading(s.section).rstrip().endswith("?"):
+            if s.section and asks(last_heading(s.section)):
                 found.setdefault(s.section, s)
         return found
 

@@ -46,8 +46,8 @@ _LOWER_SUBJECT = re.compile(
 )
 
 
-_BARE_ANSWER = re.compile(r"(?:yes|no)(?:,? (?:sorry|and (?:yes|no)))?[.!]", re.IGNORECASE)
-"""A sentence that only answers yes or no: "Yes.", "No, sorry.", "Yes and yes."."""
+_BARE_ANSWER = re.compile(r"(?:A:\s+)?(?:yes|no)(?:,? (?:sorry|and (?:yes|no)))?[.!]", re.IGNORECASE)
+"""A sentence that only answers yes or no: "Yes.", "No, sorry.", "Yes and yes.", a FAQ's "A:  No."."""
 
 
 def split_sentences(text: str, lower_starts: bool = False) -> list[Span]:
@@ -173,6 +173,11 @@ def leans_back(text: str) -> bool:
     """Whether a sentence opens leaning on the one before it: "This has heightened the stakes…", "What this means
     is that less can open tar files…"."""
     return _LEANS_BACK.match(text) is not None
+
+
+def asks(text: str) -> bool:
+    """Whether a text (a heading) asks a question: a FAQ's "5.1. Why don't my variables get expanded?"."""
+    return text.rstrip().endswith("?")
 
 
 def leads_in(text: str) -> bool:

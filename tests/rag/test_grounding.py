@@ -878,6 +878,18 @@ def test_a_claim_opening_with_the_yes_or_no_its_source_does_not_is_not_supported
     assert no.support == 0 and yes.supported and plain.supported
 
 
+def test_a_yes_is_not_grounded_on_a_heading_that_asks_what_it_restates():
+    # xz's FAQ: under "Do XZ Utils support the .7z format?" the answer is "A:  No."; a line of the next question
+    # held only ".7z", and the heading the rest.
+    faq = "XZ Utils FAQ › Do XZ Utils support the .7z format?"
+    other = sentence(0, "Q:  I have many .tar.7z files.").model_copy(update={"section": faq})
+    (yes,) = grounded("Yes, XZ Utils support the .7z format.", [other])
+    assert not yes.supported
+    answer = sentence(1, "A:  No.  Use 7-Zip to handle .7z files.").model_copy(update={"section": faq})
+    (wrong,) = grounded("Yes, use 7-Zip to handle .7z files.", [answer])
+    assert wrong.support == 0  # the FAQ's "A:  No." is its answer
+
+
 def test_not_only_and_not_without_negate_nothing():
     assert negations(words("The pact is not only military but also economic.")) == []
     assert negations(words("It is not without its complexities.")) == []
@@ -945,6 +957,14 @@ def test_an_opening_yes_that_the_sentence_after_it_contradicts_says_no_and_such_
     ] == ("Yes,")
     assert settled_opener("No. Applications may define elements.", "Can applications define elements?") == (
         "Applications may define elements."
+    )
+    # zlib's FAQ answers "Is zlib under the GNU license?" with "No.  Please read the license in zlib.h.": a draft
+    # that copies the document's own answer keeps its "No.", which the sentence after it does not say.
+    written = ["Yes.  Please read the license in zlib.h.", "No.  Please read the license in zlib.h."]
+    draft = "No. Please read the license in zlib.h. [2]"
+    assert settled_opener(draft, "Is zlib under the GNU license?", written) == draft
+    assert (
+        settled_opener(draft, "Is zlib under the GNU license?", written[:1]) == "Please read the license in zlib.h. [2]"
     )
     assert settled_opener("No global variables are used.", "Are globals used?") == "No global variables are used."
     assert settled_opener("Yes, it does. [1]", "Doesn't it store them?") == "Yes, it does. [1]"  # asked negatively

@@ -68,6 +68,7 @@ def test_a_bare_yes_or_no_opens_the_sentence_after_it():
         "Yes.",
     ]
     assert texts("No. Yesterday it rained.") == ["No. Yesterday it rained."]
+    assert texts("A:  No.  Use 7-Zip for .7z files.") == ["A:  No.  Use 7-Zip for .7z files."]  # xz's FAQ
     assert texts("Nobody came. Yes, they left.") == ["Nobody came.", "Yes, they left."]
 
 
