@@ -25,6 +25,21 @@ _SCOPE = 3
 "does not store", "never edit the"."""
 
 
+def says_otherwise(
+    claim: str, sources: list[str], headings: Sequence[str | None], best: str, further: Sequence[str]
+) -> bool:
+    """Whether the claim says otherwise than its sources where they say what it says: it negates where they do not
+    (``negated_alike``, under their ``headings``), states as a fact what the ``best`` says only under a condition
+    and none of the ``further`` sources states plainly (``asserted_alike``), says of a whole what they say of a
+    part (``whole_alike``), or opens with a "Yes" or "No" they do not (``answered_alike``)."""
+    return not (
+        negated_alike(claim, sources, headings)
+        and asserted_alike(claim, [best], further)
+        and whole_alike(claim, sources)
+        and answered_alike(claim, sources)
+    )
+
+
 def negated_alike(claim: str, sources: list[str], headings: Sequence[str | None] = ()) -> bool:
     """Whether the claim negates as its sources do where they say what it says: as many negations, counted odd or
     even, as the shortest stretch of each source that holds every word it shares with the claim, from the start of
