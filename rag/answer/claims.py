@@ -182,7 +182,7 @@ def settled_opener(answer: str, question: str, written: Sequence[str] = ()) -> s
     if not spans:
         return answer
     statement = strip_markers(rest[: spans[0][1]])
-    if any(opener(text) == found.group(1).lower() and _alike(without_opener(text), statement) for text in written):
+    if any(opener(text) == found.group(1).lower() and _opens_as(without_opener(text), statement) for text in written):
         return answer  # the document's own answer, as written: a FAQ's "No.  Please read the license in zlib.h."
     if withouts:  # "Can it run without root?": "Yes, it runs without root" echoes the question's own "without"
         statement = _WITHOUT.sub(" ", statement)
@@ -197,7 +197,7 @@ def settled_opener(answer: str, question: str, written: Sequence[str] = ()) -> s
     return rest if not first.isalpha() else rest[:1].upper() + rest[1:]  # "foo.bar.local" is a name, kept as written
 
 
-def _alike(text: str, statement: str) -> bool:
+def _opens_as(text: str, statement: str) -> bool:
     """Whether the text opens with the statement, but for spacing and case."""
     return " ".join(text.split()).lower().startswith(" ".join(statement.split()).lower().rstrip(". "))
 
