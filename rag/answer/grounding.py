@@ -14,6 +14,7 @@ from rag.answer.claims import (
     answers_no,
     answers_yes,
     claims_of,
+    opener,
     says_no_to,
     strip_markers,
     without_opener,
@@ -83,10 +84,13 @@ def verified_no(answer: str, claims: list[Claim], question: str) -> bool:
     (``says_no_to``). The judgement's NO then answers the question rather than judging the documents ("Does it need
     Java?", "No, it does not need Java." over "There is no dependency on Java"), and the verified negation is the
     documents' own answer: "No, userspace firmware loading is not supported and should be disabled" says one "no"
-    to "Is it supported?", though it negates twice."""
+    to "Is it supported?", though it negates twice. So is a first sentence verified on a source that opens with
+    "No" itself, as a FAQ answers its question: "No. PKWare has apparently decided to keep that format
+    proprietary…" under "Does zlib support the new "Deflate64" format…?"."""
     if not answers_no(answer) or not claims or not claims[0].supported:
         return False
-    return says_no_to(without_opener(claims[0].text), question)
+    first = claims[0]
+    return says_no_to(without_opener(first.text), question) or any(opener(s.text) == "no" for s in first.sources)
 
 
 def contradicted_yes(answer: str, claims: list[Claim]) -> bool:

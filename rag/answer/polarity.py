@@ -47,14 +47,15 @@ def negated_alike(claim: str, sources: list[str], headings: Sequence[str | None]
     user preferences" from "…does NOT store user preferences") shares every word with its source and says the
     opposite; a claim taken from a clause with no negation ("The type is only a guess" from "…only a guess, and an
     application MUST NOT trust a file based on its type") is not held to the negation of another. An opening "No,"
-    answers the question and negates nothing the claim states. Sources negating nothing the claim says are read
+    answers the question and negates nothing the claim states, in the claim or in a source (a FAQ's "No.  PKWare
+    has apparently decided to keep that format proprietary"). Sources negating nothing the claim says are read
     under their headings (``headings``), whose negations ("not", "no", not a negating verb: "Deprecation Note"
     is no "not") bear on all under them: "An attached archive (tar, zip…)" says nothing of wanting one, its
     heading "What we do not want" does. A heading that asks ("Why don't my variables get expanded?") states
     nothing, so negates nothing."""
     claim = without_opener(claim)  # "No, it does not…": one "not"
     content = content_words(claim)
-    found = sum(_bearing(source, content) for source in sources)
+    found = sum(_bearing(without_opener(source), content) for source in sources)
     if not found:  # each heading once, however many sources stand under it; its "not", not its nouns
         found = sum(len(negations(words(heading))) for heading in set(headings) if heading and not asks(heading))
     return _bearing(claim, content) % 2 == found % 2

@@ -1022,6 +1022,12 @@ def test_a_verified_no_negates_what_the_question_asks_however_often_it_negates_m
         "No, it is not true that it is not supported.", [sentence(1, "It is not true that it is not supported.")]
     )
     assert not verified_no("No, it is not true that it is not supported.", twice, "Is it supported?")
+    # zlib's FAQ answers "Does zlib support the new "Deflate64" format?" with "No." and what PKWare did.
+    faq = sentence(2, "No.  PKWare has apparently decided to keep that format proprietary.")
+    answer = "No. PKWare has apparently decided to keep that format proprietary."
+    assert verified_no(answer, grounded(answer, [faq]), "Does zlib support Deflate64?")
+    plain = sentence(3, "PKWare has apparently decided to keep that format proprietary.")
+    assert not verified_no(answer, grounded(answer, [plain]), "Does zlib support Deflate64?")
 
 
 def test_a_claim_that_restates_the_question_needs_a_source_that_means_it_not_only_its_words():
