@@ -9,6 +9,7 @@ documents never mention is no answer from them at all.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Callable, Set
 from dataclasses import replace
 from functools import lru_cache
@@ -114,17 +115,28 @@ def echoes_dropped(claims: list[Claim], question: str) -> list[Claim]:
     4.3-3 changed." to "What changed about the ordering of include directories in make 4.3-3?" answers nothing,
     whichever sentences hold its words, and no fallback quotes those. A line leading in to what follows ("To do
     that, run:"), or drawn from one ("Tern serves several formats." from "Tern serves these formats:"), is shown
-    with what that introduces, which answers."""
+    with what that introduces, which answers. A word the claim writes more often than the question may be its
+    answer: "The games high score files are owned by the group games." to "What group owns the games high score
+    files?"."""
+
     if not _ASKS_WHAT.match(question):
         return claims
-    asked = content_words(question) | numbers(question) | literals(question)
+    asked = _counted(question)
 
     def echoes(claim: Claim) -> bool:
         if claim.text.rstrip().endswith(":") or any(leads_in(s.text) for s in claim.sources):
             return False
-        return content_words(claim.text) | numbers(claim.text) | literals(claim.text) <= asked
+        return not _counted(claim.text) - asked
 
     return [replace(c, supported=False, support=0.0) if echoes(c) else c for c in claims]
+
+
+def _counted(text: str) -> Counter[str]:
+    """How often the text writes each content word (stemmed), number and literal."""
+    found = Counter(
+        stem(w.lower()) for w in words(text.replace("-", " ")) if w.lower() not in STOP_WORDS and len(w) > 1
+    )
+    return found + Counter(numbers(text) | literals(text))
 
 
 def lead_of(claims: list[Claim]) -> Claim | None:

@@ -564,6 +564,9 @@ def test_a_claim_with_nothing_but_the_words_of_a_question_asking_what_answers_no
     )
     kept = echoes_dropped([echo, answer, lead_in], question)
     assert [(c.supported, c.support) for c in kept] == [(False, 0.0), (True, 1.0), (True, 1.0)]
+    # A word written more often than the question writes it may be the answer (base-passwd's README).
+    games = sentence_claim(4, "The games high score files are owned by the group games.")
+    assert echoes_dropped([games], "What group owns the games high score files?") == [games]
     # Answered yes or no, a claim restates the question: "Does /usr/local/include come first?"
     restated = sentence_claim(3, "/usr/local/include now comes first.")
     assert echoes_dropped([restated], "Does /usr/local/include now come first?") == [restated]
