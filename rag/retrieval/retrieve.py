@@ -11,7 +11,7 @@ from langchain_core.embeddings import Embeddings
 from rag.store.chroma import Store
 from rag.store.keyword import KeywordIndex
 from rag.text.sentences import leads_in, leans_back
-from rag.text.words import content_words, held_words
+from rag.text.words import content_words, held_words, words
 from rag.types import ScoredSentence, Sentence, Turn, last_heading
 
 RRF_K = 60  # the usual reciprocal-rank-fusion constant: damps the weight of the very first ranks
@@ -115,12 +115,24 @@ def defines(text: str, question: str) -> bool:
 
 def asked_answer(question: str, index: KeywordIndex) -> Sentence | None:
     """The first sentence under the heading that asks the question, if one does: of the headings that ask
-    (``KeywordIndex.asked``), the one holding most of its words (``held_words``), as a FAQ's "5.1. Why don't my
-    variables like $var get expanded in my sed script?" does. Every sentence under that heading is embedded and
-    indexed with it, and so ranks about as high ("Thus," above the answer); the answer opens the section."""
-    held = [(len(held_words(question, last_heading(section))), first) for section, first in index.asked.items()]
+    (``KeywordIndex.asked``) as the question does, with its first word ("why", "how", "is"…), the one holding most
+    of its words (``held_words``), as a FAQ's "5.1. Why don't my variables like $var get expanded in my sed
+    script?" does. Every sentence under that heading is embedded and indexed with it, and so ranks about as high
+    ("Thus," above the answer); the answer opens the section. "How do I build a "dynamic" ENGINE?" holds the
+    words of "What does the dynamic ENGINE do?" and asks another question."""
+    asking = _asking_word(question)
+    held = [
+        (len(held_words(question, title)), first)
+        for section, first in index.asked.items()
+        if _asking_word(title := last_heading(section)) == asking
+    ]
     count, first = max(held, key=lambda pair: pair[0], default=(0, None))
     return first if count else None
+
+
+def _asking_word(text: str) -> str | None:
+    """The first word of a question, a section number aside ("4.11. How do I…?": "how")."""
+    return next((w.lower() for w in words(text) if w[:1].isalpha()), None)
 
 
 def with_each_first(ranked_ids: list[str], firsts: list[str], k: int) -> list[str]:
