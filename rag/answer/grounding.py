@@ -22,6 +22,7 @@ from rag.answer.claims import (
 from rag.answer.facts import foreign, holds, named, quotes, substituted
 from rag.answer.places import entries, heading, misplaced, read, same_list, siblings_of, words_of
 from rag.answer.polarity import negated_alike, says_otherwise
+from rag.retrieval.retrieve import asks_as
 from rag.text.words import (
     beside,
     camel_names,
@@ -85,12 +86,16 @@ def verified_no(answer: str, claims: list[Claim], question: str) -> bool:
     Java?", "No, it does not need Java." over "There is no dependency on Java"), and the verified negation is the
     documents' own answer: "No, userspace firmware loading is not supported and should be disabled" says one "no"
     to "Is it supported?", though it negates twice. So is a first sentence verified on a source that opens with
-    "No" itself, as a FAQ answers its question: "No. PKWare has apparently decided to keep that format
-    proprietary…" under "Does zlib support the new "Deflate64" format…?"."""
+    "No" itself under a heading that asks the question (``asks_as``), as a FAQ answers it: "No. PKWare has
+    apparently decided to keep that format proprietary…" under "Does zlib support the new "Deflate64" format…?"
+    answers "Does zlib support Deflate64?", and the "No." under "Do XZ Utils support the .7z format?" does not
+    answer "Does xz support encryption?"."""
     if not answers_no(answer) or not claims or not claims[0].supported:
         return False
     first = claims[0]
-    return says_no_to(without_opener(first.text), question) or any(opener(s.text) == "no" for s in first.sources)
+    if says_no_to(without_opener(first.text), question):
+        return True
+    return any(opener(s.text) == "no" and asks_as(question, heading(s) or "") for s in first.sources)
 
 
 def contradicted_yes(answer: str, claims: list[Claim]) -> bool:

@@ -11,7 +11,7 @@ from langchain_core.embeddings import Embeddings
 from rag.store.chroma import Store
 from rag.store.keyword import KeywordIndex
 from rag.text.sentences import leads_in, leans_back
-from rag.text.words import content_words, held_words, words
+from rag.text.words import content_words, words
 from rag.types import ScoredSentence, Sentence, Turn, last_heading
 
 RRF_K = 60  # the usual reciprocal-rank-fusion constant: damps the weight of the very first ranks
@@ -114,25 +114,20 @@ def defines(text: str, question: str) -> bool:
 
 
 def asked_answer(question: str, index: KeywordIndex) -> Sentence | None:
-    """The first sentence under the heading that asks the question, if one does: of the headings that ask
-    (``KeywordIndex.asked``) as the question does, with its first word ("why", "how", "is"…), the one holding most
-    of its words (``held_words``), as a FAQ's "5.1. Why don't my variables like $var get expanded in my sed
-    script?" does. Every sentence under that heading is embedded and indexed with it, and so ranks about as high
-    ("Thus," above the answer); the answer opens the section. "How do I build a "dynamic" ENGINE?" holds the
-    words of "What does the dynamic ENGINE do?" and asks another question."""
-    asking = _asking_word(question)
-    held = [
-        (len(held_words(question, title)), first)
-        for section, first in index.asked.items()
-        if _asking_word(title := last_heading(section)) == asking
-    ]
-    count, first = max(held, key=lambda pair: pair[0], default=(0, None))
-    return first if count else None
+    """The first sentence under a heading that asks the question (``asks_as``), as a FAQ's "5.1. Why don't my
+    variables like $var get expanded in my sed script?" asks "Why don't my variables get expanded in my sed
+    script?". Every sentence under that heading is embedded and indexed with it, and so ranks about as high
+    ("Thus," above the answer); the answer opens the section."""
+    return next((first for section, first in index.asked.items() if asks_as(question, last_heading(section))), None)
 
 
-def _asking_word(text: str) -> str | None:
-    """The first word of a question, a section number aside ("4.11. How do I…?": "how")."""
-    return next((w.lower() for w in words(text) if w[:1].isalpha()), None)
+def asks_as(question: str, heading: str) -> bool:
+    """Whether the heading asks the question: it holds the question's first word ("why", "how", "does"…) and every
+    content word of it. "How do I build a "dynamic" ENGINE?" holds the words of "What does the dynamic ENGINE
+    do?" and asks another question; "Do XZ Utils support the .7z format?" holds all but one word of "Do XZ Utils
+    support encryption?", the one it asks about."""
+    first = next((w.lower() for w in words(question) if w[:1].isalpha()), None)
+    return first in {w.lower() for w in words(heading)} and content_words(question) <= content_words(heading)
 
 
 def with_each_first(ranked_ids: list[str], firsts: list[str], k: int) -> list[str]:

@@ -1023,9 +1023,12 @@ def test_a_verified_no_negates_what_the_question_asks_however_often_it_negates_m
     )
     assert not verified_no("No, it is not true that it is not supported.", twice, "Is it supported?")
     # zlib's FAQ answers "Does zlib support the new "Deflate64" format?" with "No." and what PKWare did.
+    section = 'FAQ › 40. Does zlib support the new "Deflate64" format introduced by PKWare?'
     faq = sentence(2, "No.  PKWare has apparently decided to keep that format proprietary.")
+    faq = faq.model_copy(update={"section": section})
     answer = "No. PKWare has apparently decided to keep that format proprietary."
     assert verified_no(answer, grounded(answer, [faq]), "Does zlib support Deflate64?")
+    assert not verified_no(answer, grounded(answer, [faq]), "Does zlib support encryption?")  # another question
     plain = sentence(3, "PKWare has apparently decided to keep that format proprietary.")
     assert not verified_no(answer, grounded(answer, [plain]), "Does zlib support Deflate64?")
 
