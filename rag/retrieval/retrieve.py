@@ -127,7 +127,8 @@ def asks_as(question: str, heading: str) -> bool:
     do?" and asks another question; "Do XZ Utils support the .7z format?" holds all but one word of "Do XZ Utils
     support encryption?", the one it asks about."""
     first = next((w.lower() for w in words(question) if w[:1].isalpha()), None)
-    return first in {w.lower() for w in words(heading)} and content_words(question) <= content_words(heading)
+    asked = content_words(question)  # "What is it?" asks nothing a heading could hold
+    return bool(asked) and first in {w.lower() for w in words(heading)} and asked <= content_words(heading)
 
 
 def with_each_first(ranked_ids: list[str], firsts: list[str], k: int) -> list[str]:
