@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
-from rag.text.sentences import leads_in, split_sentences
+from rag.text.sentences import asks, leads_in, split_sentences
 from rag.types import SECTION_SEPARATOR
 
 Unit = tuple[int, int, str | None, str]
@@ -200,7 +200,7 @@ def _question(lines: list[str], offsets: list[int], filled: list[int], k: int) -
     at = filled[k]
     row = lines[at]
     question = row.strip()
-    if not question.endswith("?") or (at and lines[at - 1].strip()) or k + 1 == len(filled):
+    if not asks(question) or (at and lines[at - 1].strip()) or k + 1 == len(filled):
         return None
     if len(question.split()) > 2 * _HEADING_WORDS or len(question) > 2 * _HEADING_CHARS:
         return None

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from rag.store.chroma import Store
-from rag.text.words import STOP_WORDS, content_words, held_words, words
+from rag.text.words import STOP_WORDS, content_words, words
 
 OFF_TOPIC_PROBES = (
     "How do I bake sourdough bread at home?",
@@ -60,6 +60,8 @@ OFF_TOPIC_PROBES = (
 )
 FALLBACK_SIMILARITY, FALLBACK_QUOTE = 0.14, 0.20
 """For a collection too small to probe: the levels the default corpus's gold set calibrated (eval.calibrate)."""
+HELD_SHARE = 2 / 3
+"""The share of a question's content words one sentence must hold for it to be about the documents (``held``)."""
 ON_TOPIC_SAMPLE = 60
 """Most sentences turned into on-topic probes (spread evenly over the collection)."""
 
@@ -106,8 +108,12 @@ def derive_levels(store: Store) -> RefusalLevels:
 
 
 def held(question: str, texts: list[str]) -> bool:
-    """Whether one of the texts holds most of the question's content words (``held_words``): the question is about
-    the documents, however far its embedding lies from theirs. "Which operating system do the instructions use?"
-    scores a cosine of 0.12, below off-topic questions, against "The following brief instructions… use a network
-    configuration specific to the OpenBSD operating system", which holds its words."""
-    return any(held_words(question, text) for text in texts)
+    """Whether one of the texts holds at least ``HELD_SHARE`` of the question's content words, and two or more: the
+    question is about the documents, however far its embedding lies from theirs. "Which operating system do the
+    instructions use?" scores a cosine of 0.12, below off-topic questions, against "The following brief
+    instructions… use a network configuration specific to the OpenBSD operating system", which holds its words."""
+    asked = content_words(question)
+    return any(
+        len(shared) >= 2 and len(shared) >= HELD_SHARE * len(asked)
+        for shared in (asked & content_words(text) for text in texts)
+    )

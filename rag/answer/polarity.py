@@ -11,15 +11,6 @@ from rag.answer.claims import opener, without_opener
 from rag.text.sentences import asks
 from rag.text.words import NEGATING_VERBS, STOP_WORDS, content_words, negations, stem, words
 
-
-def answered_alike(claim: str, sources: list[str]) -> bool:
-    """Whether the claim opens with the "Yes" or "No" its sources open with, where one does: a FAQ answers its
-    question so ("Yes. zlib doesn't handle dates." to "Is zlib Y2K-compliant?"), and "No, zlib doesn't handle
-    dates." says the opposite with every word of it."""
-    said = {opener(source) for source in sources} - {None}
-    return not said or opener(claim) in said | {None}
-
-
 _SCOPE = 3
 """How many words before the first word a claim shares with a source a negation may stand and still bear on it:
 "does not store", "never edit the"."""
@@ -173,6 +164,14 @@ def _partial(text: str, content: Set[str]) -> bool:
         tokens[at].lower() in _PARTS and tokens[at + 1].lower() == "of" and clause[at] == clause[last]
         for at in range(first, last)
     )
+
+
+def answered_alike(claim: str, sources: list[str]) -> bool:
+    """Whether the claim opens with the "Yes" or "No" its sources open with, where one does: a FAQ answers its
+    question so ("Yes. zlib doesn't handle dates." to "Is zlib Y2K-compliant?"), and "No, zlib doesn't handle
+    dates." says the opposite with every word of it."""
+    said = {opener(source) for source in sources} - {None}
+    return not said or opener(claim) in said | {None}
 
 
 _CLAUSE_BREAK = re.compile(r"[,:](?!\d)|[;()]|\s[-–—]\s|[–—]|\bbut\b", re.IGNORECASE)

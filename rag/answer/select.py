@@ -20,7 +20,17 @@ from rag.answer.facts import holds, is_relation, quotes
 from rag.answer.grounding import Claim
 from rag.retrieval.retrieve import introduced, introducer
 from rag.text.sentences import is_title, leads_in, leans_back
-from rag.text.words import NUMBER_WORDS, STOP_WORDS, content_words, is_literal, literals, numbers, stem, words
+from rag.text.words import (
+    NUMBER_WORDS,
+    STOP_WORDS,
+    content_stems,
+    content_words,
+    is_literal,
+    literals,
+    numbers,
+    stem,
+    words,
+)
 from rag.types import ScoredSentence, Sentence
 
 
@@ -118,7 +128,6 @@ def echoes_dropped(claims: list[Claim], question: str) -> list[Claim]:
     with what that introduces, which answers. A word the claim writes more often than the question may be its
     answer: "The games high score files are owned by the group games." to "What group owns the games high score
     files?"."""
-
     if not _ASKS_WHAT.match(question):
         return claims
     asked = _counted(question)
@@ -133,10 +142,7 @@ def echoes_dropped(claims: list[Claim], question: str) -> list[Claim]:
 
 def _counted(text: str) -> Counter[str]:
     """How often the text writes each content word (stemmed), number and literal."""
-    found = Counter(
-        stem(w.lower()) for w in words(text.replace("-", " ")) if w.lower() not in STOP_WORDS and len(w) > 1
-    )
-    return found + Counter(numbers(text) | literals(text))
+    return Counter(content_stems(text)) + Counter(numbers(text) | literals(text))
 
 
 def lead_of(claims: list[Claim]) -> Claim | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 STOP_WORDS = frozenset(
     """a about above after again against all also am an and any are as at be because been before being below
@@ -82,25 +83,15 @@ def words(text: str) -> list[str]:
 
 def content_words(text: str) -> set[str]:
     """Stems of the words that carry meaning: stop words removed, hyphenated parts split."""
-    out: set[str] = set()
+    return set(content_stems(text))
+
+
+def content_stems(text: str) -> Iterator[str]:
+    """The stems of ``content_words``, in order, each as often as the text writes it."""
     for token in words(text.replace("-", " ")):
         low = token.lower()
         if low not in STOP_WORDS and len(low) > 1:
-            out.add(stem(low))
-    return out
-
-
-HELD_SHARE = 2 / 3
-"""The share of a question's content words a text must hold to be about what it asks (``held_words``)."""
-
-
-def held_words(question: str, text: str) -> set[str]:
-    """The question's content words the text holds, when they are at least ``HELD_SHARE`` of them and two or more;
-    empty otherwise. A text that holds most of a question's words is about what it asks, however far their
-    embeddings lie apart."""
-    asked = content_words(question)
-    shared = asked & content_words(text)
-    return shared if len(shared) >= 2 and len(shared) >= HELD_SHARE * len(asked) else set()
+            yield stem(low)
 
 
 def numbers(text: str) -> set[str]:
