@@ -154,9 +154,9 @@ _ABOUT_SOURCES = re.compile(
 )
 
 
-_OPENER = re.compile(rf"\s*(?:{_ONE_MARKER}\s*)*(?:A:\s*)?(yes|no)\s*[,.!;:—–-]+\s*", re.IGNORECASE)
+_OPENER = re.compile(rf"\s*(?:{_ONE_MARKER}\s*)*(?:A[:.]\s*)?(yes|no)\s*[,.!;:—–-]+\s*", re.IGNORECASE)
 """An opening "Yes," or "No,", after any markers the model set before it ("[2] No, it is not automated…"), or
-after the "A:" of a FAQ's answer ("A:  No.  Use 7-Zip…")."""
+after the "A:" or "A." of a FAQ's answer ("A:  No.  Use 7-Zip…", "A. Yes. The release managers…")."""
 _WITHOUT = re.compile(r"\bwithout\b", re.IGNORECASE)
 
 

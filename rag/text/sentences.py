@@ -46,20 +46,21 @@ _LOWER_SUBJECT = re.compile(
 )
 
 
-_BARE_ANSWER = re.compile(r"(?:A:\s+)?(?:yes|no)(?:,? (?:sorry|and (?:yes|no)))?[.!]", re.IGNORECASE)
-"""A sentence that only answers yes or no: "Yes.", "No, sorry.", "Yes and yes.", a FAQ's "A:  No."."""
+_BARE_ANSWER = re.compile(r"(?:A[:.]\s+)?(?:yes|no)(?:,? (?:sorry|and (?:yes|no)))?[.!]", re.IGNORECASE)
+"""A sentence that only answers yes or no: "Yes.", "No, sorry.", "Yes and yes.", a FAQ's "A:  No." or "A. Yes."."""
 
 
 def split_sentences(text: str, lower_starts: bool = False) -> list[Span]:
-    """Return the sentences of ``text`` in order; the text between two spans is only whitespace, and the brackets
-    of a parenthesis around several sentences.
+    """Return the sentences of ``text`` in order; the text between two spans is only whitespace, and the brackets of a
+    parenthesis around several sentences.
 
-    A sentence opens with a capital, a digit or a symbol; with ``lower_starts``, also with a name in small letters
-    that a verb follows ("libiconv is…"), as a model writes one. Documents are read without: their sentence ids,
-    and the sentences that gold sets cite, come from this splitter ("…is called venv. venv will usually install…"
-    is one sentence of Python's tutorial there). A bare answer ("Yes.", "No, sorry.") opens the sentence after
-    it: a FAQ's "Yes.  However any library routines that zlib uses must also be thread-safe." says what the "Yes."
-    alone does not."""
+    A sentence opens with a capital, a digit or a symbol; with ``lower_starts``, also with a name in small letters that
+    a verb follows ("libiconv is…"), as a model writes one. Documents are read without: their sentence ids, and the
+    sentences that gold sets cite, come from this splitter ("…is called venv. venv will usually install…" is one
+    sentence of Python's tutorial there). Only after two spaces, the mark of typewriter-style text, does such a name
+    open a document's sentence: man-db's FAQ writes "…from the translators.  man-db uses gettext…". A bare answer
+    ("Yes.", "No, sorry.") opens the sentence after it: a FAQ's "Yes.  However any library routines that zlib uses must
+    also be thread-safe." says what the "Yes." alone does not."""
     spans: list[Span] = []
     for block_start, block_end in _blocks(text):
         seg_start = block_start
@@ -121,8 +122,9 @@ def _ends_sentence(text: str, match: re.Match[str], block_end: int, lower_starts
     if nxt >= block_end:
         return True
     following = text[nxt]
+    spaced = text.startswith("  ", after)  # typewriter style: two spaces after a sentence, one inside it
     if (
-        following.islower() and not (lower_starts and _LOWER_SUBJECT.match(text, nxt, block_end))
+        following.islower() and not ((lower_starts or spaced) and _LOWER_SUBJECT.match(text, nxt, block_end))
     ) or following in ",;:":
         return False
     if _ASIDE.fullmatch(text, nxt, block_end):  # "…predictions. [for Ludwig]": a closing aside, not a sentence

@@ -145,3 +145,12 @@ def test_documents_keep_a_sentence_that_a_name_in_small_letters_follows_whole():
         "The module is called venv.",
         "venv will usually install the latest Python.",
     ]
+
+
+def test_two_spaces_before_a_name_in_small_letters_open_a_documents_sentence():
+    # man-db's FAQ: read as one sentence, "man uses catgets… man-db uses gettext" grounded "man-db uses catgets".
+    text = "man uses the catgets system.  man-db uses gettext, which is robust.  e.g.  not a subject here."
+    assert [text[a:b] for a, b in split_sentences(text)] == [
+        "man uses the catgets system.",
+        "man-db uses gettext, which is robust.  e.g.  not a subject here.",
+    ]
