@@ -34,6 +34,8 @@ _CLOSING = ".,;:!"
 """Punctuation that closes no heading, nor an entry of a table of contents. A question mark closes only a FAQ's
 question (``_question``)."""
 _Q = re.compile(r"Q[:.]\s+")
+_WRAPPED = 2
+"""How many lines a numbered or marked question may run on below its first (``_question``)."""
 """What opens a FAQ's question written "Q:  What do the letters XZ mean?", over its "A:  …"."""
 _OPENING = "{(["
 """A line ending with an opening bracket is code ("try {"), never a heading."""
@@ -71,6 +73,8 @@ def plain_units(text: str) -> list[Unit]:
             continue
         line = text.rfind("\n", 0, start) + 1
         heading = found.get(line)
+        if heading is None and path and start < path[-1].end:
+            heading = path[-1]  # a sentence of a question that wraps onto the lines below it
         if heading is not None:
             if not path or path[-1] is not heading:
                 path = [*_enclosing(path, heading), heading]
@@ -196,21 +200,36 @@ def _question(lines: list[str], offsets: list[int], filled: list[int], k: int) -
     blank line, ending with "?", up to twice a heading's length, over its answer. Numbered ("4.11. How do I match
     only the first occurrence of a pattern?", with the answer on the next line or after a blank one), opening
     "Q:" ("Q:  What do the letters XZ mean?", titled without it), or else over an answer indented further after a
-    blank line (procps: "Why does "ps -aux" complain about a bogus '-'?" over a tabbed paragraph)."""
+    blank line (procps: "Why does "ps -aux" complain about a bogus '-'?" over a tabbed paragraph). A numbered or
+    marked question may wrap onto up to ``_WRAPPED`` lines below, the last ending with "?", at any length:
+    Valgrind's "5.1. I tried writing a suppression but it didn't work. Can you write my" then "suppression for
+    me?"."""
     at = filled[k]
     row = lines[at]
-    question = row.strip()
-    if not asks(question) or (at and lines[at - 1].strip()) or k + 1 == len(filled):
+    if (at and lines[at - 1].strip()) or k + 1 == len(filled):
         return None
-    if len(question.split()) > 2 * _HEADING_WORDS or len(question) > 2 * _HEADING_CHARS:
+    numbered = _NUMBER.match(row.strip())
+    marked = _Q.match(row.strip())
+    last = at  # a numbered or marked question may wrap onto the lines below it
+    while (
+        not asks(lines[last])
+        and (numbered or marked)
+        and last < at + _WRAPPED
+        and last + 1 < len(lines)
+        and lines[last + 1].strip()
+    ):
+        last += 1
+    question = " ".join(line.strip() for line in lines[at : last + 1])
+    if not asks(question) or (k + last - at + 1 == len(filled)):
         return None
-    numbered = _NUMBER.match(question)
-    marked = _Q.match(question)
-    answer = filled[k + 1]
+    if last == at and (len(question.split()) > 2 * _HEADING_WORDS or len(question) > 2 * _HEADING_CHARS):
+        return None
+    answer = filled[k + last - at + 1]
     if not (numbered or marked or (answer > at + 1 and _indent(lines[answer]) > _indent(row))):
         return None
     title = question[marked.end() :] if marked else question
-    return _Heading(_indent(row), numbered.group(1) if numbered else None, _title(title), offsets[at] + len(row))
+    end = offsets[last] + len(lines[last])
+    return _Heading(_indent(row), numbered.group(1) if numbered else None, _title(title), end)
 
 
 def _described(lines: list[str], at: int, indent: int) -> list[str]:

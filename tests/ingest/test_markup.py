@@ -358,6 +358,30 @@ def test_a_faqs_questions_are_headings_over_their_answers():
     assert [s.section for s in sentences_of("notes.txt", text, "sha")] == [None, None]
 
 
+def test_a_numbered_or_marked_question_may_wrap_onto_the_lines_below_it():
+    # Valgrind's FAQ wraps its questions at 72 columns; base-files' opens them "Q." and answers "A.".
+    valgrind = (
+        "5.1. I tried writing a suppression but it didn't work. Can you write my \nsuppression for me? \n\n"
+        "Yes! Use the --gen-suppressions=yes feature.\n\n"
+        "5.2. Memcheck's errors are hard to track down, because they are\nreported late.\n\nTry this.\n"
+    )
+    base = "Q. There is a new point release.\nThe file now says 10.x.\nIs this ok?\n\nA. Yes. Leave it.\n"
+    read = {
+        name: {" ".join(s.text.split()): s.section for s in sentences_of(name, text, "sha")}
+        for name, text in (("FAQ.txt", valgrind), ("base-files.txt", base))
+    }
+    asked = "5.1. I tried writing a suppression but it didn't work. Can you write my suppression for me?"
+    assert read == {
+        "FAQ.txt": {
+            "Yes! Use the --gen-suppressions=yes feature.": asked,
+            # a statement that wraps is no heading: it asks nothing
+            "Memcheck's errors are hard to track down, because they are reported late.": asked,
+            "Try this.": asked,
+        },
+        "base-files.txt": {"A. Yes. Leave it.": "There is a new point release. The file now says 10.x. Is this ok?"},
+    }
+
+
 def test_each_entry_of_a_debian_changelog_stands_under_its_package_and_version():
     # make's NEWS.Debian: "What changed in 4.3-3?" is asked of the entry that line opens, though it opens in small
     # letters and holds a semicolon.
