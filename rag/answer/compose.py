@@ -12,7 +12,7 @@ from rag.answer.grounding import Claim, contradicting
 from rag.answer.select import says_more, worded
 from rag.retrieval.retrieve import cut_after, introduced
 from rag.store.chroma import Store
-from rag.text.sentences import leads_in
+from rag.text.sentences import asks, leads_in
 from rag.types import Answer, AnswerSentence, Citation, ScoredSentence, Sentence, last_heading
 
 LIST_GOES_ON = "… (the list goes on in the source)"
@@ -151,8 +151,8 @@ def extractive_claims(
     order they are written), when that one failed only narrowly, and those they were drawn from (each one's best
     aligned source, when it aligns at ``min_support`` or better) where retrieval ranked them among the ``relevant``
     sentences too, in the draft's order; else the best-ranked retrieved sentence that says more than its heading
-    (``says_more``: "With LLM you can:" under *LLM* ranks first for "What is LLM?" and answers nothing) and holds
-    an ordinary word (``worded``: not a table row of field names).
+    (``says_more``: "With LLM you can:" under *LLM* ranks first for "What is LLM?" and answers nothing), holds
+    an ordinary word (``worded``: not a table row of field names) and asks nothing (a FAQ's "Is this ok?").
     A draft that failed verification is weak evidence on its own: a loose paraphrase aligns best to any short
     sentence that shares its subject. Code copied exactly is not loose: it names its block. When some retrieved
     sentence holds the identifiers the question asks about (``asked``), only such sentences are drawn and best:
@@ -161,7 +161,7 @@ def extractive_claims(
     copied = {s.id: s for c in drafted for s in c.copied}
     scoped = bool(asked) and any(_names(h.sentence, asked) for h in hits)  # else no sentence could be quoted
     ranked = [h.sentence for h in hits if not scoped or _names(h.sentence, asked)]
-    best = next((s for s in ranked if says_more(s) and worded(s)), ranked[0])
+    best = next((s for s in ranked if says_more(s) and worded(s) and not asks(s.text)), ranked[0])
     drawn = {
         source.id: source
         for c in drafted

@@ -23,6 +23,7 @@ from rag.answer.facts import foreign, holds, named, quotes, substituted
 from rag.answer.places import entries, heading, misplaced, read, same_list, siblings_of, words_of
 from rag.answer.polarity import negated_alike, says_otherwise
 from rag.retrieval.retrieve import asks_as
+from rag.text.sentences import asks
 from rag.text.words import (
     beside,
     camel_names,
@@ -271,28 +272,27 @@ def ground(
 ) -> list[Claim]:
     """Align each answer sentence to its best sources; returns every claim, in order, marked supported or not.
 
-    Support mixes embedding similarity with content-word coverage, and is zero when the claim carries a number or a
-    name that its sources lack, or names an entry of a list its sources sit beside rather than under
-    (``misplaced``), or says otherwise than they do (``says_otherwise``): negates where they do not, states as a
-    fact what its best source says only under a condition, says of a whole what they say of a part, or opens with a
-    "Yes" or "No" they do not. A claim is kept when its support reaches ``min_support`` and at least
-    ``min_coverage`` of its content words appear in the sentences it cites, and its best source is at least
-    ``min_similarity`` similar to it: a claim that restates the question ("Yes, there is a warranty.") covers its
-    few words in any sentence that holds them. ``given`` are the names the claim may take from the question without
-    a source (the question's subject, which the documents mention): "The Acme merger is driven by…" may cite "This
-    merger is driven by…". With ``around`` (the words said around a source: the sentences beside it and what its
-    document is about), a claim that answers "Yes," or "No," (and so restates the question's premise) takes a name
-    or number of the question so only where one of its sources has it around: "Yes, Ninja supports Python as the
-    build file language" takes no "Python" from "…if you're writing a meta-build system or supporting a new
-    language", nor "Yes, you can install GnuPG 2.2 alongside GnuPG 2.0 by renaming the 1.4 version…" its "2.0" from
-    the section on 1.4. ``unmentioned`` are the question's names that the documents never mention: a claim repeating
-    one fails, since it may set that name where its sources name another thing ("Globex is one of the firm's
-    suppliers", over a sentence listing suppliers without it), but is scored as if they held it, so that one that
-    fails for it alone counts as narrowly missed and its sources are quoted: the sentence its draft restated.
-    ``asked`` are the identifiers the question asks about (``_headed``): a claim that writes one is aligned to a
-    source that does, and takes no other source that does not ("The package python-is-python3 provides
-    python3-supported-min" is not "The python3 package provides python3-supported-min").
-    """
+    Support mixes embedding similarity with content-word coverage, and is zero when the claim carries a number or a name
+    that its sources lack, or names an entry of a list its sources sit beside rather than under (``misplaced``), or says
+    otherwise than they do (``says_otherwise``): negates where they do not, states as a fact what its best source says
+    only under a condition, says of a whole what they say of a part, or opens with a "Yes" or "No" they do not; or when
+    every source it cites asks (a table of contents' "Why is lsof so slow?" states nothing, whether the claim copies it
+    or answers it "Yes"). A claim is kept when its support reaches ``min_support`` and at least ``min_coverage`` of its
+    content words appear in the sentences it cites, and its best source is at least ``min_similarity`` similar to it: a
+    claim that restates the question ("Yes, there is a warranty.") covers its few words in any sentence that holds them.
+    ``given`` are the names the claim may take from the question without a source (the question's subject, which the
+    documents mention): "The Acme merger is driven by…" may cite "This merger is driven by…". With ``around`` (the words
+    said around a source: the sentences beside it and what its document is about), a claim that answers "Yes," or "No,"
+    (and so restates the question's premise) takes a name or number of the question so only where one of its sources has
+    it around: "Yes, Ninja supports Python as the build file language" takes no "Python" from "…if you're writing a
+    meta-build system or supporting a new language", nor "Yes, you can install GnuPG 2.2 alongside GnuPG 2.0 by renaming
+    the 1.4 version…" its "2.0" from the section on 1.4. ``unmentioned`` are the question's names that the documents
+    never mention: a claim repeating one fails, since it may set that name where its sources name another thing ("Globex
+    is one of the firm's suppliers", over a sentence listing suppliers without it), but is scored as if they held it, so
+    that one that fails for it alone counts as narrowly missed and its sources are quoted: the sentence its draft
+    restated. ``asked`` are the identifiers the question asks about (``_headed``): a claim that writes one is aligned to
+    a source that does, and takes no other source that does not ("The package python-is-python3 provides
+    python3-supported-min" is not "The python3 package provides python3-supported-min")."""
     texts = claims_of(answer)
     if not texts or not candidates:
         return [Claim(text=t, sources=(), support=0.0, source_support=(), supported=False) for t in texts]
@@ -338,7 +338,7 @@ def ground(
         # Another source states plainly what the best says under a condition only if it holds most of the claim.
         further = [s.text for s in chosen if s is not best and coverage(text, [s.text], granted) > 0.5]
         opposite = says_otherwise(text, [s.text for s in chosen], [heading(s) for s in chosen], best.text, further)
-        failed = missing - borrowed or opposite or about_sources(text)
+        failed = missing - borrowed or opposite or about_sources(text) or all(asks(s.text) for s in chosen)
         support = 0.0 if failed else 0.5 * best_similarity + 0.5 * covered
         # A source under the sibling of the entry the claim names supports none of it: no fallback quotes it.
         per_source = tuple(

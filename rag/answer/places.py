@@ -15,11 +15,12 @@ def read(*sources: Sentence, asking: bool = True) -> list[str]:
     has one. A heading is no citable sentence, but it is the subject of the sentences under it: "8 for 256," under
     "writeStream.getColorDepth([env])" says what getColorDepth returns. A heading that asks (a FAQ's "Do XZ Utils
     support the .7z format?") states nothing, and without ``asking`` is left out: for a claim that answers "Yes,"
-    or "No," and so restates what the question asks, which the heading asks too."""
+    or "No," and so restates what the question asks, which the heading asks too. So is a source that asks itself,
+    as a table of contents lists a FAQ's questions ("1.7 Is lsof vulnerable to the … attack?")."""
     paths = [s.section for s in sources if s.section]
     if not asking:
         paths = [SECTION_SEPARATOR.join(h for h in p.split(SECTION_SEPARATOR) if not asks(h)) for p in paths]
-    return [s.text for s in sources] + [p for p in paths if p]
+    return [s.text for s in sources if asking or not asks(s.text)] + [p for p in paths if p]
 
 
 def heading(source: Sentence) -> str | None:

@@ -1306,3 +1306,16 @@ def test_the_fallback_does_not_quote_a_row_of_field_names():
     assert [c.sources for c in extractive_claims([], hits, relevant=set())] == [(prose,)]
     (only,) = extractive_claims([], hits[:1], relevant=set())  # with nothing else retrieved, the best it has
     assert only.sources == (row,)
+
+
+def test_a_source_that_asks_states_nothing_a_claim_may_rest_on():
+    # lsof's FAQ lists its questions in a table of contents: "Yes, lsof is vulnerable…" took every word from one.
+    listed = sentence(0, "1.7\tIs lsof vulnerable to the standard I/O descriptor attack?")
+    answer = sentence(1, "Lsof revisions 4.63 and above are not vulnerable.")
+    for draft in ("Yes, lsof is vulnerable to the standard I/O descriptor attack.", "1.7 Is lsof vulnerable?"):
+        (claim,) = grounded(draft, [listed, answer])
+        assert claim.sources[0] == listed and not claim.supported and claim.support == 0.0
+    (claim,) = grounded("Lsof revisions 4.63 and above are not vulnerable.", [listed, answer])
+    assert claim.supported
+    hits = [ScoredSentence(sentence=listed, score=0.9), ScoredSentence(sentence=answer, score=0.6)]
+    assert [c.sources for c in extractive_claims([], hits, relevant=set())] == [(answer,)]
