@@ -43,8 +43,9 @@ def holds(text: str, literal: str) -> bool:
     """Whether ``text`` holds ``literal`` (``literals``) as written, but for case (a model capitalises a file name
     that opens its sentence) and for a line break after a slash (``_WRAPPED_PATH``), and not as the start of a
     longer one: "env/bin/activate" is not in "env/bin/activate.fish", nor "requirements.txt" in
-    "dev-requirements.txt"; "bin/activate" is in "env/bin/activate"."""
-    whole = rf"(?<![\w-]){re.escape(literal)}(?![\w/\\-]|\.\w)"
+    "dev-requirements.txt"; "bin/activate" is in "env/bin/activate", and a directory in the paths under it:
+    "/usr/share/base-files" in "/usr/share/base-files/dot.profile"."""
+    whole = rf"(?<![\w-]){re.escape(literal)}(?![\w\\-]|\.\w)"
     return re.search(whole, _WRAPPED_PATH.sub("/", text), re.IGNORECASE) is not None
 
 

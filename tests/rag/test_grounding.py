@@ -602,6 +602,10 @@ def test_a_file_name_path_or_url_must_be_in_a_source_as_written_and_whole():
     assert foreign("Run env/bin/activate to start.", sources) == {"env/bin/activate"}  # another file than .fish
     assert foreign("Run bin/activate.fish to start.", sources) == frozenset()  # the end of the path is the file
     assert foreign("Keep a dev-requirements.txt too.", sources) == {"dev-requirements.txt"}
+    # base-files' FAQ names its directory only in the paths under it.
+    install = ["install_from_default /usr/share/base-files/dot.profile /root/.profile"]
+    assert foreign("The master copies are in /usr/share/base-files.", install) == frozenset()
+    assert foreign("The master copies are in /usr/share/base.", install) == {"/usr/share/base"}
     # Debian's Python policy, saved as text, wraps "/usr/bin/" at a line's end and "python" onto the next.
     wrapped = ["The packages python-is-python3 provide the /usr/bin/\npython command."]
     assert foreign("It provides the /usr/bin/python command.", wrapped) == frozenset()
