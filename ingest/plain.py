@@ -210,14 +210,8 @@ def _question(lines: list[str], offsets: list[int], filled: list[int], k: int) -
         return None
     numbered = _NUMBER.match(row.strip())
     marked = _Q.match(row.strip())
-    last = at  # a numbered or marked question may wrap onto the lines below it
-    while (
-        not asks(lines[last])
-        and (numbered or marked)
-        and last < at + _WRAPPED
-        and last + 1 < len(lines)
-        and lines[last + 1].strip()
-    ):
+    last = at  # a numbered or marked question may wrap onto the lines below it, none of them opening another
+    while not asks(lines[last]) and (numbered or marked) and last < at + _WRAPPED and _runs_on(lines, last + 1):
         last += 1
     question = " ".join(line.strip() for line in lines[at : last + 1])
     if not asks(question) or (k + last - at + 1 == len(filled)):
@@ -230,6 +224,13 @@ def _question(lines: list[str], offsets: list[int], filled: list[int], k: int) -
     title = question[marked.end() :] if marked else question
     end = offsets[last] + len(lines[last])
     return _Heading(_indent(row), numbered.group(1) if numbered else None, _title(title), end)
+
+
+def _runs_on(lines: list[str], at: int) -> bool:
+    """Whether line ``at`` may carry on a question from the line above: it holds words, and opens no numbered or
+    marked line of its own (a table of contents' "1.0  General Concepts" then "1.1  Lsof -- what is it?")."""
+    row = lines[at].strip() if at < len(lines) else ""
+    return bool(row) and not _NUMBER.match(row) and not _Q.match(row)
 
 
 def _described(lines: list[str], at: int, indent: int) -> list[str]:

@@ -366,9 +366,11 @@ def test_a_numbered_or_marked_question_may_wrap_onto_the_lines_below_it():
         "5.2. Memcheck's errors are hard to track down, because they are\nreported late.\n\nTry this.\n"
     )
     base = "Q. There is a new point release.\nThe file now says 10.x.\nIs this ok?\n\nA. Yes. Leave it.\n"
+    contents = "1.0\tGeneral\n1.1\tLsof -- what is it?\n1.2\tWhy can't I get the sum(1) result\n\treported?\n\n"
+    contents += "1.1\tLsof -- what is it?\n\n\tIt lists.\n"
     read = {
         name: {" ".join(s.text.split()): s.section for s in sentences_of(name, text, "sha")}
-        for name, text in (("FAQ.txt", valgrind), ("base-files.txt", base))
+        for name, text in (("FAQ.txt", valgrind), ("base-files.txt", base), ("00FAQ", contents))
     }
     asked = "5.1. I tried writing a suppression but it didn't work. Can you write my suppression for me?"
     assert read == {
@@ -379,6 +381,12 @@ def test_a_numbered_or_marked_question_may_wrap_onto_the_lines_below_it():
             "Try this.": asked,
         },
         "base-files.txt": {"A. Yes. Leave it.": "There is a new point release. The file now says 10.x. Is this ok?"},
+        # lsof's table of contents: the entry under "1.0" is another entry, not the rest of a question
+        "00FAQ": {
+            "1.0 General 1.1 Lsof -- what is it?": None,
+            "1.2 Why can't I get the sum(1) result reported?": None,
+            "It lists.": "1.1 Lsof -- what is it?",
+        },
     }
 
 
