@@ -182,7 +182,7 @@ def extractive_claims(
         sources = [*answered, *(s for s in (list(drawn.values()) or [best]) if s.id not in known)]
     else:
         sources = list(drawn.values()) or [best]
-    sources = sources[:most]
+    sources = [s for s in sources if not asks(s.text)][:most] or [best]  # a question quoted answers nothing
     return [Claim(text=quoted(s), sources=(s,), support=1.0, source_support=(1.0,)) for s in sources]
 
 

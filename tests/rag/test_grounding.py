@@ -1323,3 +1323,5 @@ def test_a_source_that_asks_states_nothing_a_claim_may_rest_on():
     assert claim.supported
     hits = [ScoredSentence(sentence=listed, score=0.9), ScoredSentence(sentence=answer, score=0.6)]
     assert [c.sources for c in extractive_claims([], hits, relevant=set())] == [(answer,)]
+    (drawn,) = grounded("Lsof is vulnerable to the standard I/O descriptor attack.", [listed])
+    assert extractive_claims([drawn], hits, {"s0", "s1"}, answered=(listed,))[0].sources == (answer,)
