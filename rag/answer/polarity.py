@@ -65,7 +65,7 @@ def _bearing(text: str, content: Set[str]) -> int:
     near = {
         at
         for at in negations(tokens)
-        if (first - _SCOPE <= at or clause[at] == clause[first])
+        if (first - _SCOPE <= at and not _conditional(tokens, clause, at, first) or clause[at] == clause[first])
         and (at <= last or (at == last + 1 and clause[at] == clause[last]))
     }  # fmt: skip
     # A negating verb bears on its clause, before the words it negates or after them ("the form … is deprecated").
@@ -79,6 +79,14 @@ def _bearing(text: str, content: Set[str]) -> int:
 
 
 _CONDITIONS = frozenset({"if", "unless"})
+
+
+def _conditional(tokens: list[str], clause: list[int], at: int, first: int) -> bool:
+    """Whether the token at ``at`` stands in a clause before that of ``first`` that opens with a condition: a
+    negation there bears on the condition alone ("If they're not long enough, use --num-callers to make them
+    longer" says "make them longer" with no "not")."""
+    opening = clause.index(clause[at])
+    return clause[at] != clause[first] and tokens[opening].lower() in _CONDITIONS
 
 
 def asserted_alike(claim: str, sources: list[str], others: Sequence[str] = ()) -> bool:

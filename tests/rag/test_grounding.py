@@ -849,6 +849,14 @@ def test_a_negation_before_but_bears_on_nothing_after_it():
     assert wrong.support == 0 and right.supported
 
 
+def test_a_negation_inside_a_condition_bears_on_nothing_after_it():
+    # Valgrind's FAQ: "not" is of how long the traces are; of what to use it says nothing negative.
+    longer = sentence(0, "If they're not long enough, use --num-callers to make them longer.")
+    (right,) = grounded("Use --num-callers to make them longer.", [longer])
+    (wrong,) = grounded("Do not use --num-callers to make them longer.", [longer])
+    assert right.supported and wrong.support == 0
+
+
 def test_a_negation_right_after_the_words_a_claim_shares_bears_on_them():
     # Wget's README: it requires *no* additional software; the claim that it requires some drops that "no".
     perl = sentence(0, "Wget is written entirely in C, thus requiring no additional software, such as Perl.")
