@@ -272,6 +272,8 @@ _BLOCK_TAGS = frozenset(
     "address article aside blockquote body caption dd details dialog div dl dt fieldset figcaption figure footer "
     "form header hr html main ol p section summary table tbody tfoot thead ul".split()
 )
+_LAYOUT_TAGS = frozenset({"p", "ul", "ol", "li", "dl", "pre", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote"})
+"""Tags whose opening inside a table cell shows the table lays out a page rather than holding data (``_lay_out``)."""
 _CREDITS = frozenset("author editor othercredit corpauthor".split())
 """Classes DocBook gives a heading element that holds a name ("<h3 class="author">Joey Hess</h3>"): a line of text,
 not a section over the copyright notices after it."""
@@ -328,7 +330,9 @@ class _HtmlReader(HTMLParser):
             self._hidden.append(tag)
         elif not self._visible:
             return
-        elif tag == "br":
+        if self._cells is not None and tag in _LAYOUT_TAGS:
+            self._lay_out()
+        if tag == "br":
             self._text.append("\n" if self._pre else " ")
         elif tag == "a" and dict(attrs).get("href"):
             self._links += 1
@@ -406,6 +410,15 @@ class _HtmlReader(HTMLParser):
                 self._linked = True
             elif _WORDED.search(data):  # "» " or "- " before a link is a bullet, not text of its own
                 self._unlinked = True
+
+    def _lay_out(self) -> None:
+        """Read the row open as layout, not data: a cell holding paragraphs, lists or headings places a page's
+        parts side by side, as pages laid out with tables do (libxslt's FAQ: each answer in a paragraph of its own
+        inside one cell). The cells read so far, and the text of this one, become paragraphs."""
+        cells, self._cells = self._cells or [], None
+        for text in cells:
+            self.layout.paragraph(text)
+        self._flush()
 
     def _cell(self) -> None:
         text, _ = self._take()

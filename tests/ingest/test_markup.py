@@ -170,6 +170,20 @@ def test_html_without_a_main_part_is_read_whole_and_a_page_with_an_empty_one_too
     assert read_html("<main></main><p>Outside.</p>").text == "Outside."
 
 
+def test_a_table_laying_out_a_page_is_read_as_its_blocks_and_a_data_table_as_rows():
+    # libxslt's FAQ sits in one cell of a layout table: its answers were read as one cell's text, run together
+    # across list items ("…to the LIBS options passing parameters on the xsltproc command line doesn't work…").
+    page = (
+        "<table><tr><td>Menu</td><td><h2>FAQ</h2><ol><li><em>Troubles linking</em><p>Use xslt-config.</p>"
+        "<p>Add -lexslt to the LIBS options</p></li><li><em>Params don't work</em><p>Escape them.</p></li></ol>"
+        "</td></tr></table><table><tr><th>Option</th><th>Effect</th></tr><tr><td>-n</td><td>No names</td></tr></table>"
+    )
+    assert read_html(page).text == (
+        "Menu\n\n## FAQ\n\n1. Troubles linking\n\n  Use xslt-config.\n\n  Add -lexslt to the LIBS options\n\n"
+        "2. Params don't work\n\n  Escape them.\n\n| Option | Effect |\n\n| -n | No names |"
+    )
+
+
 def test_a_definition_lists_terms_are_the_headings_of_their_definitions_until_the_list_closes():
     layout = read_html(
         "<h2>Users</h2><dl><dt>daemon</dt><dd><p>Some daemons run as it.</p></dd>"
