@@ -269,7 +269,6 @@ def ground(
     min_similarity: float = 0.0,
     asked: Set[str] = frozenset(),
     around: Callable[[Sentence], Set[str]] | None = None,
-    subjects: Set[str] = frozenset(),
 ) -> list[Claim]:
     """Align each answer sentence to its best sources; returns every claim, in order, marked supported or not.
 
@@ -293,11 +292,7 @@ def ground(
     that one that fails for it alone counts as narrowly missed and its sources are quoted: the sentence its draft
     restated. ``asked`` are the identifiers the question asks about (``_headed``): a claim that writes one is aligned to
     a source that does, and takes no other source that does not ("The package python-is-python3 provides
-    python3-supported-min" is not "The python3 package provides python3-supported-min"). ``subjects`` are the names
-    the documents are about (``KeywordIndex.subjects``): a claim that lacks only one of them, as "To make stack
-    traces longer, use the --num-callers option with Valgrind" over Valgrind's FAQ's "If they're not long enough,
-    use --num-callers to make them longer.", fails too, since a sentence may say of one thing what the claim says
-    of another, but is scored as if its sources held it: narrowly missed, so that what it restated is quoted."""
+    python3-supported-min" is not "The python3 package provides python3-supported-min")."""
     texts = claims_of(answer)
     if not texts or not candidates:
         return [Claim(text=t, sources=(), support=0.0, source_support=(), supported=False) for t in texts]
@@ -338,7 +333,7 @@ def ground(
         elsewhere = misplaced(text, chosen, siblings)
         missing = foreign(text, cited, granted) | (opening & unmentioned) | elsewhere
         missing |= substituted(text, cited, granted)
-        borrowed = missing & (unmentioned | subjects)
+        borrowed = missing & unmentioned
         covered = coverage(text, cited, granted | borrowed)
         # Another source states plainly what the best says under a condition only if it holds most of the claim.
         further = [s.text for s in chosen if s is not best and coverage(text, [s.text], granted) > 0.5]
@@ -361,7 +356,7 @@ def ground(
                 and covered >= min_coverage
                 and best_similarity >= min_similarity,
                 foreign=missing,
-                unmentioned=borrowed & unmentioned,
+                unmentioned=borrowed,
                 copied=tuple(copied),
             )
         )

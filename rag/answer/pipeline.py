@@ -169,7 +169,6 @@ class Pipeline:
             min_similarity=self.settings.support_similarity,
             asked=(asked := named_literals(question)),
             around=said_around(index.neighbours, index.subjects),
-            subjects=index.subjects,
         )
         claims = echoes_dropped(claims, question)
         drafted = list(dict.fromkeys(s.id for c in claims for s in c.sources))
@@ -189,8 +188,7 @@ class Pipeline:
         checked = claims
         if not any(c.supported for c in claims):
             # The model could only answer with facts the documents never state: they do not answer the question.
-            # Unless its direct answer only narrowly missed: then what that restated is quoted.
-            if not answered and (unknown := unknown_facts(claims, question, vocabulary, index.text)):
+            if unknown := unknown_facts(claims, question, vocabulary, index.text):
                 return refuse(f"an answer would need what they never mention: {', '.join(unknown)}", drafted)
         if self.settings.grounding == "strict":
             claims = [c for c in claims if c.supported]

@@ -129,26 +129,3 @@ def test_a_refusal_quotes_a_plain_text_documents_wrapped_opening_on_one_line(tmp
     settings = Settings(data_dir=folder, state_dir=tmp_path / "state", collection="license", refusal_threshold=0.99)
     answer = Pipeline(hashed_store(settings), ScriptedChatModel(), settings).answer("What port does it use?")
     assert answer.refused and "LICENSE.txt: “Tern License Version 2, January 2004”" in answer.answer
-
-
-def test_a_draft_naming_the_documents_subject_where_its_source_does_not_is_quoted_not_refused(tmp_path: Path):
-    # Valgrind's FAQ: the draft added "with Valgrind", which the sentence it restated leaves unsaid, and an example
-    # with a number the FAQ never writes. The sentence is quoted; the answer is not refused for the number.
-    folder = tmp_path / "corpus"
-    folder.mkdir()
-    (folder / "valgrind_FAQ.txt").write_text(
-        "4.2. The stack traces given by Memcheck aren't helpful. How can I improve them?\n\n"
-        "If they're not long enough, use --num-callers to make them longer.\n"
-        "If they're not detailed enough, make sure you are compiling with -g to add debug information.\n\n"
-        "4.3. Why does Valgrind print the wrong function names?\n\nValgrind chooses one of two aliases.\n"
-    )
-    settings = Settings(data_dir=folder, state_dir=tmp_path / "state", collection="valgrind")
-    scripted = ScriptedChatModel()
-    pipeline = Pipeline(hashed_store(settings), scripted, settings)
-    scripted.enqueue(
-        "To make stack traces longer, use the --num-callers option with Valgrind. "
-        "For example, `valgrind --num-callers=10 prog` keeps 10 frames."
-    )
-    answer = pipeline.answer("How can I make stack traces longer?")
-    assert not answer.refused and answer.mode == "extractive"
-    assert answer.citations[0].text == "If they're not long enough, use --num-callers to make them longer."
