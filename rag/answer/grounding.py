@@ -278,8 +278,11 @@ def ground(
     only under a condition, says of a whole what they say of a part, or opens with a "Yes" or "No" they do not; or when
     every source it cites asks (a table of contents' "Why is lsof so slow?" states nothing, whether the claim copies it
     or answers it "Yes"). A claim is kept when its support reaches ``min_support`` and at least ``min_coverage`` of its
-    content words appear in the sentences it cites, and its best source is at least ``min_similarity`` similar to it: a
-    claim that restates the question ("Yes, there is a warranty.") covers its few words in any sentence that holds them.
+    content words appear in the sentences it cites (all of them, for one that answers "Yes," or "No,": the word it lacks
+    may be what the question asks, as "covered" in "Yes, shipping files owned by another user than root is covered"
+    over "Files shipped in the package must be owned by another user than root.", which the next line answers "Not
+    covered"), and its best source is at least ``min_similarity`` similar to it: a claim that restates the question
+    ("Yes, there is a warranty.") covers its few words in any sentence that holds them.
     ``given`` are the names the claim may take from the question without a source (the question's subject, which the
     documents mention): "The Acme merger is driven by…" may cite "This merger is driven by…". With ``around`` (the words
     said around a source: the sentences beside it and what its document is about), a claim that answers "Yes," or "No,"
@@ -353,7 +356,7 @@ def ground(
                 source_support=per_source,
                 supported=not borrowed
                 and support >= min_support
-                and covered >= min_coverage
+                and covered >= (1.0 if restates else min_coverage)
                 and best_similarity >= min_similarity,
                 foreign=missing,
                 unmentioned=borrowed,

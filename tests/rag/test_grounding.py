@@ -849,6 +849,15 @@ def test_a_negation_before_but_bears_on_nothing_after_it():
     assert wrong.support == 0 and right.supported
 
 
+def test_a_claim_answering_yes_or_no_must_find_every_word_it_says_in_its_sources():
+    # dpkg's rootless-builds spec lists the case, then answers it "Not covered" on the next line.
+    case = sentence(0, "Files shipped in the package must be owned by another user than root.")
+    (answered,) = grounded("Yes, shipping files owned by another user than root is covered.", [case])
+    (stated,) = grounded("Shipping files owned by another user than root is covered.", [case])
+    assert min(answered.support, stated.support) >= 0.5  # one word of seven missing
+    assert stated.supported and not answered.supported
+
+
 def test_a_negation_inside_a_condition_bears_on_nothing_after_it():
     # Valgrind's FAQ: "not" is of how long the traces are; of what to use it says nothing negative.
     longer = sentence(0, "If they're not long enough, use --num-callers to make them longer.")
