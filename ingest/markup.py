@@ -328,7 +328,8 @@ class _HtmlReader(HTMLParser):
             self._hidden.clear()  # a <head> left open ends where the body starts
         if tag in _HIDDEN_TAGS:
             self._hidden.append(tag)
-        elif not self._visible:
+            return
+        if not self._visible:
             return
         if self._cells is not None and tag in _LAYOUT_TAGS:
             self._lay_out()
