@@ -10,7 +10,7 @@ are dropped; link text is kept. A list of nothing but links (a table of contents
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from html.parser import HTMLParser
 from typing import Literal
 
@@ -23,6 +23,8 @@ _WORDED = re.compile(r"[^\W_]")
 """A letter or digit: text that says something, unlike the "»", "-" or "|" set around links."""
 
 BREAK = "\n\n"
+_STOPS = ".!?:;"
+"""Punctuation that ends a paragraph's sentence, or leads in to what follows: no paragraph runs on after it."""
 """What joins two blocks (and two PDF pages) in the extracted text."""
 
 BlockKind = Literal["heading", "text", "item", "row", "code"]
@@ -57,6 +59,7 @@ class Layout:
         self._list_start: tuple[int, int, int, str] | None = None  # parts, cursor, blocks, last body: at a list's open
         self._links_only = False  # every item of the open outermost list so far is only a link
         self._last_body = ""  # the content of the last block written
+        self._open = False  # the last block written is a paragraph that the next may run on from (``paragraph``)
         self.blocks: list[Block] = []
 
     @property
@@ -102,8 +105,10 @@ class Layout:
             introduced = last is not None and last.kind != "heading" and leads_in(self._last_body)
             self._links_only = not introduced  # "With it you can:" and a list of links: the list is content
         self._lists.append([start] if ordered else [])
+        self._open = False
 
     def close_list(self) -> None:
+        self._open = False
         if not self._lists:
             return
         self._lists.pop()
@@ -116,12 +121,21 @@ class Layout:
 
     def open_item(self) -> None:
         self._item_first = True
+        self._open = False
 
-    def paragraph(self, text: str, link: bool = False) -> None:
+    def paragraph(self, text: str, link: bool = False, runs_on: bool = False) -> None:
         """A paragraph: the first one of a list item is the item, with its bullet or number. ``link``: the
-        paragraph is nothing but a link's text (or several links')."""
+        paragraph is nothing but a link's text (or several links'). With ``runs_on``, a paragraph opening in small
+        letters after one that ends with no punctuation carries its sentence on, as a page that sets its lines as
+        paragraphs writes it (libxslt's FAQ: "…which provides those flags. Use", "xslt-config --cflags", "to get
+        the compilation flags and")."""
         text = " ".join(text.split())
         if not text:
+            return
+        if runs_on and self._open and text[0].islower() and self._last_body[-1] not in _STOPS:
+            self._add(" " + text)
+            self._last_body += " " + text
+            self.blocks[-1] = replace(self.blocks[-1], end=self._cursor)
             return
         self._links_only = self._links_only and link
         indent = "  " * (len(self._lists) - 1) if self._lists else ""
@@ -159,6 +173,7 @@ class Layout:
         start = self._cursor
         self._add(body)
         self._last_body = body
+        self._open = kind == "text"
         section = tuple(title for _, title in self._headings)
         self.blocks.append(Block(kind, start, self._cursor, section))
         self._add(suffix)
@@ -430,7 +445,8 @@ class _HtmlReader(HTMLParser):
         """Write the text collected since the last block boundary as a paragraph or list item."""
         if self._pre or self._heading or self._term or self._cells is not None:
             return
-        self.layout.paragraph(*self._take())
+        text, link = self._take()
+        self.layout.paragraph(text, link, runs_on=True)
 
     def _take(self) -> tuple[str, bool]:
         """The text collected since the last block boundary, and whether it is all link text; then forget it."""

@@ -184,6 +184,19 @@ def test_a_table_laying_out_a_page_is_read_as_its_blocks_and_a_data_table_as_row
     )
 
 
+def test_an_html_paragraph_opening_in_small_letters_runs_on_from_one_with_no_closing_punctuation():
+    # libxslt's FAQ sets its lines as paragraphs: "Use", "xslt-config --cflags", "to get the compilation flags".
+    page = (
+        "<p>A script provides the flags. Use</p><p><code>xslt-config --cflags</code></p><p>to get them.</p>"
+        "<p>then a new sentence, after a full stop.</p><p>Usage</p><p>runs on</p><ul><li>x</li></ul><p>after a list</p>"
+    )
+    assert read_html(page).text == (
+        "A script provides the flags. Use xslt-config --cflags to get them.\n\nthen a new sentence, after a full stop."
+        "\n\nUsage runs on\n\n- x\n\nafter a list"
+    )
+    assert read_markdown("Use\n\nto get them.\n").text == "Use\n\nto get them."  # Markdown means its paragraphs
+
+
 def test_a_definition_lists_terms_are_the_headings_of_their_definitions_until_the_list_closes():
     layout = read_html(
         "<h2>Users</h2><dl><dt>daemon</dt><dd><p>Some daemons run as it.</p></dd>"
