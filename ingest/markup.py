@@ -287,8 +287,10 @@ _BLOCK_TAGS = frozenset(
     "address article aside blockquote body caption dd details dialog div dl dt fieldset figcaption figure footer "
     "form header hr html main ol p section summary table tbody tfoot thead ul".split()
 )
-_LAYOUT_TAGS = frozenset({"p", "ul", "ol", "li", "dl", "pre", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote"})
-"""Tags whose opening inside a table cell shows the table lays out a page rather than holding data (``_lay_out``)."""
+_LAYOUT_TAGS = frozenset({*_HEADINGS, "ul", "ol", "dl"})
+"""Tags whose opening inside a table cell shows the table lays out a page rather than holding data (``_lay_out``):
+headings and lists. A data table's cell may hold paragraphs (AsciiDoc writes each cell's text as one: Ninja's
+manual's "<td><p><code>cleandead</code></p></td>")."""
 _CREDITS = frozenset("author editor othercredit corpauthor".split())
 """Classes DocBook gives a heading element that holds a name ("<h3 class="author">Joey Hess</h3>"): a line of text,
 not a section over the copyright notices after it."""
@@ -428,9 +430,9 @@ class _HtmlReader(HTMLParser):
                 self._unlinked = True
 
     def _lay_out(self) -> None:
-        """Read the row open as layout, not data: a cell holding paragraphs, lists or headings places a page's
-        parts side by side, as pages laid out with tables do (libxslt's FAQ: each answer in a paragraph of its own
-        inside one cell). The cells read so far, and the text of this one, become paragraphs."""
+        """Read the row open as layout, not data: a cell holding a heading or a list places a page's parts side by
+        side, as pages laid out with tables do (libxslt's FAQ: its questions and answers, a list, in one cell).
+        The cells read so far, and the text of this one, become paragraphs."""
         cells, self._cells = self._cells or [], None
         for text in cells:
             self.layout.paragraph(text)

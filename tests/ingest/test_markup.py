@@ -182,6 +182,10 @@ def test_a_table_laying_out_a_page_is_read_as_its_blocks_and_a_data_table_as_row
         "Menu\n\n## FAQ\n\n1. Troubles linking\n\n  Use xslt-config.\n\n  Add -lexslt to the LIBS options\n\n"
         "2. Params don't work\n\n  Escape them.\n\n| Option | Effect |\n\n| -n | No names |"
     )
+    # Ninja's manual, written in AsciiDoc, sets each data cell's text in a paragraph: still a row.
+    assert read_html("<table><tr><td><p>cleandead</p></td><td><p>remove files</p></td></tr></table>").text == (
+        "| cleandead | remove files |"
+    )
 
 
 def test_an_html_paragraph_opening_in_small_letters_runs_on_from_one_with_no_closing_punctuation():
