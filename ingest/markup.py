@@ -17,7 +17,7 @@ from typing import Literal
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
-from rag.text.sentences import leads_in
+from rag.text.sentences import leads_in, names_subject
 
 _WORDED = re.compile(r"[^\W_]")
 """A letter or digit: text that says something, unlike the "»", "-" or "|" set around links."""
@@ -128,11 +128,18 @@ class Layout:
         paragraph is nothing but a link's text (or several links'). With ``runs_on``, a paragraph opening in small
         letters after one that ends with no punctuation carries its sentence on, as a page that sets its lines as
         paragraphs writes it (libxslt's FAQ: "…which provides those flags. Use", "xslt-config --cflags", "to get
-        the compilation flags and")."""
+        the compilation flags and"); not one that opens with a name in small letters that a verb follows, a sentence
+        of its own (bc's manual: "bc [ -hlwsqv ] [long-options] [ file ... ]", then "bc is a language…")."""
         text = " ".join(text.split())
         if not text:
             return
-        if runs_on and self._open and text[0].islower() and self._last_body[-1] not in _STOPS:
+        if (
+            runs_on
+            and self._open
+            and text[0].islower()
+            and self._last_body[-1] not in _STOPS
+            and not names_subject(text)
+        ):
             self._add(" " + text)
             self._last_body += " " + text
             self.blocks[-1] = replace(self.blocks[-1], end=self._cursor)

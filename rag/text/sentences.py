@@ -177,6 +177,12 @@ def leans_back(text: str) -> bool:
     return _LEANS_BACK.match(text) is not None
 
 
+def names_subject(text: str) -> bool:
+    """Whether the text opens with a name in small letters that a verb follows, as a sentence about it does:
+    "bc is a language…", "libiconv is…"."""
+    return _LOWER_SUBJECT.match(text) is not None
+
+
 def asks(text: str) -> bool:
     """Whether a text (a heading) asks a question: a FAQ's "5.1. Why don't my variables get expanded?"."""
     return text.rstrip().endswith("?")

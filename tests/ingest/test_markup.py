@@ -199,6 +199,9 @@ def test_an_html_paragraph_opening_in_small_letters_runs_on_from_one_with_no_clo
         "\n\nUsage runs on\n\n- x\n\nafter a list"
     )
     assert read_markdown("Use\n\nto get them.\n").text == "Use\n\nto get them."  # Markdown means its paragraphs
+    # bc's manual: a synopsis, then a sentence about bc of its own.
+    synopsis = "<p><code>bc</code> [ -hlwsqv ] [ file ... ]</p><p><code>bc</code> is a language.</p>"
+    assert read_html(synopsis).text == "bc [ -hlwsqv ] [ file ... ]\n\nbc is a language."
 
 
 def test_a_definition_lists_terms_are_the_headings_of_their_definitions_until_the_list_closes():
