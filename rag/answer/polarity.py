@@ -86,7 +86,7 @@ def _conditional(tokens: list[str], clause: list[int], at: int, first: int) -> b
     negation there bears on the condition alone ("If they're not long enough, use --num-callers to make them
     longer" says "make them longer" with no "not")."""
     opening = clause.index(clause[at])
-    return clause[at] != clause[first] and tokens[opening].lower() in _CONDITIONS
+    return clause[at] < clause[first] and tokens[opening].lower() in _CONDITIONS
 
 
 def asserted_alike(claim: str, sources: list[str], others: Sequence[str] = ()) -> bool:

@@ -864,6 +864,12 @@ def test_a_negation_inside_a_condition_bears_on_nothing_after_it():
     (right,) = grounded("Use --num-callers to make them longer.", [longer])
     (wrong,) = grounded("Do not use --num-callers to make them longer.", [longer])
     assert right.supported and wrong.support == 0
+    # GCC's bug notes: the "wasn't" of a condition after the claim's words still bears on them.
+    after = sentence(
+        1, "C++ exceptions don't work with C libraries, if the C code wasn't designed to be thrown through."
+    )
+    (kept,) = grounded("C++ exceptions don't work with C libraries if the C code wasn't designed for it.", [after])
+    assert kept.supported
 
 
 def test_a_negation_right_after_the_words_a_claim_shares_bears_on_them():
