@@ -23,9 +23,9 @@ _WORDED = re.compile(r"[^\W_]")
 """A letter or digit: text that says something, unlike the "»", "-" or "|" set around links."""
 
 BREAK = "\n\n"
+"""What joins two blocks (and two PDF pages) in the extracted text."""
 _STOPS = ".!?:;"
 """Punctuation that ends a paragraph's sentence, or leads in to what follows: no paragraph runs on after it."""
-"""What joins two blocks (and two PDF pages) in the extracted text."""
 
 BlockKind = Literal["heading", "text", "item", "row", "code"]
 
