@@ -214,11 +214,12 @@ def _question(lines: list[str], offsets: list[int], filled: list[int], k: int) -
     while not asks(lines[last]) and (numbered or marked) and last < at + _WRAPPED and _runs_on(lines, last + 1):
         last += 1
     question = " ".join(line.strip() for line in lines[at : last + 1])
-    if not asks(question) or (k + last - at + 1 == len(filled)):
+    after = k + last - at + 1  # the answer's place among the filled lines
+    if not asks(question) or after == len(filled):
         return None
     if last == at and (len(question.split()) > 2 * _HEADING_WORDS or len(question) > 2 * _HEADING_CHARS):
         return None
-    answer = filled[k + last - at + 1]
+    answer = filled[after]
     if not (numbered or marked or (answer > at + 1 and _indent(lines[answer]) > _indent(row))):
         return None
     title = question[marked.end() :] if marked else question
