@@ -9,6 +9,7 @@ from collections.abc import Set
 
 from rag.answer.claims import CODE_SPAN
 from rag.text.words import (
+    STOP_WORDS,
     abbreviations,
     capitalised,
     content_words,
@@ -114,6 +115,50 @@ def substituted(claim: str, sources: list[str], granted: Set[str]) -> set[str]:
                 if capitalised(other) - {name} and len(after & content_words(" ".join(held[k + 1 : k + 4]))) >= 2
             }
     return found
+
+
+_FRAME = 4
+"""Fewest words a claim and its source must write alike around a word one sets where the other sets another, two
+of them content words (``replaced``)."""
+
+
+def replaced(claim: str, source: str, others: list[str]) -> set[str]:
+    """The words the claim sets where its source writes another between the same words, taking them from the
+    ``others`` it cites: "No, packages in 'triggers-pending' do not satisfy Depends" pieced together from "Packages
+    in 'triggers-awaited' do not satisfy Depends" and another sentence naming 'triggers-pending' says of one state
+    what the document says of the other. The words around must match on both sides, ``_FRAME`` of them at least. A
+    word no source holds is left to coverage: it may be the claim's own word for the same thing."""
+    said, written = _tokens(claim), _tokens(source)
+    held, claimed = content_words(source), content_words(claim)
+    elsewhere = content_words(" ".join(others))
+    found = set()
+    for at, word in enumerate(said):
+        own = stem(word)
+        if word in STOP_WORDS or own in held or own not in elsewhere:
+            continue
+        for k, other in enumerate(written):
+            if other in STOP_WORDS or stem(other) in claimed:
+                continue
+            left = _matched(said[at - 1 :: -1] if at else [], written[k - 1 :: -1] if k else [])
+            right = _matched(said[at + 1 :], written[k + 1 :])
+            frame = left + right
+            if left and right and len(frame) >= _FRAME and sum(w not in STOP_WORDS for w in frame) >= 2:
+                found.add(relation(own, "for", stem(other)))
+    return found
+
+
+def _tokens(text: str) -> list[str]:
+    return [w.lower() for w in words(text.replace("-", " "))]
+
+
+def _matched(a: list[str], b: list[str]) -> list[str]:
+    """The words ``a`` and ``b`` open with alike."""
+    run = []
+    for x, y in zip(a, b):
+        if x != y:
+            break
+        run.append(x)
+    return run
 
 
 def named(text: str) -> set[str]:

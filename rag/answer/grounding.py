@@ -19,7 +19,7 @@ from rag.answer.claims import (
     strip_markers,
     without_opener,
 )
-from rag.answer.facts import foreign, holds, named, quotes, substituted
+from rag.answer.facts import foreign, holds, named, quotes, replaced, substituted
 from rag.answer.places import entries, heading, misplaced, read, same_list, siblings_of, words_of
 from rag.answer.polarity import negated_alike, says_otherwise
 from rag.retrieval.retrieve import asks_as
@@ -336,6 +336,7 @@ def ground(
         elsewhere = misplaced(text, chosen, siblings)
         missing = foreign(text, cited, granted) | (opening & unmentioned) | elsewhere
         missing |= substituted(text, cited, granted)
+        missing |= replaced(text, best.text, [s.text for s in chosen if s is not best])
         borrowed = missing & unmentioned
         covered = coverage(text, cited, granted | borrowed)
         # Another source states plainly what the best says under a condition only if it holds most of the claim.

@@ -814,6 +814,23 @@ def test_a_name_taken_from_the_question_does_not_stand_where_a_source_writes_ano
     assert kept.supported and not kept.foreign
 
 
+def test_a_word_from_another_source_does_not_stand_where_the_best_writes_another_between_the_same_words():
+    # dpkg's triggers spec: one state does not satisfy Depends, and another sentence names the state the draft
+    # asked about; pieced together they said the opposite of the spec's table.
+    awaited = sentence(0, "Packages in ‘triggers-awaited’ do not satisfy Depends dependencies.")
+    states = sentence(
+        1, "A package which awaits trigger processing but would otherwise be ‘installed’ or ‘triggers-pending’ is "
+        "considered to be in state ‘triggers-awaited’.",
+    )  # fmt: skip
+    (pieced,) = grounded("Packages in 'triggers-pending' do not satisfy Depends dependencies.", [awaited, states])
+    assert "pend for await" in pieced.foreign and not pieced.supported
+    (own,) = grounded("Packages in 'triggers-awaited' do not satisfy Depends dependencies.", [awaited, states])
+    assert own.supported and not own.foreign
+    # A word of the claim's own that no source holds is left to coverage: it may say the same thing.
+    (worded,) = grounded("Packages in 'triggers-awaited' do not meet Depends dependencies.", [awaited, states])
+    assert not worded.foreign
+
+
 def test_no_second_source_joins_for_the_name_the_first_stands_under():
     # Expat's reference: the sentence under XML_SetHashSalt says "this"; the note that names the function negates
     # something else, and joined, it sank the claim.
