@@ -250,11 +250,39 @@ def _chosen(
     # claim writes beside it (``beside``): "The buffer size is 16384 bytes" restates the prose about the buffer
     # and the code that sets its size; "The maximum size of a magic rule is 100" does not take its 100 from "the
     # default weight is 50, and the maximum is 100". (Not a number the question gives, as the "2" of "tern2".)
+    # Code that sets a number may say nothing of what it counts but a name, which prose among the candidates
+    # explains (``_explaining``): "The buffer size is 16384 bytes" over "#define CHUNK 16384" and "CHUNK is simply
+    # the buffer size…", which is cited too.
     for number in sorted(numbers(text) - numbers(" ".join(s.text for s in chosen)) - given):
         near = beside(text, number)
         holders = [s for _, _, s in kin[:_ALIKE_AMONG] if number in numbers(s.text) and _mentions(s, near)]
+        if not holders:
+            explained = [(s, _explaining(s, text, kin)) for _, _, s in kin[:_ALIKE_AMONG] if number in numbers(s.text)]
+            explained = [(code, prose) for code, prose in explained if prose is not None]
+            if explained and explained[0][0] not in chosen:
+                chosen.extend(s for s in explained[0] if s not in chosen)
         _cited_where_written(chosen, holders)
     return chosen, copied
+
+
+_SHARED_CLAIM_WORDS = 2
+"""Fewest content words of a claim that prose explaining code must hold (``_explaining``)."""
+
+
+def _explaining(code: Sentence, claim: str, kin: list[Scored]) -> Sentence | None:
+    """The prose among ``kin`` that names one of the ``code``'s names as the code writes it (in capitals, with an
+    underscore or in camelCase: "CHUNK", not "define") and holds ``_SHARED_CLAIM_WORDS`` of the claim's content
+    words: what the code's name stands for, in the claim's words. None for a source that is no code."""
+    if not code.code:
+        return None
+    marks = {w for w in words(code.text) if len(w) > 2 and not w.isdigit() and not w.islower() and not w.istitle()}
+    wanted = content_words(claim) - numbers(claim)
+    for _, _, prose in kin:
+        if prose.code or not marks & set(words(prose.text)):
+            continue
+        if len(content_words(prose.text) & wanted) >= _SHARED_CLAIM_WORDS:
+            return prose
+    return None
 
 
 def ground(

@@ -1101,6 +1101,18 @@ def test_a_number_is_cited_where_it_is_written_by_one_of_the_best_sources():
     assert not wrong.supported and wrong.foreign == {"32768"}
 
 
+def test_a_number_set_in_code_is_cited_with_the_prose_that_explains_the_codes_name():
+    # zlib's zpipe walkthrough: the code names CHUNK and the number, the prose says what CHUNK is.
+    prose = sentence(0, "CHUNK is simply the buffer size for feeding data to and pulling data from the zlib routines.")
+    code = sentence(1, "#define CHUNK 16384").model_copy(update={"code": True})
+    draft = "The buffer size for feeding data to the zlib routines is 16384."
+    (claim,) = grounded(draft, [prose, code])
+    assert claim.supported and sorted(s.id for s in claim.sources) == ["s0", "s1"] and not claim.foreign
+    other = sentence(1, "#define LIMIT 16384").model_copy(update={"code": True})  # a name no prose explains
+    (unexplained,) = grounded(draft, [prose, other])
+    assert not unexplained.supported and unexplained.foreign == {"16384"}
+
+
 def test_a_number_is_not_taken_from_a_source_that_says_nothing_of_what_the_claim_counts_with_it():
     rules = sentence(0, "Top-level magic rules have an indent of zero.")
     weight = sentence(1, "The default weight value is 50, and the maximum is 100.")
