@@ -95,8 +95,20 @@ def _lines(answer: str) -> list[tuple[str, bool]]:
                 found.append((line, True))
             elif not (line[:1].islower() and found and found[-1][1]):  # not the rest of a sentence around code
                 found.append((line, False))
-    found = [(line.strip().strip("`").strip(), code) for line, code in found]
+    found = [(_unticked(line) if code or line.count("`") % 2 else line.strip(), code) for line, code in found]
     return [(line, code) for line, code in found if line]
+
+
+def _unticked(line: str) -> str:
+    """The line without the backticks at its ends: code's marks, or a stray one left by a fence. A line of prose
+    keeps the backticks that close its code spans ("CFLAGS=`xslt-config --cflags`")."""
+    return line.strip().strip("`").strip()
+
+
+def _closes_code(claim: str) -> bool:
+    """Whether the claim ends by closing a code span: whole, though no stop follows ("CFLAGS=`xslt-config
+    --cflags` LIBS=`xslt-config --libs`")."""
+    return claim.endswith("`") and claim.count("`") % 2 == 0
 
 
 _SEMICOLON = re.compile(r"(?<=;)\s+")
@@ -130,7 +142,8 @@ def claims_of(answer: str) -> list[str]:
               for s, e in ([(0, len(line))] if code else split_sentences(line, lower_starts=True))
               for clause in ([line] if code else _clauses_of(line[s:e].strip()))]  # fmt: skip
     claims = [(text, code) for text, code in claims if content_words(text)]
-    if claims and not claims[-1][1] and not _COMPLETE.search(claims[-1][0]) and not answer.rstrip().endswith("]"):
+    last, code = claims[-1] if claims else ("", True)
+    if not code and not _COMPLETE.search(last) and not _closes_code(last) and not answer.rstrip().endswith("]"):
         if not (len(lines) > 1 and lines[-2][0].endswith(":") and lines[-1][0] == claims[-1][0]):
             claims.pop()  # cut off where the model ran out of tokens; code, or a line after a colon, is whole
     return [text for text, _ in claims if _POINTER not in text]  # one that points says nothing

@@ -298,6 +298,12 @@ def test_every_line_of_a_draft_is_a_sentence_and_a_command_after_a_colon_is_whol
         "`$ apt-get install -y dash git-core`", "Use -j to run jobs."]  # fmt: skip
     assert claims_of("Install it with pip install novas.") == ["Install it with pip install novas."]
     assert claims_of("The alliance persists because of shared") == []  # cut off where the tokens ran out
+    # libxslt's FAQ sets its flags in code spans inside a line of prose: the line keeps the backtick that closes
+    # one, and a draft that ends on one is whole.
+    flags = "Use the flags:\nCFLAGS=`xslt-config --cflags`\nLIBS=`xslt-config --libs`"
+    assert claims_of(flags) == ["Use the flags:", "CFLAGS=`xslt-config --cflags`", "LIBS=`xslt-config --libs`"]
+    assert claims_of("Ask xslt-config. LIBS=`xslt-config --libs`") == ["Ask xslt-config.", "LIBS=`xslt-config --libs`"]
+    assert claims_of("Run `make` and then") == []  # no code span closes it
 
 
 def test_markers_joined_by_and_are_one_group_and_a_sentence_pointing_at_them_says_nothing():
