@@ -11,6 +11,7 @@ from rag.answer.claims import CODE_SPAN
 from rag.text.words import (
     STOP_WORDS,
     abbreviations,
+    beside,
     capitalised,
     content_words,
     counts,
@@ -115,6 +116,32 @@ def substituted(claim: str, sources: list[str], granted: Set[str]) -> set[str]:
                 if capitalised(other) - {name} and len(after & content_words(" ".join(held[k + 1 : k + 4]))) >= 2
             }
     return found
+
+
+def unmeasured(claim: str, sources: list[tuple[str, str | None]], given: Set[str] = frozenset()) -> set[str]:
+    """The numerals of the claim whose every holder among the ``sources`` (prose, each with its heading) says
+        nothing of what the claim counts with it: none of the words the claim writes ``beside`` it, though it writes
+    ``_SAYS_ELSE`` words of its own. "The UID range used
+        for system users is 60001…60513" does not come from "60001…60513 → UIDs for home directories managed by
+        systemd-homed", however many of its other words another source holds. A number the question gives is left
+        alone, as is one no source holds (``foreign`` reports it)."""
+    found = set()
+    for number in sorted(numbers(claim) - set(given)):
+        near = beside(claim, number)
+        holders = [(text, f"{text} {heading or ''}") for text, heading in sources if number in numbers(text)]
+        if number[:1].isdigit() and near and holders and not any(_measures(h, near) for h in holders):
+            found.add(relation(number, "for", " ".join(sorted(near))))
+    return found
+
+
+_SAYS_ELSE = 2
+"""Fewest content words besides numbers a source must write to say what else it counts (``unmeasured``): "8 for
+256," under a function's heading says nothing against "It returns 8 for 256 colors"."""
+
+
+def _measures(holder: tuple[str, str], near: Set[str]) -> bool:
+    text, read = holder
+    return bool(near & content_words(read)) or len(content_words(text) - numbers(text)) < _SAYS_ELSE
 
 
 _FRAME = 4

@@ -19,7 +19,7 @@ from rag.answer.claims import (
     strip_markers,
     without_opener,
 )
-from rag.answer.facts import foreign, holds, named, quotes, replaced, substituted
+from rag.answer.facts import foreign, holds, named, quotes, replaced, substituted, unmeasured
 from rag.answer.places import entries, heading, misplaced, read, same_list, siblings_of, words_of
 from rag.answer.polarity import negated_alike, says_otherwise
 from rag.retrieval.retrieve import asks_as
@@ -365,6 +365,7 @@ def ground(
         missing = foreign(text, cited, granted) | (opening & unmentioned) | elsewhere
         missing |= substituted(text, cited, granted)
         missing |= replaced(text, best.text, [s.text for s in chosen if s is not best])
+        missing |= unmeasured(text, [(s.text, heading(s)) for s in chosen if not s.code], granted)
         borrowed = missing & unmentioned
         covered = coverage(text, cited, granted | borrowed)
         # Another source states plainly what the best says under a condition only if it holds most of the claim.

@@ -1119,6 +1119,17 @@ def test_a_number_set_in_code_is_cited_with_the_prose_that_explains_the_codes_na
     assert not unexplained.supported and unexplained.foreign == {"16384"}
 
 
+def test_a_number_is_not_kept_from_the_best_source_when_it_says_nothing_of_what_the_claim_counts_with_it():
+    # systemd's UIDS-GIDS.md: the homed range, given to system users by a claim whose other words the note beside
+    # it held.
+    homed = sentence(0, "60001…60513 → UIDs for home directories managed by systemd-homed.service(8).")
+    note = sentence(1, "The maximum UID used for this range is hence 1879048191, which system users never reach.")
+    (wrong,) = grounded("The UID range used for system users is 60001…60513.", [homed, note])
+    assert {"60001 for system user", "60513 for system user"} <= wrong.foreign and not wrong.supported
+    (right,) = grounded("The UIDs for home directories managed by systemd-homed are 60001…60513.", [homed, note])
+    assert right.supported and not right.foreign
+
+
 def test_a_number_is_not_taken_from_a_source_that_says_nothing_of_what_the_claim_counts_with_it():
     rules = sentence(0, "Top-level magic rules have an indent of zero.")
     weight = sentence(1, "The default weight value is 50, and the maximum is 100.")
