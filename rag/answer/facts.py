@@ -120,11 +120,10 @@ def substituted(claim: str, sources: list[str], granted: Set[str]) -> set[str]:
 
 def unmeasured(claim: str, sources: list[tuple[str, str | None]], given: Set[str] = frozenset()) -> set[str]:
     """The numerals of the claim whose every holder among the ``sources`` (prose, each with its heading) says
-        nothing of what the claim counts with it: none of the words the claim writes ``beside`` it, though it writes
-    ``_SAYS_ELSE`` words of its own. "The UID range used
-        for system users is 60001…60513" does not come from "60001…60513 → UIDs for home directories managed by
-        systemd-homed", however many of its other words another source holds. A number the question gives is left
-        alone, as is one no source holds (``foreign`` reports it)."""
+    nothing of what the claim counts with it: none of the words the claim writes ``beside`` it, though it writes
+    ``_SAYS_ELSE`` words of its own. "The UID range used for system users is 60001…60513" does not come from
+    "60001…60513 → UIDs for home directories managed by systemd-homed", however many of its other words another
+    source holds. A number the question gives is left alone, as is one no source holds (``foreign`` reports it)."""
     found = set()
     for number in sorted(numbers(claim) - set(given)):
         near = beside(claim, number)

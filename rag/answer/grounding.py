@@ -257,10 +257,10 @@ def _chosen(
         near = beside(text, number)
         holders = [s for _, _, s in kin[:_ALIKE_AMONG] if number in numbers(s.text) and _mentions(s, near)]
         if not holders:
-            explained = [(s, _explaining(s, text, kin)) for _, _, s in kin[:_ALIKE_AMONG] if number in numbers(s.text)]
-            explained = [(code, prose) for code, prose in explained if prose is not None]
-            if explained and explained[0][0] not in chosen:
-                chosen.extend(s for s in explained[0] if s not in chosen)
+            for code in (s for _, _, s in kin[:_ALIKE_AMONG] if number in numbers(s.text)):
+                if (prose := _explaining(code, text, kin)) is not None:
+                    chosen.extend(s for s in (code, prose) if s not in chosen)
+                    break
         _cited_where_written(chosen, holders)
     return chosen, copied
 
