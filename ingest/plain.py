@@ -142,7 +142,7 @@ def _headings(text: str) -> dict[int, _Heading]:
         if entry := _DEBIAN_ENTRY.fullmatch(row):
             found[offsets[at]] = _Heading(0, None, _title(entry.group("title")), offsets[at] + len(row))
             continue
-        if (asked := _question(lines, offsets, filled, k)) is not None:
+        if (asked := _question(lines, offsets, filled, k) or _ruled_entry(lines, offsets, filled, k)) is not None:
             found[offsets[at]] = asked
             continue
         starred = _STARS.match(row)
@@ -225,6 +225,38 @@ def _question(lines: list[str], offsets: list[int], filled: list[int], k: int) -
     title = question[marked.end() :] if marked else question
     end = offsets[last] + len(lines[last])
     return _Heading(_indent(row), numbered.group(1) if numbered else None, _title(title), end)
+
+
+_ENTRY_LINES = 4
+"""Most lines of the bullet paragraph that titles an entry between rules (``_ruled_entry``)."""
+_ENTRY_BULLET = re.compile(r"[-*•]\s")
+
+
+def _ruled_entry(lines: list[str], offsets: list[int], filled: list[int], k: int) -> _Heading | None:
+    """The heading a problem or question makes of its paragraph (from the ``k``-th filled line) in a file of
+    entries set apart by rules, or None: one bullet's paragraph of at most ``_ENTRY_LINES`` lines, its lines after
+    the first indented under its text, right after a rule ("-----" or a title's "=====") and a blank line, over a
+    paragraph at the bullet's own indent with no marker, its answer. groff's PROBLEMS: "* gpic doesn't accept the
+    syntax `chop N M' for chopping both ends of" then "  a line.", then "The correct syntax is `chop N chop M'."
+    A one-item list after a rule runs on into no such paragraph."""
+    at = filled[k]
+    row = lines[at]
+    bullet = _ENTRY_BULLET.match(row.strip())
+    if not bullet or not k or not lines[at - 1].strip() == "" or not _UNDERLINE.fullmatch(lines[filled[k - 1]].strip()):
+        return None
+    last = at
+    while last + 1 < len(lines) and lines[last + 1].strip():
+        last += 1
+    after = k + last - at + 1  # the answer's place among the filled lines
+    if last - at >= _ENTRY_LINES or after == len(filled):
+        return None
+    if any(_indent(lines[i]) <= _indent(row) for i in range(at + 1, last + 1)):
+        return None  # a second line at the bullet's indent: a list, not one entry's title
+    answer = lines[filled[after]]
+    if _indent(answer) != _indent(row) or _MARKER.match(answer.strip()) or _UNDERLINE.fullmatch(answer.strip()):
+        return None
+    title = " ".join(line.strip() for line in lines[at : last + 1])[bullet.end() :]
+    return _Heading(_indent(row), None, _title(title), offsets[last] + len(lines[last]))
 
 
 def _runs_on(lines: list[str], at: int) -> bool:

@@ -424,6 +424,29 @@ def test_a_numbered_or_marked_question_may_wrap_onto_the_lines_below_it():
     }
 
 
+def test_a_bullets_paragraph_between_rules_titles_the_answer_under_it():
+    # groff's PROBLEMS: each entry is a problem in a bullet's paragraph, wrapped under its text, after a rule, and
+    # its answer after a blank line at the bullet's indent.
+    rule = "-" * 70
+    problems = (
+        f"Generic Problems\n================\n\n* gpic doesn't accept the syntax `chop N M' for chopping both ends of\n"
+        f"  a line.\n\nThe correct syntax is `chop N chop M'.\n\n{rule}\n\n"
+        "* There are many empty `Makefile.dep' files.  Is this a bug?\n\nNo.  They are made by `make depend'.\n"
+    )
+    listed = f"Notes\n\n{rule}\n\n* one item\n* another item\n\nA paragraph.\n"  # a list after a rule
+    loose = "Notes\n\nSome text here.\n\n* a bullet on its own that\n  wraps.\n\nA paragraph.\n"  # after no rule
+    read = {
+        name: {" ".join(s.text.split()): s.section for s in sentences_of(name, text, "sha")}
+        for name, text in (("PROBLEMS", problems), ("listed.txt", listed), ("loose.txt", loose))
+    }
+    chop = "Generic Problems › gpic doesn't accept the syntax `chop N M' for chopping both ends of a line."
+    assert read["PROBLEMS"] == {
+        "The correct syntax is `chop N chop M'.": chop,
+        "No. They are made by `make depend'.": "Generic Problems › There are many empty `Makefile.dep' files. Is this a bug?",
+    }
+    assert "* one item" in read["listed.txt"] and "* a bullet on its own that wraps." in read["loose.txt"]
+
+
 def test_each_entry_of_a_debian_changelog_stands_under_its_package_and_version():
     # make's NEWS.Debian: "What changed in 4.3-3?" is asked of the entry that line opens, though it opens in small
     # letters and holds a semicolon.
