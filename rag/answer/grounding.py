@@ -20,7 +20,7 @@ from rag.answer.claims import (
     without_opener,
 )
 from rag.answer.facts import foreign, holds, named, quotes, replaced, substituted, unmeasured
-from rag.answer.places import entries, heading, misplaced, read, same_list, siblings_of, words_of
+from rag.answer.places import entries, heading, is_row, misplaced, read, same_list, siblings_of, words_of
 from rag.answer.polarity import negated_alike, says_otherwise
 from rag.retrieval.retrieve import asks_as
 from rag.text.sentences import asks
@@ -187,10 +187,13 @@ def said_around(
     neighbours: Callable[[Sentence, int], list[Sentence]], subjects: Set[str]
 ) -> Callable[[Sentence], Set[str]]:
     """The words said around a source (``ground``'s ``around``): the content words and names of the ``AROUND``
-    sentences either side of it and their section paths (``neighbours``), and its document's ``subjects``."""
+    sentences either side of it and their section paths (``neighbours``), and its document's ``subjects``. Not
+    another row of the table a row stands in: the rows beside it speak of other things ("Yes, Cirrus CI is used for
+    Windows testing" takes no "Windows" from AppVeyor's row beside Cirrus CI's "Used for testing on FreeBSD")."""
 
     def around(source: Sentence) -> Set[str]:
-        return set(subjects).union(*(words_of(n) | names(n.text) for n in neighbours(source, AROUND)))
+        others = [n for n in neighbours(source, AROUND) if not (is_row(source) and is_row(n))]
+        return set(subjects).union(*(words_of(n) | names(n.text) for n in others))
 
     return around
 

@@ -23,6 +23,11 @@ def read(*sources: Sentence, asking: bool = True) -> list[str]:
     return [s.text for s in sources if asking or not asks(s.text)] + [p for p in paths if p]
 
 
+def is_row(source: Sentence) -> bool:
+    """Whether the source is a row of a table, its cells set apart by " | " as the document readers write them."""
+    return " | " in source.text
+
+
 def heading(source: Sentence) -> str | None:
     """The heading the source stands under: the last of its section path (None at a document's top)."""
     return last_heading(source.section) if source.section else None

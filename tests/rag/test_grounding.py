@@ -572,6 +572,30 @@ def test_a_yes_takes_the_question_s_name_only_from_around_its_source_or_from_wha
     assert foreign("The crane lifts 0x21 tons.", ["The crane lifts 0x21 tons."]) == frozenset()
 
 
+def test_a_yes_takes_no_name_from_the_rows_beside_its_tables_row():
+    # zstd's CONTRIBUTING.md: "Is Cirrus CI used for Windows testing?" was answered "Yes," on Cirrus CI's row,
+    # "Used for testing on FreeBSD", with "Windows" from AppVeyor's row beside it.
+    rows = [
+        "Travis CI | Used for testing on PowerPC | travis.yml",
+        "AppVeyor | Used for some Windows testing | appveyor.yml",
+        "Cirrus CI | Used for testing on FreeBSD | cirrus.yml",
+    ]
+    later = [f"Step {n} of the release checks the tarball." for n in range(8)]
+
+    def claim(texts: list[str]) -> Claim:
+        doc = [sentence(i, t) for i, t in enumerate(texts)]
+        around = said_around(KeywordIndex(doc).neighbours, frozenset())
+        cirrus = [doc[2]]
+        return ground(
+            "Yes, Cirrus CI is used for Windows testing.", cirrus, HashEmbeddings(), _vectors(cirrus), 0.3,
+            given=frozenset({"cirrus", "window"}), around=around,
+        )[0]  # fmt: skip
+
+    assert claim([*rows, *later]).foreign == {"window"}
+    prose = "Cirrus CI also runs the Windows tests."  # a sentence beside the row, not a row, still counts
+    assert claim([*rows, prose, *later]).foreign == frozenset()
+
+
 def test_a_count_is_supported_by_a_source_that_lists_that_many_items_and_by_no_other():
     hurdles = "Domestic pressures, economic dependencies, and differing national priorities occasionally pose hurdles."
     claim = "The alliance faces three hurdles: domestic pressures, economic dependencies and national priorities."
