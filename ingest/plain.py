@@ -233,12 +233,14 @@ _ENTRY_BULLET = re.compile(r"[-*•]\s")
 
 
 def _ruled_entry(lines: list[str], offsets: list[int], filled: list[int], k: int) -> _Heading | None:
-    """The heading a problem or question makes of its paragraph (from the ``k``-th filled line) in a file of
-    entries set apart by rules, or None: one bullet's paragraph of at most ``_ENTRY_LINES`` lines, its lines after
+    """The heading a question makes of its paragraph (from the ``k``-th filled line) in a file of entries set
+    apart by rules, or None: one bullet's paragraph of at most ``_ENTRY_LINES`` lines that asks, its lines after
     the first indented under its text, right after a rule ("-----" or a title's "=====") and a blank line, over a
-    paragraph at the bullet's own indent with no marker, its answer. groff's PROBLEMS: "* gpic doesn't accept the
-    syntax `chop N M' for chopping both ends of" then "  a line.", then "The correct syntax is `chop N chop M'."
-    A one-item list after a rule runs on into no such paragraph."""
+    paragraph at the bullet's own indent with no marker, its answer. groff's PROBLEMS: "* There are many empty
+    `Makefile.dep' files.  Is this a bug?", then "No.  Real dependency files are created with a `make depend'
+    call." A problem stated rather than asked ("* Groff seems to generate level 3 Postscript, but my printer is
+    only a level 1 or 2 PostScript printer.") stays a sentence: as a heading its words, the reader's mistaken
+    belief, would support what the answer under it denies."""
     at = filled[k]
     row = lines[at]
     bullet = _ENTRY_BULLET.match(row.strip())
@@ -256,6 +258,8 @@ def _ruled_entry(lines: list[str], offsets: list[int], filled: list[int], k: int
     if _indent(answer) != _indent(row) or _MARKER.match(answer.strip()) or _UNDERLINE.fullmatch(answer.strip()):
         return None
     title = " ".join(line.strip() for line in lines[at : last + 1])[bullet.end() :]
+    if not asks(title):
+        return None  # a problem stated, not asked ("Groff seems to generate level 3 Postscript, but…"): a sentence
     return _Heading(_indent(row), None, _title(title), offsets[last] + len(lines[last]))
 
 

@@ -424,9 +424,9 @@ def test_a_numbered_or_marked_question_may_wrap_onto_the_lines_below_it():
     }
 
 
-def test_a_bullets_paragraph_between_rules_titles_the_answer_under_it():
-    # groff's PROBLEMS: each entry is a problem in a bullet's paragraph, wrapped under its text, after a rule, and
-    # its answer after a blank line at the bullet's indent.
+def test_a_bullets_question_between_rules_titles_the_answer_under_it():
+    # groff's PROBLEMS: each entry is a problem or question in a bullet's paragraph, wrapped under its text, after
+    # a rule, and its answer after a blank line at the bullet's indent.
     rule = "-" * 70
     problems = (
         f"Generic Problems\n================\n\n* gpic doesn't accept the syntax `chop N M' for chopping both ends of\n"
@@ -439,10 +439,11 @@ def test_a_bullets_paragraph_between_rules_titles_the_answer_under_it():
         name: {" ".join(s.text.split()): s.section for s in sentences_of(name, text, "sha")}
         for name, text in (("PROBLEMS", problems), ("listed.txt", listed), ("loose.txt", loose))
     }
-    chop = "Generic Problems › gpic doesn't accept the syntax `chop N M' for chopping both ends of a line."
     empty = "Generic Problems › There are many empty `Makefile.dep' files. Is this a bug?"
     assert read["PROBLEMS"] == {
-        "The correct syntax is `chop N chop M'.": chop,
+        # a problem stated, not asked, is a sentence: as a heading its words would support a "Yes," to it
+        "* gpic doesn't accept the syntax `chop N M' for chopping both ends of a line.": "Generic Problems",
+        "The correct syntax is `chop N chop M'.": "Generic Problems",
         "No. They are made by `make depend'.": empty,
     }
     assert "* one item" in read["listed.txt"] and "* a bullet on its own that wraps." in read["loose.txt"]
