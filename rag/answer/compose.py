@@ -134,6 +134,22 @@ def with_introduced(claims: list[Claim], following: Callable[[Sentence], Sentenc
     return shown
 
 
+def with_code_introduced(claims: list[Claim], preceding: Callable[[Sentence], Sentence | None]) -> list[Claim]:
+    """An answer that is code alone comes after the sentence that introduces its first block in the document,
+    quoted with the same support: what the document says the code does, where the model's own lead-in did not
+    hold. Over zstd's CONTRIBUTING.md, "How do I run a quick local test?" was answered "`make staticAnalyze`"
+    alone, its draft's "To run a quick local test, you can follow these steps:" dropped; the document introduces
+    it "…you can ensure that our static analysis tests pass on your local development machine by running:"."""
+    if not claims or not all(c.sources and c.sources[0].code for c in claims):
+        return claims
+    code = claims[0].sources[0]
+    intro = preceding(code)
+    if intro is None or intro.code or not leads_in(intro.text) or any(intro in c.sources for c in claims):
+        return claims
+    support = claims[0].support
+    return [Claim(quoted(intro), (intro,), support, (support,)), *claims]
+
+
 def extractive_claims(
     drafted: list[Claim],
     hits: list[ScoredSentence],

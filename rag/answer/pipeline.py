@@ -14,7 +14,7 @@ from langchain_core.messages import BaseMessage, SystemMessage
 
 from rag.answer.checks import check_history, check_question, check_top_k
 from rag.answer.claims import answers_no, answers_yes, settled_opener
-from rag.answer.compose import compose, extractive_claims, refusal, with_introduced
+from rag.answer.compose import compose, extractive_claims, refusal, with_code_introduced, with_introduced
 from rag.answer.gate import Busy, GenerationGate
 from rag.answer.grounding import contradicted_yes, ground, said_around, verified_no
 from rag.answer.judge import Judgement, Judges, judge
@@ -202,7 +202,7 @@ class Pipeline:
             )
             mode = "extractive"
         timings["ground"] = _ms(step)
-        claims = with_introduced(claims, index.following)
+        claims = with_code_introduced(with_introduced(claims, index.following), index.preceding)
         answer = compose(claims, similarity, dropped, mode)
         answer.answerable, answer.on_point, answer.declined = answerable, judged.on_point, declined
         answer.drafted = drafted

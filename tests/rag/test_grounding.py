@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from rag.answer import Pipeline
 from rag.answer.claims import about_sources, answers_no, claims_of, settled_opener, strip_markers, without_opener
-from rag.answer.compose import LIST_GOES_ON, compose, extractive_claims, with_introduced
+from rag.answer.compose import LIST_GOES_ON, compose, extractive_claims, with_code_introduced, with_introduced
 from rag.answer.facts import foreign, quotes
 from rag.answer.grounding import Claim, coverage, ground, said_around, verified_no
 from rag.answer.polarity import asserted_alike
@@ -156,6 +156,28 @@ def test_a_cited_sentence_that_introduces_code_brings_the_code_along():
     assert shown[0].source_support == (0.8, 0.8)
     assert shown[1].sources == (document[2],)
     assert shown[2].sources == (document[0], document[1])
+
+
+def test_an_answer_of_code_alone_comes_after_the_sentence_that_introduces_the_code():
+    # zstd's CONTRIBUTING.md: "How do I run a quick local test?" was answered "`make staticAnalyze`" alone.
+    def unit(i: int, text: str, code: bool = False) -> Sentence:
+        return Sentence(id=f"u{i}", source="CONTRIBUTING.md", text=text, start=i, end=i + 1, index=i, code=code)
+
+    document = [unit(0, "To check the static analysis locally, run:"), unit(1, "make staticAnalyze", code=True),
+                unit(2, "Quick checks are cheap."), unit(3, "make shortest", code=True)]  # fmt: skip
+    by_index = {s.index: s for s in document}
+
+    def preceding(sentence: Sentence) -> Sentence | None:
+        return by_index.get(sentence.index - 1)
+
+    alone = [Claim("`make staticAnalyze`", (document[1],), 0.9, (0.9,))]
+    shown = with_code_introduced(alone, preceding)
+    assert [c.text for c in shown] == ["To check the static analysis locally, run:", "`make staticAnalyze`"]
+    assert shown[0].sources == (document[0],) and shown[0].supported
+    told = [Claim("Run the checks.", (document[2],), 0.9, (0.9,)), *alone]  # prose of its own: left as it is
+    assert with_code_introduced(told, preceding) == told
+    bare = [Claim("`make shortest`", (document[3],), 0.9, (0.9,))]  # the sentence before leads in to nothing
+    assert with_code_introduced(bare, preceding) == bare
 
 
 def listed_document(items: list[list[str]], intro: str = "It serves these formats:") -> list[Sentence]:
