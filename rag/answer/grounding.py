@@ -99,11 +99,26 @@ def verified_no(answer: str, claims: list[Claim], question: str) -> bool:
     return any(opener(s.text) == "no" and asks_as(question, heading(s) or "") for s in first.sources)
 
 
-def contradicted_yes(answer: str, claims: list[Claim]) -> bool:
+def contradicted_yes(answer: str, claims: list[Claim], question: str = "") -> bool:
     """Whether the answer opens with "Yes," and one of its first sentence's sources negates where that sentence
     does not: "Yes, you can use -flto when building libxcrypt" over "If you build libxcrypt with either of these
-    compilers, do not use -flto." The documents answer the question, and not as the model did."""
-    return answers_yes(answer) and bool(claims) and contradicting(claims[0]) is not None
+    compilers, do not use -flto." Or where the ``question`` does not, on the question's own words, in a source
+    holding at least ``_ASKED_SHARE`` of them: "Yes, they are useful for viewers" to "Do the low-quality modes
+    meet the JPEG standard's accuracy requirements?" over "…the low-quality modes may not meet the JPEG standard's
+    accuracy requirements; nonetheless, they are useful for viewers". The documents answer the question, and not as
+    the model did."""
+    if not answers_yes(answer) or not claims:
+        return False
+    first = claims[0]
+    if contradicting(first) is not None:
+        return True
+    asked = [s.text for s in first.sources if question and coverage(question, [s.text]) >= _ASKED_SHARE]
+    return any(not negated_alike(question, [text]) for text in asked)
+
+
+_ASKED_SHARE = 0.5
+"""Least share of the question's content words a source must hold for its negations to bear on what the question
+asks (``contradicted_yes``)."""
 
 
 def contradicting(claim: Claim) -> int | None:

@@ -179,9 +179,10 @@ class Pipeline:
         )
         aside = {at for at, c in enumerate(claims) if c.supported and not near(c)}  # true, but off the question
         claims = lead_decides(off_topic_dropped(claims, near), aside)
-        if judged_out and not verified_no(settled, claims, question):
-            if not contradicted_yes(settled, claims):
-                return refuse(judged_out)
+        denied = contradicted_yes(settled, claims, question)
+        if judged_out and not verified_no(settled, claims, question) and not denied:
+            return refuse(judged_out)
+        if denied:
             claims = [replace(c, supported=False) for c in claims]  # what the source says is quoted instead
         answered = narrowly_missed(claims, near, self.settings.support_threshold)
         dropped = [c.text for c in claims if not c.supported]

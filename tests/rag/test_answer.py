@@ -226,6 +226,21 @@ def answer_over(tmp_path: Path, text: str, reply: str, question: str) -> Answer:
     return Pipeline(hashed_store(settings), ScriptedChatModel().enqueue(reply), settings).answer(question)
 
 
+def test_a_yes_whose_source_denies_what_the_question_asks_is_quoted_from_the_source(tmp_path: Path):
+    # libjpeg-turbo's structure.txt: "Yes, they are useful for viewers." to "Do the low-quality modes meet the JPEG
+    # standard's accuracy requirements?" held every word of its source, which says they may not meet them.
+    text = (
+        "Tern writes fast previews. The low-quality modes may not meet the standard's accuracy requirements; "
+        "nonetheless, they are useful for viewers."
+    )
+    question = "Do the low-quality modes meet the standard's accuracy requirements?"
+    denied = answer_over(tmp_path, text, "Yes, they are useful for viewers. [2]", question)
+    assert denied.mode == "extractive" and "may not meet" in denied.answer
+    (tmp_path / "docs").rename(tmp_path / "before")
+    said = answer_over(tmp_path, text, "They may not meet them, but they are useful for viewers. [2]", question)
+    assert said.mode == "generated"  # no "Yes": nothing to deny
+
+
 def test_a_lower_case_name_with_digits_the_question_gives_may_restate_its_subject(tmp_path: Path):
     answer = answer_over(
         tmp_path,
