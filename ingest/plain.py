@@ -244,8 +244,8 @@ def _ruled_entry(lines: list[str], offsets: list[int], filled: list[int], k: int
     at = filled[k]
     row = lines[at]
     bullet = _ENTRY_BULLET.match(row.strip())
-    if not bullet or not k or not lines[at - 1].strip() == "" or not _UNDERLINE.fullmatch(lines[filled[k - 1]].strip()):
-        return None
+    if not bullet or not k or lines[at - 1].strip() or not _UNDERLINE.fullmatch(lines[filled[k - 1]].strip()):
+        return None  # a rule, then a blank line, then the bullet
     last = at
     while last + 1 < len(lines) and lines[last + 1].strip():
         last += 1
