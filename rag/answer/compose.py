@@ -142,12 +142,17 @@ def with_code_introduced(claims: list[Claim], preceding: Callable[[Sentence], Se
     it "…you can ensure that our static analysis tests pass on your local development machine by running:"."""
     if not claims or not all(c.sources and c.sources[0].code for c in claims):
         return claims
-    code = claims[0].sources[0]
-    intro = preceding(code)
-    if intro is None or intro.code or not leads_in(intro.text) or any(intro in c.sources for c in claims):
+    intro = _leading_into(claims[0].sources[0], preceding)
+    if intro is None or any(intro in c.sources for c in claims):
         return claims
     support = claims[0].support
     return [Claim(quoted(intro), (intro,), support, (support,)), *claims]
+
+
+def _leading_into(code: Sentence, preceding: Callable[[Sentence], Sentence | None] | None) -> Sentence | None:
+    """The sentence of prose right before the code that leads in to it ("…which can be run via:"), if one does."""
+    before = preceding(code) if preceding is not None else None
+    return before if before is not None and not before.code and leads_in(before.text) else None
 
 
 def extractive_claims(
@@ -188,8 +193,7 @@ def extractive_claims(
     if copied:
         sources = []
         for code in copied.values():
-            before = preceding(code) if preceding is not None else None
-            if before is not None and not before.code and leads_in(before.text) and before not in sources:
+            if (before := _leading_into(code, preceding)) is not None and before not in sources:
                 sources.append(before)
             sources.append(code)
     elif answered:  # with the drawn sentences, else with retrieval's best: two signals, not one
