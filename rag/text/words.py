@@ -226,12 +226,14 @@ _NOT_NEGATING = frozenset("only just merely simply without".split())
 
 NEGATING_VERBS = frozenset(
     stem(w)
-    for w in "disable prevent suppress avoid deprecate discourage forbid forbidden prohibit reject deny refuse "
+    for w in "disable prevent stop suppress avoid deprecate discourage forbid forbidden prohibit reject deny refuse "
     "ignore mistake misconception myth wrongly mistakenly erroneously incorrectly".split()
 )
 """The stems of verbs that negate what they govern, as a "not" does: "--disable-manual: Don't build the manual"
-says what "the option disables building the manual" says, and "the form #!/usr/bin/env is deprecated" the opposite
-of "programs should use #!/usr/bin/env", and "cinfo.scale_num is silently ignored" the opposite of "it is used". So do
+says what "the option disables building the manual" says, xsltproc's "--nonet: Do not use the Internet to fetch
+DTDs" what "the option that stops xsltproc from fetching DTDs" says, "the form #!/usr/bin/env is deprecated" the
+opposite of "programs should use #!/usr/bin/env", and "cinfo.scale_num is silently ignored" the opposite of "it is
+used". So do
 the words that call what they govern an error: "a common first-time mistake is to expect all the text… to be reported
 by a single call" says the opposite of "Expat reports all the text in a single call". Not in a compound
 ("--disable-manual" names an option)."""

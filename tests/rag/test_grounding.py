@@ -830,6 +830,11 @@ def test_a_word_that_negates_what_it_governs_counts_as_a_not_but_not_inside_an_o
     (used,) = grounded("Yes, cinfo.scale_num and cinfo.scale_denom are used in DCT scaling.", [ignored])
     (unused,) = grounded("cinfo.scale_num and cinfo.scale_denom are ignored in DCT scaling.", [ignored])
     assert used.support == 0 and unused.supported
+    # xsltproc's manual: "stops … from fetching" says what "--nonet: Do not use the Internet to fetch DTDs" says.
+    nonet = sentence(3, "--nonet: Do not use the Internet to fetch DTDs, entities or documents.")
+    (stops,) = grounded("The --nonet option stops xsltproc from fetching DTDs over the Internet.", [nonet])
+    (fetches,) = grounded("The --nonet option lets xsltproc fetch DTDs over the Internet.", [nonet])
+    assert stops.support > 0 and fetches.support == 0
 
 
 def test_a_word_that_calls_what_it_governs_an_error_counts_as_a_not():
