@@ -268,12 +268,15 @@ def _chosen(
     # claim writes beside it (``beside``): "The buffer size is 16384 bytes" restates the prose about the buffer
     # and the code that sets its size; "The maximum size of a magic rule is 100" does not take its 100 from "the
     # default weight is 50, and the maximum is 100". (Not a number the question gives, as the "2" of "tern2".)
+    # A brief sentence beside the one chosen may give its number (``_continues``): "…concludes it is in an infinite
+    # loop." then "The default is 3000."
     # Code that sets a number may say nothing of what it counts but a name, which prose among the candidates
     # explains (``_explaining``): "The buffer size is 16384 bytes" over "#define CHUNK 16384" and "CHUNK is simply
     # the buffer size…", which is cited too.
     for number in sorted(numbers(text) - numbers(" ".join(s.text for s in chosen)) - given):
         near = beside(text, number)
         holders = [s for _, _, s in kin[:_ALIKE_AMONG] if number in numbers(s.text) and _mentions(s, near)]
+        holders = holders or [s for _, _, s in kin if number in numbers(s.text) and _continues(s, chosen)]
         if not holders:
             for code in (s for _, _, s in kin[:_ALIKE_AMONG] if number in numbers(s.text)):
                 if (prose := _explaining(code, text, kin)) is not None:
@@ -281,6 +284,22 @@ def _chosen(
                     break
         _cited_where_written(chosen, holders)
     return chosen, copied
+
+
+_BRIEF = 3
+"""Fewer content words than this, numbers aside, and a sentence beside a chosen source speaks of what that one
+does (``_continues``)."""
+
+
+def _continues(source: Sentence, chosen: list[Sentence]) -> bool:
+    """Whether the source, prose, stands right before or after one of the ``chosen``, under the same heading, and
+    says little but its numbers (code has its own link: ``_explaining``): xsltproc's "The default is 3000." after
+    "Adjust the maximum depth of the template stack before libxslt(3) concludes it is in an infinite loop." gives
+    that depth."""
+    brief = not source.code and len(content_words(source.text) - numbers(source.text)) < _BRIEF
+    return brief and any(
+        c.source == source.source and c.section == source.section and abs(c.index - source.index) == 1 for c in chosen
+    )
 
 
 _SHARED_CLAIM_WORDS = 2

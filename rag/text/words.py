@@ -108,14 +108,20 @@ PAIR_SPAN = 10
 module but application B needs version 2.0"); further apart, they are two facts."""
 
 
+_MAN_SECTION = re.compile(r"\w\(\d\w?\)")
+"""A manual page's section after its name: "libxslt(3)", "deb-triggers(5)", "ls(1p)"."""
+
+
 def _numerals(text: str) -> list[tuple[int, str]]:
     """The text's numerals with their word positions; not digits written onto letters, which are part of a name
-    or a literal ("LZMA2", "0x21", "CRC32"), not a number the text states."""
+    or a literal ("LZMA2", "0x21", "CRC32"), nor a manual's section after a name ("libxslt(3)"): not a number the
+    text states."""
     found = []
     for at, token in enumerate(_WORD.finditer(text)):
         start, end = token.span()
         glued = (start > 0 and text[start - 1].isalpha()) or (end < len(text) and text[end].isalpha())
-        if _NUMBER.fullmatch(token.group()) and not glued:
+        section = _MAN_SECTION.match(text, max(start - 2, 0)) is not None and start >= 2
+        if _NUMBER.fullmatch(token.group()) and not glued and not section:
             found.append((at, token.group().replace(",", "")))
     return found
 

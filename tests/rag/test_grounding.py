@@ -14,7 +14,17 @@ from rag.answer.select import as_written, narrowly_missed, near_question, unknow
 from rag.retrieval.retrieve import LISTED, diversify, with_context
 from rag.store.embeddings import HashEmbeddings
 from rag.store.keyword import KeywordIndex
-from rag.text.words import abbreviations, counts, literals, named_literals, negations, number_pairs, stem, words
+from rag.text.words import (
+    abbreviations,
+    counts,
+    defaults,
+    literals,
+    named_literals,
+    negations,
+    number_pairs,
+    stem,
+    words,
+)
 from rag.types import ScoredSentence, Sentence
 from tests.samples import DOMAINS
 
@@ -1179,6 +1189,21 @@ def test_a_number_is_not_kept_from_the_best_source_when_it_says_nothing_of_what_
     assert {"60001 for system user", "60513 for system user"} <= wrong.foreign and not wrong.supported
     (right,) = grounded("The UIDs for home directories managed by systemd-homed are 60001…60513.", [homed, note])
     assert right.supported and not right.foreign
+
+
+def test_a_brief_sentence_beside_the_chosen_source_gives_its_number():
+    # xsltproc's manual: each option's description, then "The default is 3000." under the same heading.
+    section = "xsltproc › OPTIONS › --maxdepth VALUE"
+    depth = sentence(0, "Adjust the maximum depth of the template stack before libxslt(3) concludes it is in an "
+                        "infinite loop.").model_copy(update={"section": section})  # fmt: skip
+    default = sentence(1, "The default is 3000.").model_copy(update={"section": section})
+    other = sentence(5, "The default is 15000.").model_copy(update={"section": "xsltproc › OPTIONS › --maxvars VALUE"})
+    draft = "The default maximum depth of the template stack before libxslt(3) concludes it is in an infinite loop is "
+    (right,) = grounded(draft + "3000.", [depth, default, other], min_support=0.5)
+    assert right.supported and [s.id for s in right.sources] == ["s0", "s1"]
+    (wrong,) = grounded(draft + "15000.", [depth, default, other], min_support=0.5)  # another option's
+    assert not wrong.supported and "15000" in wrong.foreign
+    assert defaults(draft + "3000.") == {"3000"}  # a manual's section, "libxslt(3)", is no number it states
 
 
 def test_a_number_is_not_taken_from_a_source_that_says_nothing_of_what_the_claim_counts_with_it():
