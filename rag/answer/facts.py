@@ -125,10 +125,10 @@ def unmeasured(claim: str, sources: list[tuple[str, str | None]], given: Set[str
     "60001…60513 → UIDs for home directories managed by systemd-homed", however many of its other words another
     source holds. A number the question gives is left alone, as is one no source holds (``foreign`` reports it)."""
     found = set()
-    for number in sorted(numbers(claim) - set(given)):
+    for number in sorted(n for n in numbers(claim) - set(given) if n[:1].isdigit()):
         near = beside(claim, number)
         holders = [(text, f"{text} {heading or ''}") for text, heading in sources if number in numbers(text)]
-        if number[:1].isdigit() and near and holders and not any(_measures(h, near) for h in holders):
+        if near and holders and not any(_measures(h, near) for h in holders):
             found.add(relation(number, "for", " ".join(sorted(near))))
     return found
 
@@ -140,7 +140,13 @@ _SAYS_ELSE = 2
 
 def _measures(holder: tuple[str, str], near: Set[str]) -> bool:
     text, read = holder
-    return bool(near & content_words(read)) or len(content_words(text) - numbers(text)) < _SAYS_ELSE
+    return bool(near & content_words(read)) or len(besides_numbers(text)) < _SAYS_ELSE
+
+
+def besides_numbers(text: str) -> set[str]:
+    """The text's content words but its numbers: how much a sentence says beyond them ("The default is 3000."
+    says "default")."""
+    return content_words(text) - numbers(text)
 
 
 _FRAME = 4

@@ -19,7 +19,7 @@ from rag.answer.claims import (
     strip_markers,
     without_opener,
 )
-from rag.answer.facts import foreign, holds, named, quotes, replaced, substituted, unmeasured
+from rag.answer.facts import besides_numbers, foreign, holds, named, quotes, replaced, substituted, unmeasured
 from rag.answer.places import entries, heading, is_row, misplaced, read, same_list, siblings_of, words_of
 from rag.answer.polarity import negated_alike, says_otherwise
 from rag.retrieval.retrieve import asks_as
@@ -296,7 +296,7 @@ def _continues(source: Sentence, chosen: list[Sentence]) -> bool:
     says little but its numbers (code has its own link: ``_explaining``): xsltproc's "The default is 3000." after
     "Adjust the maximum depth of the template stack before libxslt(3) concludes it is in an infinite loop." gives
     that depth."""
-    brief = not source.code and len(content_words(source.text) - numbers(source.text)) < _BRIEF
+    brief = not source.code and len(besides_numbers(source.text)) < _BRIEF
     return brief and any(
         c.source == source.source and c.section == source.section and abs(c.index - source.index) == 1 for c in chosen
     )

@@ -120,7 +120,7 @@ def _numerals(text: str) -> list[tuple[int, str]]:
     for at, token in enumerate(_WORD.finditer(text)):
         start, end = token.span()
         glued = (start > 0 and text[start - 1].isalpha()) or (end < len(text) and text[end].isalpha())
-        section = _MAN_SECTION.match(text, max(start - 2, 0)) is not None and start >= 2
+        section = start >= 2 and _MAN_SECTION.match(text, start - 2) is not None
         if _NUMBER.fullmatch(token.group()) and not glued and not section:
             found.append((at, token.group().replace(",", "")))
     return found
